@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: Rust unit/integration tests, then the Python package
+# built and installed into a private virtualenv and tested with pytest against local mock servers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV="${LITELLM_RS_TEST_VENV:-.venv-test}"
+
+echo "== cargo test"
+cargo test --quiet
+
+echo "== build and install the package into $VENV"
+python3 -m venv "$VENV"
+"$VENV/bin/python" -m pip install --quiet --upgrade pip
+"$VENV/bin/python" -m pip install --quiet ".[test]"
+
+echo "== pytest"
+set +e
+"$VENV/bin/python" -m pytest tests/python -q -p no:cacheprovider
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then
+  echo "pytest collected no tests: failing" >&2
+  exit 1
+fi
+exit "$rc"

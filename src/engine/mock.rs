@@ -1,0 +1,117 @@
+//! `mock_response`: canned answers that go through the same rendering as real ones, without HTTP.
+
+use tokio::sync::mpsc;
+
+use super::stream::{ChunkStream, encode};
+use super::{CallOptions, Hidden, new_id};
+use crate::providers::resolve;
+use crate::types::{
+    ChatChunk, ChatRequest, ChatResponse, Choice, ChunkChoice, Delta, ResponseMessage, Usage,
+    unix_now,
+};
+
+/// litellm reports these token counts for mocked calls.
+const MOCK_PROMPT_TOKENS: u64 = 10;
+const MOCK_COMPLETION_TOKENS: u64 = 20;
+
+fn hidden(req: &ChatRequest, opts: &CallOptions) -> Hidden {
+    let provider = resolve(
+        &req.model,
+        opts.custom_llm_provider.as_deref(),
+        opts.explicit_api_base(),
+    )
+    .map(|r| r.row().id.to_owned())
+    .unwrap_or_else(|_| {
+        req.model
+            .split_once('/')
+            .map_or("openai", |(p, _)| p)
+            .to_owned()
+    });
+    Hidden {
+        custom_llm_provider: provider,
+        api_base: opts.explicit_api_base().unwrap_or_default().to_owned(),
+        model: req.model.clone(),
+        mocked: true,
+        ..Hidden::default()
+    }
+}
+
+pub(super) fn chat(req: &ChatRequest, opts: &CallOptions, text: &str) -> (ChatResponse, Hidden) {
+    let resp = ChatResponse {
+        id: new_id("chatcmpl-"),
+        object: "chat.completion".into(),
+        created: unix_now(),
+        model: req.model.clone(),
+        system_fingerprint: None,
+        choices: vec![Choice {
+            index: 0,
+            message: ResponseMessage {
+                content: Some(text.to_owned()),
+                ..ResponseMessage::default()
+            },
+            finish_reason: Some("stop".into()),
+            logprobs: None,
+            extra: Default::default(),
+        }],
+        usage: Some(Usage::new(MOCK_PROMPT_TOKENS, MOCK_COMPLETION_TOKENS)),
+        extra: Default::default(),
+    };
+    (resp, hidden(req, opts))
+}
+
+pub(super) fn chat_stream(req: &ChatRequest, opts: &CallOptions, text: &str) -> ChunkStream {
+    let id = new_id("chatcmpl-");
+    let created = unix_now();
+    let chunk = |delta: Delta, finish: Option<&str>| ChatChunk {
+        id: id.clone(),
+        object: "chat.completion.chunk".into(),
+        created,
+        model: req.model.clone(),
+        choices: vec![ChunkChoice {
+            index: 0,
+            delta,
+            finish_reason: finish.map(str::to_owned),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let mut chunks = Vec::new();
+    let mut pieces = text.split_inclusive(' ').peekable();
+    if pieces.peek().is_none() {
+        chunks.push(chunk(
+            Delta {
+                role: Some("assistant".into()),
+                content: Some(String::new()),
+                ..Default::default()
+            },
+            None,
+        ));
+    }
+    for (i, piece) in pieces.enumerate() {
+        let role = (i == 0).then(|| "assistant".to_owned());
+        chunks.push(chunk(
+            Delta {
+                role,
+                content: Some(piece.to_owned()),
+                ..Default::default()
+            },
+            None,
+        ));
+    }
+    chunks.push(chunk(Delta::default(), Some("stop")));
+    if req.include_usage() {
+        chunks.push(ChatChunk {
+            id: id.clone(),
+            object: "chat.completion.chunk".into(),
+            created,
+            model: req.model.clone(),
+            usage: Some(Usage::new(MOCK_PROMPT_TOKENS, MOCK_COMPLETION_TOKENS)),
+            ..Default::default()
+        });
+    }
+    let (tx, rx) = mpsc::channel(chunks.len().max(1));
+    for c in &chunks {
+        let _ = tx.try_send(Ok(encode(c)));
+    }
+    ChunkStream::from_parts(rx, None, hidden(req, opts))
+}

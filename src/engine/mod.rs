@@ -1,0 +1,536 @@
+//! The engine's call flow: resolve the provider, build the request (pure), send it through the
+//! transport with retries, parse the answer (pure). Knows nothing about Python or HTTP servers.
+
+mod mock;
+pub mod options;
+pub mod stream;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value, json};
+
+pub use options::CallOptions;
+pub use stream::{ChunkStream, aggregate_chunks};
+
+use crate::error::{ErrorKind, LlmError};
+use crate::providers::openai_compat::{Row, quirk};
+use crate::providers::{CallTarget, HttpRequest, Provider, Resolved, resolve};
+use crate::transport::{self, RawResponse};
+use crate::types::{
+    ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Message, Role, TextChoice,
+    TextCompletionRequest, TextCompletionResponse,
+};
+
+/// A random id with a prefix (`chatcmpl-3f2a...`).
+pub fn new_id(prefix: &str) -> String {
+    let mut s = String::with_capacity(prefix.len() + 32);
+    s.push_str(prefix);
+    for _ in 0..2 {
+        s.push_str(&format!("{:016x}", fastrand::u64(..)));
+    }
+    s
+}
+
+/// Metadata about a call, returned beside the response (`_hidden_params` in Python).
+#[derive(Debug, Clone, Default)]
+pub struct Hidden {
+    pub custom_llm_provider: String,
+    pub api_base: String,
+    pub model: String,
+    pub response_headers: Vec<(String, String)>,
+    pub response_ms: f64,
+    pub mocked: bool,
+}
+
+impl Hidden {
+    pub fn to_json(&self) -> Value {
+        let mut additional = Map::new();
+        for (k, v) in &self.response_headers {
+            additional.insert(format!("llm_provider-{k}"), Value::String(v.clone()));
+        }
+        json!({
+            "custom_llm_provider": self.custom_llm_provider,
+            "api_base": if self.api_base.is_empty() { Value::Null } else { Value::String(self.api_base.clone()) },
+            "model_id": Value::Null,
+            "litellm_model_name": self.model,
+            "response_cost": Value::Null,
+            "additional_headers": additional,
+            "_response_ms": self.response_ms,
+        })
+    }
+}
+
+/// A resolved call: provider, target and limits.
+pub struct Prepared {
+    pub resolved: Resolved,
+    pub target: CallTarget,
+    pub timeout: Duration,
+    pub retries: u32,
+}
+
+impl Prepared {
+    pub fn provider(&self) -> &dyn Provider {
+        &self.resolved.provider
+    }
+
+    fn hidden(&self, model: &str) -> Hidden {
+        Hidden {
+            custom_llm_provider: self.resolved.row().id.to_owned(),
+            api_base: self.target.api_base.clone(),
+            model: model.to_owned(),
+            ..Hidden::default()
+        }
+    }
+
+    /// Adds provider/model context and removes the key from an error.
+    fn finish_error(&self, e: LlmError) -> LlmError {
+        e.with_context(self.resolved.row().id, &self.resolved.model)
+            .redact(self.target.api_key.as_deref())
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn is_openai_family(row: &Row) -> bool {
+    matches!(
+        row.id,
+        "openai" | "custom_openai" | "openai_like" | "text-completion-openai"
+    )
+}
+
+/// The key: the call's, then module settings and the provider's environment variables (for the
+/// OpenAI family `litellm.api_key` comes before `OPENAI_API_KEY`, as litellm does).
+fn resolve_key(row: &Row, opts: &CallOptions) -> Option<String> {
+    if let Some(k) = opts.api_key.as_ref().filter(|k| !k.is_empty()) {
+        return Some(k.clone());
+    }
+    let setting = row
+        .settings_key
+        .and_then(|name| opts.provider_keys.as_ref().and_then(|m| m.get(name)))
+        .filter(|k| !k.is_empty())
+        .cloned();
+    let module = opts.module_api_key.clone().filter(|k| !k.is_empty());
+    let from_env = || row.key_env.iter().find_map(|n| env(n));
+    if is_openai_family(row) {
+        module.or(setting).or_else(from_env)
+    } else {
+        setting.or_else(from_env).or(module)
+    }
+}
+
+/// Fills `{ENV_NAME}` placeholders of a default base URL.
+fn fill_placeholders(url: &str, row: &Row) -> Result<String, LlmError> {
+    let mut out = String::with_capacity(url.len());
+    let mut rest = url;
+    while let Some(start) = rest.find('{') {
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
+        let name = &rest[start + 1..start + len];
+        let val = env(name).ok_or_else(|| {
+            LlmError::bad_request(format!(
+                "{} needs the environment variable {name} (or pass api_base=)",
+                row.id
+            ))
+        })?;
+        out.push_str(&rest[..start]);
+        out.push_str(&val);
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn resolve_base(row: &Row, opts: &CallOptions) -> Result<String, LlmError> {
+    if let Some(b) = opts.explicit_api_base() {
+        return Ok(b.trim_end_matches('/').to_owned());
+    }
+    let module = opts.module_api_base.as_deref().filter(|b| !b.is_empty());
+    if is_openai_family(row) {
+        if let Some(b) = module {
+            return Ok(b.trim_end_matches('/').to_owned());
+        }
+    }
+    if let Some(b) = row.base_env.iter().find_map(|n| env(n)) {
+        return Ok(b.trim_end_matches('/').to_owned());
+    }
+    if !row.base_url.is_empty() {
+        return fill_placeholders(row.base_url, row);
+    }
+    if let Some(b) = module {
+        return Ok(b.trim_end_matches('/').to_owned());
+    }
+    let vars = row.base_env.join(" or ");
+    Err(LlmError::bad_request(format!(
+        "{} needs an api_base: pass api_base= to the call{}",
+        row.id,
+        if vars.is_empty() {
+            String::new()
+        } else {
+            format!(" or set {vars}")
+        }
+    )))
+}
+
+/// Resolves the provider, key and endpoint of a call.
+pub fn prepare(model: &str, opts: &CallOptions) -> Result<Prepared, LlmError> {
+    let resolved = resolve(
+        model,
+        opts.custom_llm_provider.as_deref(),
+        opts.explicit_api_base(),
+    )?;
+    let row = resolved.row();
+    let api_key = resolve_key(row, opts);
+    if api_key.is_none() && !row.has(quirk::KEY_OPTIONAL) {
+        let vars = row.key_env.join(" or ");
+        let mut e = LlmError::new(
+            ErrorKind::Authentication,
+            format!(
+                "Missing API key for {}: pass api_key= to the call{}{}",
+                row.id,
+                row.settings_key
+                    .map(|s| format!(", set litellm_rs.{s}"))
+                    .unwrap_or_default(),
+                if vars.is_empty() {
+                    String::new()
+                } else {
+                    format!(" or set {vars}")
+                }
+            ),
+        );
+        e.provider = row.id.to_owned();
+        e.model = resolved.model.clone();
+        return Err(e);
+    }
+    let api_base = resolve_base(row, opts).map_err(|e| e.with_context(row.id, &resolved.model))?;
+    let target = CallTarget {
+        api_base,
+        api_key,
+        api_version: opts
+            .api_version
+            .clone()
+            .or_else(|| opts.module_api_version.clone()),
+        organization: opts.organization.clone().or_else(|| {
+            if row.id == "openai" {
+                opts.module_organization
+                    .clone()
+                    .or_else(|| env("OPENAI_ORGANIZATION"))
+            } else {
+                None
+            }
+        }),
+        extra_headers: opts.merged_headers(),
+        extra_body: opts.extra_body.clone(),
+        drop_params: opts.drop_params.unwrap_or(false),
+        additional_drop_params: opts.additional_drop_params.clone().unwrap_or_default(),
+    };
+    Ok(Prepared {
+        resolved,
+        target,
+        timeout: Duration::from_secs_f64(opts.timeout_secs()),
+        retries: opts.retries(),
+    })
+}
+
+/// The wait before retry number `attempt` (0-based): the server's `retry-after` when it gave one
+/// (capped at 60 s), otherwise exponential backoff from 0.5 s up to 8 s with jitter.
+pub fn backoff(attempt: u32, retry_after: Option<f64>) -> Duration {
+    if let Some(s) = retry_after.filter(|s| s.is_finite() && *s >= 0.0) {
+        return Duration::from_secs_f64(s.min(60.0));
+    }
+    let base = (0.5 * 2f64.powi(attempt as i32)).min(8.0);
+    Duration::from_secs_f64(base * (0.75 + 0.25 * fastrand::f64()))
+}
+
+/// Runs `op` up to `retries + 1` times while it fails with a retryable error.
+pub async fn with_retries<T, F, Fut>(retries: u32, mut op: F) -> Result<T, LlmError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, LlmError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match op().await {
+            Ok(v) => return Ok(v),
+            Err(e) if attempt < retries && e.kind.is_retryable() => {
+                tracing::debug!(attempt, error = %e, "retrying");
+                tokio::time::sleep(backoff(attempt, e.retry_after)).await;
+                attempt += 1;
+            }
+            Err(mut e) => {
+                e.num_retries = attempt;
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// Sends with retries and returns a successful answer; non-2xx answers become the provider's error.
+async fn send_ok(p: &Prepared, http: &HttpRequest) -> Result<RawResponse, LlmError> {
+    let provider = p.provider();
+    let model = &p.resolved.model;
+    with_retries(p.retries, || async {
+        let raw = transport::send(http, p.timeout).await?;
+        if raw.is_success() {
+            Ok(raw)
+        } else {
+            Err(provider.map_error(raw.status, raw.headers, &raw.body, model))
+        }
+    })
+    .await
+    .map_err(|e| p.finish_error(e))
+}
+
+/// A chat completion.
+pub async fn chat(
+    mut req: ChatRequest,
+    opts: &CallOptions,
+) -> Result<(ChatResponse, Hidden), LlmError> {
+    if let Some(text) = &opts.mock_response {
+        return Ok(mock::chat(&req, opts, text));
+    }
+    let started = Instant::now();
+    let original_model = std::mem::take(&mut req.model);
+    let p = prepare(&original_model, opts)?;
+    req.model.clone_from(&p.resolved.model);
+    req.stream = None;
+    let http = p
+        .provider()
+        .build_chat(&req, &p.target)
+        .map_err(|e| p.finish_error(e))?;
+    let raw = send_ok(&p, &http).await?;
+    let resp = p
+        .provider()
+        .parse_chat(&raw.body, &req)
+        .map_err(|e| p.finish_error(e))?;
+    let mut hidden = p.hidden(&original_model);
+    hidden.response_headers = raw.headers;
+    hidden.response_ms = started.elapsed().as_secs_f64() * 1000.0;
+    Ok((resp, hidden))
+}
+
+/// A streamed chat completion: returns once the upstream answered with a stream.
+pub async fn chat_stream(
+    mut req: ChatRequest,
+    opts: &CallOptions,
+) -> Result<ChunkStream, LlmError> {
+    if let Some(text) = &opts.mock_response {
+        return Ok(mock::chat_stream(&req, opts, text));
+    }
+    let original_model = std::mem::take(&mut req.model);
+    let p = prepare(&original_model, opts)?;
+    req.model.clone_from(&p.resolved.model);
+    req.stream = Some(true);
+    let http = p
+        .provider()
+        .build_chat(&req, &p.target)
+        .map_err(|e| p.finish_error(e))?;
+    let hidden = p.hidden(&original_model);
+    stream::open_chat(
+        p,
+        http,
+        req.include_usage(),
+        hidden,
+        opts.stream_timeout_secs(),
+    )
+    .await
+}
+
+/// Embeddings.
+pub async fn embedding(
+    mut req: EmbeddingRequest,
+    opts: &CallOptions,
+) -> Result<(EmbeddingResponse, Hidden), LlmError> {
+    let started = Instant::now();
+    let original_model = std::mem::take(&mut req.model);
+    let p = prepare(&original_model, opts)?;
+    req.model.clone_from(&p.resolved.model);
+    let http = p
+        .provider()
+        .build_embedding(&req, &p.target)
+        .map_err(|e| p.finish_error(e))?;
+    let raw = send_ok(&p, &http).await?;
+    let resp = p
+        .provider()
+        .parse_embedding(&raw.body, &req)
+        .map_err(|e| p.finish_error(e))?;
+    let mut hidden = p.hidden(&original_model);
+    hidden.response_headers = raw.headers;
+    hidden.response_ms = started.elapsed().as_secs_f64() * 1000.0;
+    Ok((resp, hidden))
+}
+
+/// The prompts of a text completion request as strings (token-array prompts are not bridged).
+fn prompts(prompt: &Value) -> Result<Vec<String>, LlmError> {
+    match prompt {
+        Value::String(s) => Ok(vec![s.clone()]),
+        Value::Array(items) if items.iter().all(Value::is_string) => Ok(items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()),
+        _ => Err(LlmError::bad_request(
+            "text_completion through a chat model needs `prompt` as a string or a list of strings",
+        )),
+    }
+}
+
+/// The chat request that answers one prompt of a text completion.
+pub fn chat_request_for_prompt(
+    req: &TextCompletionRequest,
+    prompt: String,
+) -> Result<ChatRequest, LlmError> {
+    let mut obj = req.extra.clone();
+    obj.insert("model".into(), Value::String(req.model.clone()));
+    obj.insert("messages".into(), Value::Array(Vec::new()));
+    if let Some(s) = req.stream {
+        obj.insert("stream".into(), Value::Bool(s));
+    }
+    let mut chat: ChatRequest = serde_json::from_value(Value::Object(obj))
+        .map_err(|e| LlmError::bad_request(format!("invalid text_completion parameters: {e}")))?;
+    chat.messages = vec![Message::text(Role::User, prompt)];
+    Ok(chat)
+}
+
+/// A chat answer shaped as a text completion.
+pub fn text_from_chat(resp: ChatResponse, index_base: u32) -> TextCompletionResponse {
+    TextCompletionResponse {
+        id: resp.id,
+        object: "text_completion".into(),
+        created: resp.created,
+        model: resp.model,
+        system_fingerprint: resp.system_fingerprint,
+        choices: resp
+            .choices
+            .into_iter()
+            .map(|c| TextChoice {
+                index: index_base + c.index,
+                text: c.message.content.unwrap_or_default(),
+                finish_reason: c.finish_reason,
+                logprobs: c.logprobs,
+                extra: Map::new(),
+            })
+            .collect(),
+        usage: resp.usage,
+        extra: Map::new(),
+    }
+}
+
+/// A legacy text completion: the provider's `/completions` when it has one, otherwise bridged
+/// through chat (one chat call per prompt).
+pub async fn text_completion(
+    mut req: TextCompletionRequest,
+    opts: &CallOptions,
+) -> Result<(TextCompletionResponse, Hidden), LlmError> {
+    if opts.mock_response.is_none() {
+        let started = Instant::now();
+        let original_model = std::mem::take(&mut req.model);
+        let p = prepare(&original_model, opts)?;
+        req.model.clone_from(&p.resolved.model);
+        if p.provider().supports_text_completion() {
+            req.stream = None;
+            let http = p
+                .provider()
+                .build_text_completion(&req, &p.target)
+                .map_err(|e| p.finish_error(e))?;
+            let raw = send_ok(&p, &http).await?;
+            let resp = p
+                .provider()
+                .parse_text_completion(&raw.body)
+                .map_err(|e| p.finish_error(e))?;
+            let mut hidden = p.hidden(&original_model);
+            hidden.response_headers = raw.headers;
+            hidden.response_ms = started.elapsed().as_secs_f64() * 1000.0;
+            return Ok((resp, hidden));
+        }
+        req.model = original_model;
+    }
+    let mut out: Option<(TextCompletionResponse, Hidden)> = None;
+    let calls = prompts(&req.prompt)?
+        .into_iter()
+        .map(|p| chat_request_for_prompt(&req, p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let results =
+        futures_util::future::try_join_all(calls.into_iter().map(|c| chat(c, opts))).await?;
+    for (i, (resp, hidden)) in results.into_iter().enumerate() {
+        let t = text_from_chat(resp, i as u32);
+        match &mut out {
+            None => out = Some((t, hidden)),
+            Some((acc, _)) => {
+                acc.choices.extend(t.choices);
+                if let (Some(a), Some(b)) = (acc.usage.as_mut(), t.usage) {
+                    a.prompt_tokens += b.prompt_tokens;
+                    a.completion_tokens += b.completion_tokens;
+                    a.total_tokens += b.total_tokens;
+                }
+            }
+        }
+    }
+    out.ok_or_else(|| LlmError::bad_request("text_completion needs a non-empty prompt"))
+}
+
+/// A streamed text completion (native `/completions` stream, or a bridged chat stream).
+pub async fn text_completion_stream(
+    mut req: TextCompletionRequest,
+    opts: &CallOptions,
+) -> Result<ChunkStream, LlmError> {
+    let bridged = |req: &TextCompletionRequest| -> Result<ChatRequest, LlmError> {
+        let mut ps = prompts(&req.prompt)?;
+        if ps.len() != 1 {
+            return Err(LlmError::bad_request(
+                "a streamed text_completion takes exactly one prompt",
+            ));
+        }
+        let mut chat = chat_request_for_prompt(req, ps.remove(0))?;
+        chat.stream = Some(true);
+        Ok(chat)
+    };
+    if opts.mock_response.is_some() {
+        let chat = bridged(&req)?;
+        return Ok(chat_stream(chat, opts).await?.into_text_stream());
+    }
+    let original_model = std::mem::take(&mut req.model);
+    let p = prepare(&original_model, opts)?;
+    if !p.provider().supports_text_completion() {
+        req.model = original_model;
+        let chat = bridged(&req)?;
+        return Ok(chat_stream(chat, opts).await?.into_text_stream());
+    }
+    req.model.clone_from(&p.resolved.model);
+    req.stream = Some(true);
+    let http = p
+        .provider()
+        .build_text_completion(&req, &p.target)
+        .map_err(|e| p.finish_error(e))?;
+    let hidden = p.hidden(&original_model);
+    stream::open_text(p, http, hidden, opts.stream_timeout_secs()).await
+}
+
+/// What litellm's `get_llm_provider` returns: the model without prefix, the provider, the key
+/// that would be used and the api_base that would be called.
+pub fn provider_info(
+    model: &str,
+    custom_llm_provider: Option<String>,
+    api_base: Option<String>,
+    api_key: Option<String>,
+) -> Result<(String, String, Option<String>, Option<String>), LlmError> {
+    let opts = CallOptions {
+        api_key,
+        api_base,
+        custom_llm_provider,
+        ..CallOptions::default()
+    };
+    let resolved = resolve(
+        model,
+        opts.custom_llm_provider.as_deref(),
+        opts.explicit_api_base(),
+    )?;
+    let row = resolved.row();
+    Ok((
+        resolved.model.clone(),
+        row.id.to_owned(),
+        resolve_key(row, &opts),
+        resolve_base(row, &opts).ok(),
+    ))
+}

@@ -1,0 +1,89 @@
+//! Call options: the litellm-owned kwargs of a call and the module settings in force for it.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// Everything about a call that is not the upstream body. Built by the Python layer (or the proxy)
+/// from kwargs and module settings; unknown names are ignored.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct CallOptions {
+    pub api_key: Option<String>,
+    pub api_base: Option<String>,
+    pub base_url: Option<String>,
+    pub api_version: Option<String>,
+    pub custom_llm_provider: Option<String>,
+    pub organization: Option<String>,
+    /// Seconds for the whole call (or, for streams, until the headers and then between chunks).
+    pub timeout: Option<f64>,
+    pub request_timeout: Option<f64>,
+    pub stream_timeout: Option<f64>,
+    pub num_retries: Option<u32>,
+    pub max_retries: Option<u32>,
+    pub extra_headers: Option<Map<String, Value>>,
+    pub headers: Option<Map<String, Value>>,
+    pub extra_body: Option<Map<String, Value>>,
+    pub drop_params: Option<bool>,
+    pub additional_drop_params: Option<Vec<String>>,
+    /// A canned answer: no HTTP request is made.
+    pub mock_response: Option<String>,
+    /// Module-level per-provider keys that are set (`{"groq_key": "..."}`).
+    pub provider_keys: Option<HashMap<String, String>>,
+    /// Module-level settings (`litellm_rs.api_key`, `.api_base`, ...), used after call values.
+    pub module_api_key: Option<String>,
+    pub module_api_base: Option<String>,
+    pub module_api_version: Option<String>,
+    pub module_organization: Option<String>,
+    pub module_headers: Option<Map<String, Value>>,
+}
+
+/// litellm's default `request_timeout` (seconds).
+pub const DEFAULT_TIMEOUT: f64 = 6000.0;
+
+impl CallOptions {
+    pub fn timeout_secs(&self) -> f64 {
+        self.timeout
+            .or(self.request_timeout)
+            .filter(|t| t.is_finite() && *t > 0.0)
+            .unwrap_or(DEFAULT_TIMEOUT)
+    }
+
+    pub fn stream_timeout_secs(&self) -> f64 {
+        self.stream_timeout
+            .filter(|t| t.is_finite() && *t > 0.0)
+            .unwrap_or_else(|| self.timeout_secs())
+    }
+
+    pub fn retries(&self) -> u32 {
+        self.num_retries.or(self.max_retries).unwrap_or(0).min(20)
+    }
+
+    pub fn explicit_api_base(&self) -> Option<&str> {
+        self.api_base
+            .as_deref()
+            .or(self.base_url.as_deref())
+            .filter(|s| !s.is_empty())
+    }
+
+    /// Headers in order of precedence (later wins): module `headers`, call `headers`, `extra_headers`.
+    pub fn merged_headers(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for m in [&self.module_headers, &self.headers, &self.extra_headers]
+            .into_iter()
+            .flatten()
+        {
+            for (k, v) in m {
+                let v = match v {
+                    Value::String(s) => s.clone(),
+                    Value::Null => continue,
+                    other => other.to_string(),
+                };
+                out.retain(|(n, _): &(String, String)| !n.eq_ignore_ascii_case(k));
+                out.push((k.clone(), v));
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,415 @@
+//! Streams: a short loop that feeds upstream bytes to the SSE decoder and each event to the
+//! provider's pure per-event function, sending encoded chunks through a bounded channel. Dropping
+//! or closing the stream aborts the task, which drops (closes) the upstream connection.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
+
+use super::{Hidden, Prepared, with_retries};
+use crate::error::{ErrorKind, LlmError};
+use crate::providers::{HttpRequest, Provider, StreamState};
+use crate::transport::{self, sse::SseDecoder};
+use crate::types::{
+    ChatChunk, ChatResponse, Choice, FunctionCall, ResponseMessage, TextCompletionResponse,
+    ToolCall,
+};
+
+/// Items of a stream: one encoded chunk (JSON) or the error that ended it.
+pub type StreamItem = Result<Bytes, LlmError>;
+
+const CHANNEL: usize = 256;
+
+/// An open stream of encoded chunks.
+pub struct ChunkStream {
+    pub rx: mpsc::Receiver<StreamItem>,
+    abort: Option<AbortHandle>,
+    pub hidden: Hidden,
+}
+
+impl ChunkStream {
+    pub fn from_parts(
+        rx: mpsc::Receiver<StreamItem>,
+        abort: Option<AbortHandle>,
+        hidden: Hidden,
+    ) -> Self {
+        Self { rx, abort, hidden }
+    }
+
+    /// Stops reading upstream and closes the connection; pending chunks are discarded.
+    pub fn close(&mut self) {
+        if let Some(a) = self.abort.take() {
+            a.abort();
+        }
+        self.rx.close();
+    }
+
+    /// Re-encodes a chat chunk stream as text_completion chunks (text completion bridged to chat).
+    pub fn into_text_stream(mut self) -> ChunkStream {
+        let (tx, rx) = mpsc::channel(CHANNEL);
+        let hidden = self.hidden.clone();
+        let task = tokio::spawn(async move {
+            while let Some(item) = self.rx.recv().await {
+                let out = item.and_then(|b| {
+                    let c: ChatChunk = serde_json::from_slice(&b)
+                        .map_err(|e| LlmError::new(ErrorKind::Api, format!("bad chunk: {e}")))?;
+                    Ok(encode(&text_chunk_from_chat(c)))
+                });
+                if tx.send(out).await.is_err() {
+                    break;
+                }
+            }
+        });
+        ChunkStream {
+            rx,
+            abort: Some(task.abort_handle()),
+            hidden,
+        }
+    }
+}
+
+impl Drop for ChunkStream {
+    fn drop(&mut self) {
+        if let Some(a) = self.abort.take() {
+            a.abort();
+        }
+    }
+}
+
+pub(crate) fn encode<T: serde::Serialize>(v: &T) -> Bytes {
+    Bytes::from(serde_json::to_vec(v).unwrap_or_default())
+}
+
+fn text_chunk_from_chat(c: ChatChunk) -> serde_json::Value {
+    let choices: Vec<serde_json::Value> = c
+        .choices
+        .into_iter()
+        .map(|ch| {
+            serde_json::json!({
+                "text": ch.delta.content.unwrap_or_default(),
+                "index": ch.index,
+                "logprobs": ch.logprobs,
+                "finish_reason": ch.finish_reason,
+            })
+        })
+        .collect();
+    let mut v = serde_json::json!({
+        "id": c.id, "object": "text_completion", "created": c.created, "model": c.model, "choices": choices,
+    });
+    if let Some(u) = c.usage {
+        v["usage"] = serde_json::to_value(u).unwrap_or_default();
+    }
+    v
+}
+
+/// Opens the upstream stream (with retries on the opening request) and starts the reader task.
+async fn open(p: &Prepared, http: &HttpRequest) -> Result<reqwest::Response, LlmError> {
+    let provider = p.provider();
+    let model = &p.resolved.model;
+    with_retries(p.retries, || async {
+        match transport::open_stream(http, p.timeout).await? {
+            Ok(resp) => Ok(resp),
+            Err(raw) => Err(provider.map_error(raw.status, raw.headers, &raw.body, model)),
+        }
+    })
+    .await
+    .map_err(|e| p.finish_error(e))
+}
+
+pub(super) async fn open_chat(
+    p: Prepared,
+    http: HttpRequest,
+    include_usage: bool,
+    mut hidden: Hidden,
+    chunk_timeout: f64,
+) -> Result<ChunkStream, LlmError> {
+    let resp = open(&p, &http).await?;
+    hidden.response_headers = transport::header_pairs(resp.headers());
+    let provider = p.resolved.provider;
+    let state = StreamState {
+        include_usage,
+        ..StreamState::default()
+    };
+    Ok(spawn_reader(
+        resp,
+        p,
+        state,
+        hidden,
+        chunk_timeout,
+        move |state, data| {
+            Ok(provider
+                .parse_chat_event(state, data)?
+                .iter()
+                .map(encode)
+                .collect())
+        },
+    ))
+}
+
+pub(super) async fn open_text(
+    p: Prepared,
+    http: HttpRequest,
+    mut hidden: Hidden,
+    chunk_timeout: f64,
+) -> Result<ChunkStream, LlmError> {
+    let resp = open(&p, &http).await?;
+    hidden.response_headers = transport::header_pairs(resp.headers());
+    Ok(spawn_reader(
+        resp,
+        p,
+        StreamState::default(),
+        hidden,
+        chunk_timeout,
+        |state, data| {
+            let data = data.trim();
+            if data == "[DONE]" {
+                state.done = true;
+                return Ok(Vec::new());
+            }
+            if data.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut t: TextCompletionResponse =
+                crate::providers::openai_compat::parse_json(data.as_bytes(), "stream chunk")?;
+            if t.choices.is_empty() && t.usage.is_none() && t.extra.contains_key("error") {
+                let body = serde_json::to_vec(&t.extra).unwrap_or_default();
+                return Err(LlmError::from_upstream(500, Vec::new(), &body, "", ""));
+            }
+            if t.choices.iter().any(|c| c.finish_reason.is_some()) {
+                state.finished = true;
+            }
+            if t.object.is_empty() {
+                t.object = "text_completion".into();
+            }
+            Ok(vec![encode(&t)])
+        },
+    ))
+}
+
+fn spawn_reader<F>(
+    resp: reqwest::Response,
+    p: Prepared,
+    mut state: StreamState,
+    hidden: Hidden,
+    chunk_timeout: f64,
+    mut on_event: F,
+) -> ChunkStream
+where
+    F: FnMut(&mut StreamState, &str) -> Result<Vec<Bytes>, LlmError> + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel(CHANNEL);
+    let chunk_timeout = Duration::from_secs_f64(chunk_timeout.clamp(0.001, 1e7));
+    let task = tokio::spawn(async move {
+        let fail = |e: LlmError| p.finish_error(e);
+        let mut body = resp.bytes_stream();
+        let mut dec = SseDecoder::new();
+        let mut events = Vec::new();
+        loop {
+            let next = tokio::time::timeout(chunk_timeout, body.next()).await;
+            let ended = match next {
+                Err(_) => {
+                    let _ = tx
+                        .send(Err(fail(transport::timeout_error(chunk_timeout))))
+                        .await;
+                    return;
+                }
+                Ok(Some(Err(e))) => {
+                    let mut err = transport::map_reqwest(e);
+                    err.message = format!("The stream was interrupted: {}", err.message);
+                    let _ = tx.send(Err(fail(err))).await;
+                    return;
+                }
+                Ok(Some(Ok(bytes))) => {
+                    dec.feed(&bytes, &mut events);
+                    false
+                }
+                Ok(None) => {
+                    dec.finish(&mut events);
+                    true
+                }
+            };
+            for ev in events.drain(..) {
+                match on_event(&mut state, &ev.data) {
+                    Ok(chunks) => {
+                        for c in chunks {
+                            if tx.send(Ok(c)).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(fail(e))).await;
+                        return;
+                    }
+                }
+            }
+            if state.done {
+                return;
+            }
+            if ended {
+                if !state.finished {
+                    let e = LlmError::new(
+                        ErrorKind::ApiConnection,
+                        "The stream ended before it was complete: the connection closed without a finish_reason or [DONE]",
+                    );
+                    let _ = tx.send(Err(fail(e))).await;
+                }
+                return;
+            }
+        }
+    });
+    ChunkStream {
+        rx,
+        abort: Some(task.abort_handle()),
+        hidden,
+    }
+}
+
+/// Rebuilds a complete response from stream chunks (`stream_chunk_builder`): content and
+/// reasoning concatenated, tool calls assembled by index, the last finish_reason and the usage
+/// chunk kept.
+pub fn aggregate_chunks(chunks: &[ChatChunk]) -> Option<ChatResponse> {
+    let first = chunks.first()?;
+    #[derive(Default)]
+    struct Acc {
+        role: Option<String>,
+        content: Option<String>,
+        reasoning: Option<String>,
+        tools: BTreeMap<u32, (Option<String>, String, String)>,
+        function: Option<(String, String)>,
+        finish: Option<String>,
+        logprobs: Vec<serde_json::Value>,
+    }
+    let mut choices: BTreeMap<u32, Acc> = BTreeMap::new();
+    let mut usage = None;
+    let mut fingerprint = None;
+    for c in chunks {
+        if c.usage.is_some() {
+            usage.clone_from(&c.usage);
+        }
+        if c.system_fingerprint.is_some() {
+            fingerprint.clone_from(&c.system_fingerprint);
+        }
+        for ch in &c.choices {
+            let a = choices.entry(ch.index).or_default();
+            let d = &ch.delta;
+            if a.role.is_none() {
+                a.role.clone_from(&d.role);
+            }
+            if let Some(t) = &d.content {
+                a.content.get_or_insert_with(String::new).push_str(t);
+            }
+            if let Some(t) = &d.reasoning_content {
+                a.reasoning.get_or_insert_with(String::new).push_str(t);
+            }
+            for tc in d.tool_calls.iter().flatten() {
+                let e = a.tools.entry(tc.index).or_default();
+                if e.0.is_none() {
+                    e.0.clone_from(&tc.id);
+                }
+                if let Some(f) = &tc.function {
+                    if let Some(n) = &f.name {
+                        if e.1.is_empty() {
+                            e.1.clone_from(n);
+                        }
+                    }
+                    if let Some(args) = &f.arguments {
+                        e.2.push_str(args);
+                    }
+                }
+            }
+            if let Some(fc) = &d.function_call {
+                let e = a.function.get_or_insert_with(Default::default);
+                if let Some(n) = fc.get("name").and_then(|v| v.as_str()) {
+                    e.0.push_str(n);
+                }
+                if let Some(args) = fc.get("arguments").and_then(|v| v.as_str()) {
+                    e.1.push_str(args);
+                }
+            }
+            if ch.finish_reason.is_some() {
+                a.finish.clone_from(&ch.finish_reason);
+            }
+            if let Some(lp) = &ch.logprobs {
+                a.logprobs.push(lp.clone());
+            }
+        }
+    }
+    let choices = choices
+        .into_iter()
+        .map(|(index, a)| {
+            let tool_calls = (!a.tools.is_empty()).then(|| {
+                a.tools
+                    .into_values()
+                    .map(|(id, name, arguments)| ToolCall {
+                        id,
+                        kind: "function".into(),
+                        function: FunctionCall { name, arguments },
+                        extra: Default::default(),
+                    })
+                    .collect()
+            });
+            let message = ResponseMessage {
+                role: a.role.unwrap_or_else(|| "assistant".into()),
+                content: a.content,
+                tool_calls,
+                function_call: a
+                    .function
+                    .map(|(name, arguments)| FunctionCall { name, arguments }),
+                reasoning_content: a.reasoning,
+                extra: Default::default(),
+            };
+            Choice {
+                index,
+                message,
+                finish_reason: a.finish,
+                logprobs: None,
+                extra: Default::default(),
+            }
+        })
+        .collect();
+    Some(ChatResponse {
+        id: first.id.clone(),
+        object: "chat.completion".into(),
+        created: first.created,
+        model: first.model.clone(),
+        system_fingerprint: fingerprint,
+        choices,
+        usage,
+        extra: Default::default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aggregate_rebuilds_parallel_tool_calls_and_usage() {
+        let raw = [
+            r#"{"id":"c1","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_a","type":"function","function":{"name":"get_weather","arguments":""}}]}}]}"#,
+            r#"{"id":"c1","created":1,"model":"m","choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"call_b","type":"function","function":{"name":"get_time","arguments":"{\"tz\":"}}]}}]}"#,
+            r#"{"id":"c1","created":1,"model":"m","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"city\":\"Paris\"}"}}]}}]}"#,
+            r#"{"id":"c1","created":1,"model":"m","choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"function":{"arguments":"\"UTC\"}"}}]}}]}"#,
+            r#"{"id":"c1","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#,
+            r#"{"id":"c1","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12}}"#,
+        ];
+        let chunks: Vec<ChatChunk> = raw
+            .iter()
+            .map(|s| serde_json::from_str(s).unwrap())
+            .collect();
+        let r = aggregate_chunks(&chunks).unwrap();
+        let tc = r.choices[0].message.tool_calls.as_ref().unwrap();
+        assert_eq!(tc.len(), 2);
+        assert_eq!(tc[0].id.as_deref(), Some("call_a"));
+        assert_eq!(tc[0].function.arguments, "{\"city\":\"Paris\"}");
+        assert_eq!(tc[1].function.name, "get_time");
+        assert_eq!(tc[1].function.arguments, "{\"tz\":\"UTC\"}");
+        assert_eq!(r.choices[0].finish_reason.as_deref(), Some("tool_calls"));
+        assert_eq!(r.usage.unwrap().total_tokens, 12);
+    }
+}

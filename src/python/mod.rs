@@ -1,0 +1,285 @@
+//! The `litellm_rs._core` extension module: the only pyo3 code. Arguments are converted to owned
+//! Rust values once, the GIL is released for all I/O, and results go back as JSON bytes that the
+//! Python layer validates in one pass.
+
+mod errors;
+mod runtime;
+mod stream;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyTuple};
+use serde::de::DeserializeOwned;
+
+use crate::engine::{self, CallOptions, Hidden};
+use crate::error::LlmError;
+use crate::types::{ChatChunk, ChatRequest, EmbeddingRequest, TextCompletionRequest};
+use errors::to_pyerr;
+use runtime::{ForkSafeTokio, block_on, guarded};
+use stream::PyStream;
+
+fn convert<T: DeserializeOwned>(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
+    pythonize::depythonize(obj)
+        .map_err(|e| to_pyerr(py, &LlmError::bad_request(format!("invalid {what}: {e}"))))
+}
+
+fn result_tuple<T: serde::Serialize>(
+    py: Python<'_>,
+    body: &T,
+    hidden: &Hidden,
+) -> PyResult<Py<PyAny>> {
+    let bytes = serde_json::to_vec(body)
+        .map_err(|e| to_pyerr(py, &LlmError::bad_request(e.to_string())))?;
+    let h = pythonize::pythonize(py, &hidden.to_json())?;
+    Ok(PyTuple::new(py, [PyBytes::new(py, &bytes).into_any(), h])?
+        .into_any()
+        .unbind())
+}
+
+fn sync_call<Req, Resp, F, Fut>(
+    py: Python<'_>,
+    request: &Bound<'_, PyAny>,
+    options: &Bound<'_, PyAny>,
+    what: &str,
+    f: F,
+) -> PyResult<Py<PyAny>>
+where
+    Req: DeserializeOwned + Send,
+    Resp: serde::Serialize + Send,
+    F: FnOnce(Req, CallOptions) -> Fut,
+    Fut: Future<Output = Result<(Resp, Hidden), LlmError>> + Send,
+{
+    let req: Req = convert(py, request, what)?;
+    let opts: CallOptions = convert(py, options, "options")?;
+    let (resp, hidden) = block_on(py, f(req, opts))?;
+    result_tuple(py, &resp, &hidden)
+}
+
+fn async_call<'py, Req, Resp, F, Fut>(
+    py: Python<'py>,
+    request: &Bound<'py, PyAny>,
+    options: &Bound<'py, PyAny>,
+    what: &str,
+    f: F,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    Req: DeserializeOwned + Send + 'static,
+    Resp: serde::Serialize + Send + 'static,
+    F: FnOnce(Req, CallOptions) -> Fut,
+    Fut: Future<Output = Result<(Resp, Hidden), LlmError>> + Send + 'static,
+{
+    let req: Req = convert(py, request, what)?;
+    let opts: CallOptions = convert(py, options, "options")?;
+    let fut = f(req, opts);
+    pyo3_async_runtimes::generic::future_into_py::<ForkSafeTokio, _, _>(py, async move {
+        let r = guarded(fut).await;
+        Python::attach(|py| match r {
+            Ok((resp, hidden)) => result_tuple(py, &resp, &hidden),
+            Err(e) => Err(to_pyerr(py, &e)),
+        })
+    })
+}
+
+#[pyfunction]
+fn completion(
+    py: Python<'_>,
+    request: &Bound<'_, PyAny>,
+    options: &Bound<'_, PyAny>,
+) -> PyResult<Py<PyAny>> {
+    sync_call(
+        py,
+        request,
+        options,
+        "completion request",
+        |r: ChatRequest, o| async move { engine::chat(r, &o).await },
+    )
+}
+
+#[pyfunction]
+fn acompletion<'py>(
+    py: Python<'py>,
+    request: &Bound<'py, PyAny>,
+    options: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    async_call(
+        py,
+        request,
+        options,
+        "completion request",
+        |r: ChatRequest, o| async move { engine::chat(r, &o).await },
+    )
+}
+
+#[pyfunction]
+fn embedding(
+    py: Python<'_>,
+    request: &Bound<'_, PyAny>,
+    options: &Bound<'_, PyAny>,
+) -> PyResult<Py<PyAny>> {
+    sync_call(
+        py,
+        request,
+        options,
+        "embedding request",
+        |r: EmbeddingRequest, o| async move { engine::embedding(r, &o).await },
+    )
+}
+
+#[pyfunction]
+fn aembedding<'py>(
+    py: Python<'py>,
+    request: &Bound<'py, PyAny>,
+    options: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    async_call(
+        py,
+        request,
+        options,
+        "embedding request",
+        |r: EmbeddingRequest, o| async move { engine::embedding(r, &o).await },
+    )
+}
+
+#[pyfunction]
+fn text_completion(
+    py: Python<'_>,
+    request: &Bound<'_, PyAny>,
+    options: &Bound<'_, PyAny>,
+) -> PyResult<Py<PyAny>> {
+    sync_call(
+        py,
+        request,
+        options,
+        "text_completion request",
+        |r: TextCompletionRequest, o| async move { engine::text_completion(r, &o).await },
+    )
+}
+
+#[pyfunction]
+fn atext_completion<'py>(
+    py: Python<'py>,
+    request: &Bound<'py, PyAny>,
+    options: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    async_call(
+        py,
+        request,
+        options,
+        "text_completion request",
+        |r: TextCompletionRequest, o| async move { engine::text_completion(r, &o).await },
+    )
+}
+
+#[pyfunction]
+fn completion_stream(
+    py: Python<'_>,
+    request: &Bound<'_, PyAny>,
+    options: &Bound<'_, PyAny>,
+) -> PyResult<PyStream> {
+    let req: ChatRequest = convert(py, request, "completion request")?;
+    let opts: CallOptions = convert(py, options, "options")?;
+    let s = block_on(py, async move { engine::chat_stream(req, &opts).await })?;
+    Ok(PyStream::new(s))
+}
+
+#[pyfunction]
+fn acompletion_stream<'py>(
+    py: Python<'py>,
+    request: &Bound<'py, PyAny>,
+    options: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let req: ChatRequest = convert(py, request, "completion request")?;
+    let opts: CallOptions = convert(py, options, "options")?;
+    pyo3_async_runtimes::generic::future_into_py::<ForkSafeTokio, _, _>(py, async move {
+        let r = guarded(async move { engine::chat_stream(req, &opts).await }).await;
+        Python::attach(|py| r.map(PyStream::new).map_err(|e| to_pyerr(py, &e)))
+    })
+}
+
+#[pyfunction]
+fn text_completion_stream(
+    py: Python<'_>,
+    request: &Bound<'_, PyAny>,
+    options: &Bound<'_, PyAny>,
+) -> PyResult<PyStream> {
+    let req: TextCompletionRequest = convert(py, request, "text_completion request")?;
+    let opts: CallOptions = convert(py, options, "options")?;
+    let s = block_on(py, async move {
+        engine::text_completion_stream(req, &opts).await
+    })?;
+    Ok(PyStream::new(s))
+}
+
+#[pyfunction]
+fn atext_completion_stream<'py>(
+    py: Python<'py>,
+    request: &Bound<'py, PyAny>,
+    options: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let req: TextCompletionRequest = convert(py, request, "text_completion request")?;
+    let opts: CallOptions = convert(py, options, "options")?;
+    pyo3_async_runtimes::generic::future_into_py::<ForkSafeTokio, _, _>(py, async move {
+        let r = guarded(async move { engine::text_completion_stream(req, &opts).await }).await;
+        Python::attach(|py| r.map(PyStream::new).map_err(|e| to_pyerr(py, &e)))
+    })
+}
+
+/// Rebuilds a complete response (JSON bytes) from chunk JSON bytes; None for no chunks.
+#[pyfunction]
+fn stream_chunk_builder(py: Python<'_>, chunks: Vec<Vec<u8>>) -> PyResult<Option<Py<PyBytes>>> {
+    let mut parsed = Vec::with_capacity(chunks.len());
+    for c in &chunks {
+        let chunk: ChatChunk = serde_json::from_slice(c).map_err(|e| {
+            to_pyerr(
+                py,
+                &LlmError::bad_request(format!("invalid stream chunk: {e}")),
+            )
+        })?;
+        parsed.push(chunk);
+    }
+    Ok(engine::aggregate_chunks(&parsed)
+        .map(|r| PyBytes::new(py, &serde_json::to_vec(&r).unwrap_or_default()).unbind()))
+}
+
+/// `(model, custom_llm_provider, dynamic_api_key, api_base)` as litellm's get_llm_provider returns.
+#[pyfunction]
+#[pyo3(signature = (model, custom_llm_provider=None, api_base=None, api_key=None))]
+fn get_llm_provider(
+    py: Python<'_>,
+    model: &str,
+    custom_llm_provider: Option<String>,
+    api_base: Option<String>,
+    api_key: Option<String>,
+) -> PyResult<(String, String, Option<String>, Option<String>)> {
+    engine::provider_info(model, custom_llm_provider, api_base, api_key)
+        .map_err(|e| to_pyerr(py, &e))
+}
+
+#[pyfunction]
+fn provider_list() -> Vec<&'static str> {
+    crate::providers::openai_compat::ROWS
+        .iter()
+        .map(|r| r.id)
+        .collect()
+}
+
+#[pymodule]
+#[pyo3(name = "_core")]
+fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<PyStream>()?;
+    m.add_function(wrap_pyfunction!(completion, m)?)?;
+    m.add_function(wrap_pyfunction!(acompletion, m)?)?;
+    m.add_function(wrap_pyfunction!(completion_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(acompletion_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(text_completion, m)?)?;
+    m.add_function(wrap_pyfunction!(atext_completion, m)?)?;
+    m.add_function(wrap_pyfunction!(text_completion_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(atext_completion_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(embedding, m)?)?;
+    m.add_function(wrap_pyfunction!(aembedding, m)?)?;
+    m.add_function(wrap_pyfunction!(stream_chunk_builder, m)?)?;
+    m.add_function(wrap_pyfunction!(get_llm_provider, m)?)?;
+    m.add_function(wrap_pyfunction!(provider_list, m)?)?;
+    let _ = PyDict::new(m.py());
+    Ok(())
+}

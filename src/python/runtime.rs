@@ -1,0 +1,142 @@
+//! Running engine futures from Python: sync calls block on the process runtime with the GIL
+//! released (Ctrl-C aware); async calls become awaitables driven by that same runtime.
+
+use std::cell::OnceCell;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use pyo3::prelude::*;
+use pyo3_async_runtimes::TaskLocals;
+use pyo3_async_runtimes::generic::{ContextExt, Runtime};
+
+use super::errors::to_pyerr;
+use crate::error::{ErrorKind, LlmError};
+use crate::transport::core;
+
+/// Our runtime for pyo3-async-runtimes: spawns onto the fork-safe process runtime.
+pub struct ForkSafeTokio;
+
+tokio::task_local! {
+    static TASK_LOCALS: OnceCell<TaskLocals>;
+}
+
+impl Runtime for ForkSafeTokio {
+    type JoinError = tokio::task::JoinError;
+    type JoinHandle = tokio::task::JoinHandle<()>;
+
+    fn spawn<F>(fut: F) -> Self::JoinHandle
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        core().rt.spawn(fut)
+    }
+
+    fn spawn_blocking<F>(f: F) -> Self::JoinHandle
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        core().rt.spawn_blocking(f)
+    }
+}
+
+impl ContextExt for ForkSafeTokio {
+    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
+    where
+        F: Future<Output = R> + Send + 'static,
+    {
+        let cell = OnceCell::new();
+        let _ = cell.set(locals);
+        Box::pin(TASK_LOCALS.scope(cell, fut))
+    }
+
+    fn get_task_locals() -> Option<TaskLocals> {
+        TASK_LOCALS
+            .try_with(|c| c.get().cloned())
+            .unwrap_or_default()
+    }
+}
+
+/// Either an engine error or a Python error (KeyboardInterrupt from a signal check).
+pub enum CallError {
+    Llm(LlmError),
+    Py(PyErr),
+}
+
+impl From<LlmError> for CallError {
+    fn from(e: LlmError) -> Self {
+        Self::Llm(e)
+    }
+}
+
+impl CallError {
+    pub fn into_py(self, py: Python<'_>) -> PyErr {
+        match self {
+            Self::Llm(e) => to_pyerr(py, &e),
+            Self::Py(e) => e,
+        }
+    }
+}
+
+/// A panic inside the engine becomes an ordinary error, never a PanicException.
+pub async fn guarded<T>(fut: impl Future<Output = Result<T, LlmError>>) -> Result<T, LlmError> {
+    match AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(r) => r,
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| p.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            Err(LlmError::new(
+                ErrorKind::Api,
+                format!("litellm_rs internal error: {msg}"),
+            ))
+        }
+    }
+}
+
+/// Polls `fut` and, every 50 ms, lets Python run its signal handlers (so Ctrl-C interrupts a
+/// blocking call; dropping the future cancels the request).
+async fn interruptible<T>(fut: impl Future<Output = Result<T, LlmError>>) -> Result<T, CallError> {
+    let fut = guarded(fut);
+    tokio::pin!(fut);
+    let mut tick = tokio::time::interval(Duration::from_millis(50));
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            r = &mut fut => return r.map_err(CallError::Llm),
+            _ = tick.tick() => {
+                Python::attach(|py| py.check_signals()).map_err(CallError::Py)?;
+            }
+        }
+    }
+}
+
+/// Runs a future to completion with the GIL released.
+pub fn block_on<T, F>(py: Python<'_>, fut: F) -> PyResult<T>
+where
+    T: Send,
+    F: Future<Output = Result<T, LlmError>> + Send,
+{
+    let out = py.detach(|| {
+        let rt = &core().rt;
+        if tokio::runtime::Handle::try_current().is_ok() {
+            // Called from a runtime thread (a callback calling the sync API): block elsewhere.
+            std::thread::scope(
+                |s| match s.spawn(|| rt.block_on(interruptible(fut))).join() {
+                    Ok(r) => r,
+                    Err(_) => Err(CallError::Llm(LlmError::new(
+                        ErrorKind::Api,
+                        "litellm_rs internal error: worker thread panicked",
+                    ))),
+                },
+            )
+        } else {
+            rt.block_on(interruptible(fut))
+        }
+    });
+    out.map_err(|e| e.into_py(py))
+}

@@ -1,0 +1,177 @@
+//! The only network code: one process-wide runtime and pooled client (rebuilt in a forked child),
+//! sending, and stream decoding.
+
+pub mod sse;
+
+use std::sync::atomic::{AtomicPtr, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::runtime::Runtime;
+
+use crate::error::{ErrorKind, LlmError};
+use crate::providers::HttpRequest;
+
+/// The runtime and the client of this process.
+pub struct Core {
+    pid: u32,
+    pub rt: Runtime,
+    pub client: reqwest::Client,
+}
+
+static CORE: AtomicPtr<Core> = AtomicPtr::new(std::ptr::null_mut());
+
+fn build_core() -> Core {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("litellm-rs")
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("cannot start the tokio runtime: {e}"));
+    Core {
+        pid: std::process::id(),
+        rt,
+        client: build_client(),
+    }
+}
+
+fn build_client() -> reqwest::Client {
+    let builder = reqwest::Client::builder()
+        .pool_idle_timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(256)
+        .tcp_nodelay(true)
+        .connect_timeout(Duration::from_secs(30));
+    builder.build().unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// The process-wide core. After `fork()` the child has no runtime threads, so a new core is built
+/// when the pid changes; the parent's is leaked on purpose (dropping it would join threads that do
+/// not exist in the child).
+pub fn core() -> &'static Core {
+    let cur = CORE.load(Ordering::Acquire);
+    // SAFETY: a non-null pointer in CORE comes from Box::into_raw and is never freed.
+    if !cur.is_null() && unsafe { (*cur).pid } == std::process::id() {
+        return unsafe { &*cur };
+    }
+    let fresh = Box::into_raw(Box::new(build_core()));
+    match CORE.compare_exchange(cur, fresh, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => unsafe { &*fresh },
+        Err(winner) => {
+            // Another thread installed its core first; ours is dropped off any runtime thread.
+            let ours = unsafe { Box::from_raw(fresh) };
+            std::thread::spawn(move || drop(ours));
+            unsafe { &*winner }
+        }
+    }
+}
+
+/// A complete upstream answer.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+impl RawResponse {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+fn prepare(client: &reqwest::Client, req: &HttpRequest) -> reqwest::RequestBuilder {
+    let mut b = client.post(&req.url);
+    for (k, v) in &req.headers {
+        b = b.header(k.as_str(), v.as_str());
+    }
+    b.body(req.body.clone())
+}
+
+pub fn header_pairs(h: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
+    h.iter()
+        .filter_map(|(k, v)| {
+            v.to_str()
+                .ok()
+                .map(|v| (k.as_str().to_owned(), v.to_owned()))
+        })
+        .collect()
+}
+
+/// Sends a request and reads the whole answer within `timeout`.
+pub async fn send(req: &HttpRequest, timeout: Duration) -> Result<RawResponse, LlmError> {
+    let client = &core().client;
+    let fut = async {
+        let resp = prepare(client, req).send().await.map_err(map_reqwest)?;
+        let status = resp.status().as_u16();
+        let headers = header_pairs(resp.headers());
+        let body = resp.bytes().await.map_err(map_reqwest)?;
+        Ok(RawResponse {
+            status,
+            headers,
+            body,
+        })
+    };
+    match tokio::time::timeout(timeout, fut).await {
+        Ok(r) => r,
+        Err(_) => Err(timeout_error(timeout)),
+    }
+}
+
+/// Sends a request and returns the open response once its headers arrived (within `timeout`).
+/// A non-2xx answer is read whole and returned as `Err(RawResponse)` for the provider to map.
+pub async fn open_stream(
+    req: &HttpRequest,
+    timeout: Duration,
+) -> Result<Result<reqwest::Response, RawResponse>, LlmError> {
+    let client = &core().client;
+    let fut = async {
+        let resp = prepare(client, req).send().await.map_err(map_reqwest)?;
+        let status = resp.status().as_u16();
+        if (200..300).contains(&status) {
+            return Ok(Ok(resp));
+        }
+        let headers = header_pairs(resp.headers());
+        let body = resp.bytes().await.map_err(map_reqwest)?;
+        Ok(Err(RawResponse {
+            status,
+            headers,
+            body,
+        }))
+    };
+    match tokio::time::timeout(timeout, fut).await {
+        Ok(r) => r,
+        Err(_) => Err(timeout_error(timeout)),
+    }
+}
+
+pub fn timeout_error(timeout: Duration) -> LlmError {
+    LlmError::new(
+        ErrorKind::Timeout,
+        format!(
+            "Request timed out after {:.3} seconds",
+            timeout.as_secs_f64()
+        ),
+    )
+}
+
+/// Maps a client error, with its whole cause chain (reqwest's Display hides the cause).
+pub fn map_reqwest(e: reqwest::Error) -> LlmError {
+    let is_timeout = e.is_timeout();
+    let e = e.without_url();
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(&e);
+    while let Some(s) = src {
+        let t = s.to_string();
+        if !msg.contains(&t) {
+            msg.push_str(": ");
+            msg.push_str(&t);
+        }
+        src = s.source();
+    }
+    let kind = if is_timeout {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::ApiConnection
+    };
+    LlmError::new(kind, msg)
+}
