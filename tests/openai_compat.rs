@@ -401,3 +401,31 @@ fn stream_without_role_gets_one_and_errors_mid_stream_surface() {
     assert_eq!(e.kind, ErrorKind::InternalServer);
     assert!(openai.parse_chat_event(&mut state, "{not json").is_err());
 }
+
+#[test]
+fn text_completion_paths() {
+    use litellm_rs::types::TextCompletionRequest;
+    let req: TextCompletionRequest =
+        serde_json::from_value(json!({"model": "codestral-latest", "prompt": "def f(", "suffix": "return 1", "max_tokens": 20})).unwrap();
+    let fim = OpenAiCompat {
+        row: ROWS
+            .iter()
+            .find(|r| r.id == "text-completion-codestral")
+            .unwrap(),
+    };
+    let http = fim.build_text_completion(&req, &target(Some("k"))).unwrap();
+    assert_eq!(http.url, "http://127.0.0.1:9/v1/fim/completions");
+    let body: Value = serde_json::from_slice(&http.body).unwrap();
+    assert_eq!(body["suffix"], "return 1");
+    let openai = OpenAiCompat {
+        row: ROWS
+            .iter()
+            .find(|r| r.id == "text-completion-openai")
+            .unwrap(),
+    };
+    assert!(openai.supports_text_completion());
+    let http = openai
+        .build_text_completion(&req, &target(Some("k")))
+        .unwrap();
+    assert_eq!(http.url, "http://127.0.0.1:9/v1/completions");
+}

@@ -120,6 +120,24 @@ fn host_path(api_base: &str) -> &str {
     s.trim_end_matches('/')
 }
 
+/// Whether an api_base (host and path) is served by a table host entry; entries may name an
+/// endpoint path (`.../chat/completions`), which is ignored.
+fn host_matches(base: &str, entry: &str) -> bool {
+    let mut e = entry.trim_end_matches('/');
+    for suffix in [
+        "/chat/completions",
+        "/fim/completions",
+        "/completions",
+        "/embeddings",
+    ] {
+        e = e.strip_suffix(suffix).unwrap_or(e);
+    }
+    base == e
+        || base
+            .strip_prefix(e)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
 /// Resolves a model string, an optional explicit provider and an optional api_base.
 pub fn resolve(
     model: &str,
@@ -162,11 +180,7 @@ pub fn resolve(
     if let Some(base) = api_base.filter(|b| !b.is_empty()) {
         let hp = host_path(base);
         for row in openai_compat::ROWS {
-            if row
-                .hosts
-                .iter()
-                .any(|h| hp == *h || hp.starts_with(&format!("{h}/")) || hp.starts_with(h))
-            {
+            if row.hosts.iter().any(|h| host_matches(hp, h)) {
                 return Ok(Resolved {
                     provider: OpenAiCompat { row },
                     model: model.to_owned(),
@@ -261,6 +275,20 @@ mod tests {
             ),
             ("groq".into(), "llama-3.3-70b".into())
         );
+        assert_eq!(
+            ok(
+                "codestral-latest",
+                None,
+                Some("https://codestral.mistral.ai/v1")
+            )
+            .0,
+            "codestral"
+        );
+        assert_eq!(
+            ok("m", None, Some("https://api.groq.com/openai/v1/")).0,
+            "groq"
+        );
+        assert!(resolve("m", None, Some("https://api.groq.com.evil.example/v1")).is_err());
         assert_eq!(ok("gpt-4o", None, None), ("openai".into(), "gpt-4o".into()));
         assert_eq!(
             ok("o3-mini", None, None),

@@ -7,7 +7,7 @@ mod runtime;
 mod stream;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyTuple};
+use pyo3::types::{PyBytes, PyTuple};
 use serde::de::DeserializeOwned;
 
 use crate::engine::{self, CallOptions, Hidden};
@@ -280,6 +280,5 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(stream_chunk_builder, m)?)?;
     m.add_function(wrap_pyfunction!(get_llm_provider, m)?)?;
     m.add_function(wrap_pyfunction!(provider_list, m)?)?;
-    let _ = PyDict::new(m.py());
     Ok(())
 }

@@ -249,8 +249,13 @@ impl Provider for OpenAiCompat {
         target: &CallTarget,
     ) -> Result<HttpRequest, LlmError> {
         let body = body::merged_json(req, target.extra_body.as_ref())?;
+        let path = if self.row.has(quirk::FIM_COMPLETIONS) {
+            "/fim/completions"
+        } else {
+            "/completions"
+        };
         Ok(HttpRequest {
-            url: self.url(target, "/completions"),
+            url: self.url(target, path),
             headers: self.headers(target),
             body,
         })

@@ -28,6 +28,8 @@ pub mod quirk {
     pub const KEY_OPTIONAL: u32 = 1 << 6;
     /// Assistant messages with tool_calls must carry `content: ""` instead of null.
     pub const NULL_CONTENT_AS_EMPTY: u32 = 1 << 7;
+    /// Text completions go to `/fim/completions` (Codestral's fill-in-the-middle endpoint).
+    pub const FIM_COMPLETIONS: u32 = 1 << 8;
 }
 
 /// A provider of the OpenAI-compatible family.

@@ -11,7 +11,7 @@
 //! Conventions:
 //! - `base_url` has no trailing slash and no endpoint path; the engine appends `/chat/completions`,
 //!   `/completions` or `/embeddings`. The one exception is `text-completion-codestral`, whose
-//!   completion path is `/fim/completions` (see its row).
+//!   completion path is `/fim/completions` (the `FIM_COMPLETIONS` quirk).
 //! - `key_env` / `base_env` list the variables in the order litellm tries them.
 //! - `hosts` are litellm's `openai_compatible_endpoints` entries (scheme and trailing slash removed)
 //!   that litellm maps to the row's provider.
@@ -161,7 +161,7 @@ pub static ROWS: &[Row] = &[
         quirks: TOOL_CHOICE_REQUIRED_AS_ANY | NO_STREAM_OPTIONS,
     },
     // litellm CodestralTextCompletionConfig + main.py (CODESTRAL_API_KEY)
-    // NOTE: Codestral's completion path is `/fim/completions`, not `/completions`; the engine must special-case this id.
+    // Codestral's completion path is `/fim/completions` (FIM_COMPLETIONS).
     Row {
         id: "text-completion-codestral",
         base_url: "https://codestral.mistral.ai/v1",
@@ -176,7 +176,7 @@ pub static ROWS: &[Row] = &[
         unsupported: &[],
         headers: &[],
         hosts: &["codestral.mistral.ai/v1/fim/completions"],
-        quirks: TEXT_COMPLETIONS,
+        quirks: TEXT_COMPLETIONS | FIM_COMPLETIONS,
     },
     // litellm XAIChatConfig (XAI_API_BASE/KEY, max_completion_tokens -> max_tokens, strip_name_from_messages)
     Row {
@@ -1344,7 +1344,8 @@ mod tests {
         | quirk::TEXT_COMPLETIONS
         | quirk::EMBEDDINGS
         | quirk::KEY_OPTIONAL
-        | quirk::NULL_CONTENT_AS_EMPTY;
+        | quirk::NULL_CONTENT_AS_EMPTY
+        | quirk::FIM_COMPLETIONS;
 
     /// The 42 providers of litellm's `litellm/llms/openai_like/providers.json`.
     const LITELLM_JSON_PROVIDERS: &[&str] = &[
