@@ -429,3 +429,27 @@ fn text_completion_paths() {
         .unwrap();
     assert_eq!(http.url, "http://127.0.0.1:9/v1/completions");
 }
+
+#[test]
+fn readme_lists_every_provider() {
+    let readme =
+        std::fs::read_to_string(format!("{}/README.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let start = readme.find("<!-- providers:start -->").expect("marker");
+    let end = readme.find("<!-- providers:end -->").expect("marker");
+    let listed: Vec<&str> = readme[start + 24..end]
+        .split([',', '\n', ' '])
+        .filter(|s| !s.is_empty())
+        .collect();
+    for row in ROWS {
+        assert!(
+            listed.contains(&row.id),
+            "README does not list provider {}",
+            row.id
+        );
+    }
+    assert_eq!(
+        listed.len(),
+        ROWS.len(),
+        "README lists providers that are not in the table"
+    );
+}
