@@ -63,9 +63,7 @@ impl ErrorKind {
             Self::Timeout => 408,
             Self::UnprocessableEntity => 422,
             Self::RateLimit => 429,
-            Self::InternalServer | Self::ApiConnection | Self::ResponseValidation | Self::Api => {
-                500
-            }
+            Self::InternalServer | Self::ApiConnection | Self::ResponseValidation | Self::Api => 500,
             Self::BadGateway => 502,
             Self::ServiceUnavailable => 503,
         }
@@ -163,11 +161,7 @@ impl LlmError {
         let text = String::from_utf8_lossy(body);
         let upstream_msg = extract_message(&text);
         let mut kind = ErrorKind::from_status(status);
-        if matches!(
-            kind,
-            ErrorKind::BadRequest | ErrorKind::UnprocessableEntity | ErrorKind::Api
-        ) || status == 413
-        {
+        if matches!(kind, ErrorKind::BadRequest | ErrorKind::UnprocessableEntity | ErrorKind::Api) || status == 413 {
             if is_context_window_message(&upstream_msg) || is_context_window_message(&text) {
                 kind = ErrorKind::ContextWindowExceeded;
             } else if is_content_policy_message(&text) {
@@ -214,11 +208,7 @@ impl std::error::Error for LlmError {}
 /// string, or the raw text.
 pub fn extract_message(text: &str) -> String {
     if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
-        let v = if let Some(arr) = v.as_array() {
-            arr.first().cloned().unwrap_or_default()
-        } else {
-            v
-        };
+        let v = if let Some(arr) = v.as_array() { arr.first().cloned().unwrap_or_default() } else { v };
         let candidates = [
             v.pointer("/error/message"),
             v.get("message"),
@@ -234,11 +224,7 @@ pub fn extract_message(text: &str) -> String {
         return text.trim().to_owned();
     }
     let t = text.trim();
-    if t.is_empty() {
-        "(empty response body)".to_owned()
-    } else {
-        t.chars().take(2000).collect()
-    }
+    if t.is_empty() { "(empty response body)".to_owned() } else { t.chars().take(2000).collect() }
 }
 
 /// Phrases providers use when the prompt is too long (OpenAI, Anthropic, Groq, Mistral, vLLM, ...).
@@ -277,26 +263,17 @@ pub fn is_content_policy_message(s: &str) -> bool {
 
 /// `retry-after-ms` (milliseconds) or `retry-after` (seconds or an HTTP date we ignore).
 pub fn parse_retry_after(headers: &[(String, String)]) -> Option<f64> {
-    let get = |n: &str| {
-        headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(n))
-            .map(|(_, v)| v.trim())
-    };
+    let get = |n: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.trim());
     if let Some(ms) = get("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
         return Some((ms / 1000.0).max(0.0));
     }
-    get("retry-after")
-        .and_then(|v| v.parse::<f64>().ok())
-        .map(|s| s.max(0.0))
+    get("retry-after").and_then(|v| v.parse::<f64>().ok()).map(|s| s.max(0.0))
 }
 
 /// `"groq"` -> `"Groq"`, `"together_ai"` -> `"TogetherAi"`, `"openai"` -> `"OpenAI"` as litellm prints them.
 pub fn provider_title(provider: &str) -> String {
     match provider {
-        "openai" | "custom_openai" | "openai_like" | "text-completion-openai" => {
-            "OpenAI".to_owned()
-        }
+        "openai" | "custom_openai" | "openai_like" | "text-completion-openai" => "OpenAI".to_owned(),
         "" => "LiteLLM".to_owned(),
         p => p
             .split(['_', '-'])
@@ -332,13 +309,7 @@ mod tests {
             (504, "InternalServerError"),
         ];
         for (status, class) in cases {
-            let e = LlmError::from_upstream(
-                status,
-                vec![],
-                br#"{"error":{"message":"boom"}}"#,
-                "groq",
-                "m",
-            );
+            let e = LlmError::from_upstream(status, vec![], br#"{"error":{"message":"boom"}}"#, "groq", "m");
             assert_eq!(e.kind.class_name(), class, "status {status}");
             assert_eq!(e.status, status);
             assert_eq!(e.message, "GroqException - boom");
@@ -359,25 +330,15 @@ mod tests {
     fn retry_after_headers() {
         let h = vec![("retry-after".to_owned(), "2".to_owned())];
         assert_eq!(parse_retry_after(&h), Some(2.0));
-        let h = vec![
-            ("retry-after-ms".to_owned(), "250".to_owned()),
-            ("retry-after".to_owned(), "9".to_owned()),
-        ];
+        let h = vec![("retry-after-ms".to_owned(), "250".to_owned()), ("retry-after".to_owned(), "9".to_owned())];
         assert_eq!(parse_retry_after(&h), Some(0.25));
-        assert_eq!(
-            parse_retry_after(&[(
-                "retry-after".to_owned(),
-                "Wed, 21 Oct 2015 07:28:00 GMT".to_owned()
-            )]),
-            None
-        );
+        assert_eq!(parse_retry_after(&[("retry-after".to_owned(), "Wed, 21 Oct 2015 07:28:00 GMT".to_owned())]), None);
     }
 
     #[test]
     fn redaction_removes_the_key() {
         let body = br#"{"error":{"message":"Incorrect API key provided: sk-secret-123456."}}"#;
-        let e = LlmError::from_upstream(401, vec![], body, "openai", "gpt-4o")
-            .redact(Some("sk-secret-123456"));
+        let e = LlmError::from_upstream(401, vec![], body, "openai", "gpt-4o").redact(Some("sk-secret-123456"));
         assert!(!e.message.contains("sk-secret-123456"));
         assert!(!e.body.unwrap().contains("sk-secret-123456"));
     }

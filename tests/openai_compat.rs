@@ -10,10 +10,7 @@ use litellm_rs::types::{ChatChunk, ChatRequest};
 use serde_json::{Value, json};
 
 fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/tests/fixtures/openai_compat/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/tests/fixtures/openai_compat/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -22,17 +19,11 @@ fn request(v: Value) -> ChatRequest {
 }
 
 fn target(key: Option<&str>) -> CallTarget {
-    CallTarget {
-        api_base: "http://127.0.0.1:9/v1".into(),
-        api_key: key.map(str::to_owned),
-        ..CallTarget::default()
-    }
+    CallTarget { api_base: "http://127.0.0.1:9/v1".into(), api_key: key.map(str::to_owned), ..CallTarget::default() }
 }
 
 fn body_of(p: &OpenAiCompat, req: &ChatRequest, t: &CallTarget) -> Value {
-    let http = p
-        .build_chat(req, t)
-        .unwrap_or_else(|e| panic!("{}: {e}", p.row.id));
+    let http = p.build_chat(req, t).unwrap_or_else(|e| panic!("{}: {e}", p.row.id));
     serde_json::from_slice(&http.body).unwrap()
 }
 
@@ -46,33 +37,14 @@ fn every_row_builds_a_chat_request() {
     }));
     for row in ROWS {
         let p = OpenAiCompat { row };
-        let http = p
-            .build_chat(&req, &target(Some("sk-row-key")))
-            .unwrap_or_else(|e| panic!("{}: {e}", row.id));
-        assert_eq!(
-            http.url, "http://127.0.0.1:9/v1/chat/completions",
-            "{}",
-            row.id
-        );
-        let auth: Vec<_> = http
-            .headers
-            .iter()
-            .filter(|(_, v)| v.contains("sk-row-key"))
-            .collect();
-        assert_eq!(
-            auth.len(),
-            1,
-            "{}: key sent exactly once: {:?}",
-            row.id,
-            http.headers
-        );
+        let http = p.build_chat(&req, &target(Some("sk-row-key"))).unwrap_or_else(|e| panic!("{}: {e}", row.id));
+        assert_eq!(http.url, "http://127.0.0.1:9/v1/chat/completions", "{}", row.id);
+        let auth: Vec<_> = http.headers.iter().filter(|(_, v)| v.contains("sk-row-key")).collect();
+        assert_eq!(auth.len(), 1, "{}: key sent exactly once: {:?}", row.id, http.headers);
         match row.auth {
-            Auth::Bearer => assert_eq!(
-                auth[0],
-                &("authorization".to_owned(), "Bearer sk-row-key".to_owned()),
-                "{}",
-                row.id
-            ),
+            Auth::Bearer => {
+                assert_eq!(auth[0], &("authorization".to_owned(), "Bearer sk-row-key".to_owned()), "{}", row.id)
+            }
             Auth::Header(h) => assert_eq!(auth[0].0, h, "{}", row.id),
         }
         let body: Value = serde_json::from_slice(&http.body).unwrap();
@@ -80,30 +52,18 @@ fn every_row_builds_a_chat_request() {
         assert_eq!(body["messages"][1]["content"], "hi", "{}", row.id);
         assert_eq!(body["temperature"], 0.2, "{}", row.id);
         // The max-tokens parameter arrives under the row's wire name, exactly once.
-        let renamed = row
-            .renames
-            .iter()
-            .find(|(from, _)| *from == "max_completion_tokens")
-            .map(|(_, to)| *to);
+        let renamed = row.renames.iter().find(|(from, _)| *from == "max_completion_tokens").map(|(_, to)| *to);
         let wire = renamed.unwrap_or("max_completion_tokens");
         assert_eq!(body[wire], 50, "{}", row.id);
         if renamed.is_some() {
             assert!(body.get("max_completion_tokens").is_none(), "{}", row.id);
         }
         for (k, v) in row.headers {
-            assert!(
-                http.headers.iter().any(|(hk, hv)| hk == k && hv == v),
-                "{}: header {k}",
-                row.id
-            );
+            assert!(http.headers.iter().any(|(hk, hv)| hk == k && hv == v), "{}: header {k}", row.id);
         }
         // Unset parameters stay absent.
         for absent in ["stream", "tools", "n", "stop", "top_p"] {
-            assert!(
-                body.get(absent).is_none(),
-                "{}: {absent} must be absent",
-                row.id
-            );
+            assert!(body.get(absent).is_none(), "{}: {absent} must be absent", row.id);
         }
     }
 }
@@ -112,14 +72,8 @@ fn every_row_builds_a_chat_request() {
 fn rows_without_key_send_no_auth_header() {
     let req = request(json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]}));
     for row in ROWS.iter().filter(|r| r.has(quirk::KEY_OPTIONAL)) {
-        let http = OpenAiCompat { row }
-            .build_chat(&req, &target(None))
-            .unwrap();
-        assert!(
-            !http.headers.iter().any(|(k, _)| k == "authorization"),
-            "{}",
-            row.id
-        );
+        let http = OpenAiCompat { row }.build_chat(&req, &target(None)).unwrap();
+        assert!(!http.headers.iter().any(|(k, _)| k == "authorization"), "{}", row.id);
     }
 }
 
@@ -135,11 +89,7 @@ fn unsupported_params_raise_or_drop() {
     let p = OpenAiCompat { row };
     let err = p.build_chat(&req, &target(Some("k"))).unwrap_err();
     assert_eq!(err.kind, ErrorKind::UnsupportedParams);
-    assert!(
-        err.message.contains(param) && err.message.contains(row.id),
-        "{}",
-        err.message
-    );
+    assert!(err.message.contains(param) && err.message.contains(row.id), "{}", err.message);
     let mut t = target(Some("k"));
     t.drop_params = true;
     assert!(body_of(&p, &req, &t).get(param).is_none());
@@ -173,13 +123,8 @@ fn passthrough_extra_body_headers_and_content_parts() {
         "seed": 7
     }));
     let mut t = target(Some("sk-x"));
-    t.extra_body = Some(
-        serde_json::from_value(json!({"guided_json": {"type": "object"}, "seed": 8})).unwrap(),
-    );
-    t.extra_headers = vec![
-        ("X-Trace".into(), "abc".into()),
-        ("Authorization".into(), "Bearer override".into()),
-    ];
+    t.extra_body = Some(serde_json::from_value(json!({"guided_json": {"type": "object"}, "seed": 8})).unwrap());
+    t.extra_headers = vec![("X-Trace".into(), "abc".into()), ("Authorization".into(), "Bearer override".into())];
     let http = p.build_chat(&req, &t).unwrap();
     let body: Value = serde_json::from_slice(&http.body).unwrap();
     let parts = &body["messages"][0]["content"];
@@ -195,20 +140,9 @@ fn passthrough_extra_body_headers_and_content_parts() {
     assert_eq!(body["top_k"], 5);
     assert_eq!(body["seed"], 8, "extra_body wins over the same key");
     assert_eq!(body["guided_json"]["type"], "object");
-    let auth: Vec<_> = http
-        .headers
-        .iter()
-        .filter(|(k, _)| k.eq_ignore_ascii_case("authorization"))
-        .collect();
-    assert_eq!(
-        auth,
-        vec![&("authorization".to_owned(), "Bearer override".to_owned())]
-    );
-    assert!(
-        http.headers
-            .iter()
-            .any(|(k, v)| k == "x-trace" && v == "abc")
-    );
+    let auth: Vec<_> = http.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case("authorization")).collect();
+    assert_eq!(auth, vec![&("authorization".to_owned(), "Bearer override".to_owned())]);
+    assert!(http.headers.iter().any(|(k, v)| k == "x-trace" && v == "abc"));
 }
 
 #[test]
@@ -223,10 +157,7 @@ fn content_list_quirk_and_tool_choice_quirk() {
         assert_eq!(body["messages"][0]["content"], "ab", "{}", row.id);
     }
     let mistral = ROWS.iter().find(|r| r.id == "mistral").unwrap();
-    assert_eq!(
-        body_of(&OpenAiCompat { row: mistral }, &req, &target(Some("k")))["tool_choice"],
-        "any"
-    );
+    assert_eq!(body_of(&OpenAiCompat { row: mistral }, &req, &target(Some("k")))["tool_choice"], "any");
     let openai = ROWS.iter().find(|r| r.id == "openai").unwrap();
     let body = body_of(&OpenAiCompat { row: openai }, &req, &target(Some("k")));
     assert_eq!(body["tool_choice"], "required");
@@ -235,90 +166,41 @@ fn content_list_quirk_and_tool_choice_quirk() {
 
 #[test]
 fn parses_recorded_responses() {
-    let openai = OpenAiCompat {
-        row: ROWS.iter().find(|r| r.id == "openai").unwrap(),
-    };
+    let openai = OpenAiCompat { row: ROWS.iter().find(|r| r.id == "openai").unwrap() };
     let req = request(json!({"model": "gpt-4o", "messages": []}));
 
-    let r = openai
-        .parse_chat(fixture("chat_simple.response.json").as_bytes(), &req)
-        .unwrap();
-    assert_eq!(
-        r.choices[0].message.content.as_deref(),
-        Some("Hello! How can I assist you today?")
-    );
+    let r = openai.parse_chat(fixture("chat_simple.response.json").as_bytes(), &req).unwrap();
+    assert_eq!(r.choices[0].message.content.as_deref(), Some("Hello! How can I assist you today?"));
     let u = r.usage.as_ref().unwrap();
-    assert_eq!(
-        (u.prompt_tokens, u.completion_tokens, u.total_tokens),
-        (19, 10, 29)
-    );
-    assert_eq!(
-        u.prompt_tokens_details.as_ref().unwrap().cached_tokens,
-        Some(0)
-    );
-    assert_eq!(
-        r.extra["service_tier"], "default",
-        "unknown fields pass through"
-    );
+    assert_eq!((u.prompt_tokens, u.completion_tokens, u.total_tokens), (19, 10, 29));
+    assert_eq!(u.prompt_tokens_details.as_ref().unwrap().cached_tokens, Some(0));
+    assert_eq!(r.extra["service_tier"], "default", "unknown fields pass through");
     let out = serde_json::to_value(&r).unwrap();
     assert_eq!(out["choices"][0]["message"]["annotations"], json!([]));
 
-    let r = openai
-        .parse_chat(fixture("chat_tools.response.json").as_bytes(), &req)
-        .unwrap();
+    let r = openai.parse_chat(fixture("chat_tools.response.json").as_bytes(), &req).unwrap();
     let tc = r.choices[0].message.tool_calls.as_ref().unwrap();
     assert_eq!(tc.len(), 2);
     assert_eq!(tc[1].function.name, "get_current_time");
     assert_eq!(r.choices[0].finish_reason.as_deref(), Some("tool_calls"));
-    assert_eq!(
-        r.usage
-            .as_ref()
-            .unwrap()
-            .completion_tokens_details
-            .as_ref()
-            .unwrap()
-            .reasoning_tokens,
-        Some(0)
-    );
+    assert_eq!(r.usage.as_ref().unwrap().completion_tokens_details.as_ref().unwrap().reasoning_tokens, Some(0));
 
-    let groq = OpenAiCompat {
-        row: ROWS.iter().find(|r| r.id == "groq").unwrap(),
-    };
-    let r = groq
-        .parse_chat(fixture("groq_chat.response.json").as_bytes(), &req)
-        .unwrap();
+    let groq = OpenAiCompat { row: ROWS.iter().find(|r| r.id == "groq").unwrap() };
+    let r = groq.parse_chat(fixture("groq_chat.response.json").as_bytes(), &req).unwrap();
     assert_eq!(r.usage.as_ref().unwrap().total_tokens, 574);
     assert_eq!(r.usage.as_ref().unwrap().extra["queue_time"], 0.037493756);
     assert_eq!(r.extra["x_groq"]["id"], "req_01jbd6g2qdfw2adyrt2az8hz4w");
 
-    let or = OpenAiCompat {
-        row: ROWS.iter().find(|r| r.id == "openrouter").unwrap(),
-    };
-    let r = or
-        .parse_chat(
-            fixture("openrouter_reasoning.response.json").as_bytes(),
-            &req,
-        )
-        .unwrap();
-    assert_eq!(
-        r.choices[0].message.reasoning_content.as_deref(),
-        Some("2 plus 2 is 4.")
-    );
-    let e = or
-        .parse_chat(fixture("error_in_200.response.json").as_bytes(), &req)
-        .unwrap_err();
+    let or = OpenAiCompat { row: ROWS.iter().find(|r| r.id == "openrouter").unwrap() };
+    let r = or.parse_chat(fixture("openrouter_reasoning.response.json").as_bytes(), &req).unwrap();
+    assert_eq!(r.choices[0].message.reasoning_content.as_deref(), Some("2 plus 2 is 4."));
+    let e = or.parse_chat(fixture("error_in_200.response.json").as_bytes(), &req).unwrap_err();
     assert_eq!(e.kind, ErrorKind::RateLimit);
     assert!(e.message.contains("free-models-per-day"));
 
-    let e = openai
-        .parse_chat(b"<html>502 Bad Gateway</html>", &req)
-        .unwrap_err();
+    let e = openai.parse_chat(b"<html>502 Bad Gateway</html>", &req).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Api);
-    assert!(
-        e.message.contains("Invalid chat completion"),
-        "{}",
-        e.message
-    );
+    assert!(e.message.contains("Invalid chat completion"), "{}", e.message);
 }
 
 fn decode(p: &OpenAiCompat, sse: &str, split: usize) -> (Vec<ChatChunk>, StreamState) {
@@ -338,65 +220,38 @@ fn decode(p: &OpenAiCompat, sse: &str, split: usize) -> (Vec<ChatChunk>, StreamS
 
 #[test]
 fn decodes_recorded_streams_whatever_the_network_split() {
-    let openai = OpenAiCompat {
-        row: ROWS.iter().find(|r| r.id == "openai").unwrap(),
-    };
+    let openai = OpenAiCompat { row: ROWS.iter().find(|r| r.id == "openai").unwrap() };
     for split in [1, 7, 64, 100_000] {
         let (chunks, state) = decode(&openai, &fixture("stream_tools_usage.sse"), split);
         assert!(state.done && state.finished);
         assert_eq!(chunks.len(), 7);
-        assert_eq!(
-            chunks[0].choices[0].delta.role.as_deref(),
-            Some("assistant")
-        );
-        assert_eq!(
-            chunks[4].choices[0].delta.tool_calls.as_ref().unwrap()[0].index,
-            1
-        );
+        assert_eq!(chunks[0].choices[0].delta.role.as_deref(), Some("assistant"));
+        assert_eq!(chunks[4].choices[0].delta.tool_calls.as_ref().unwrap()[0].index, 1);
         let full = aggregate_chunks(&chunks).unwrap();
         let tc = full.choices[0].message.tool_calls.as_ref().unwrap();
         assert_eq!(tc[0].function.arguments, r#"{"location":"Paris"}"#);
         assert_eq!(tc[1].function.arguments, r#"{"tz":"CET"}"#);
         let u = full.usage.unwrap();
-        assert_eq!(
-            (
-                u.total_tokens,
-                u.prompt_tokens_details.unwrap().cached_tokens
-            ),
-            (111, Some(64))
-        );
+        assert_eq!((u.total_tokens, u.prompt_tokens_details.unwrap().cached_tokens), (111, Some(64)));
     }
-    let groq = OpenAiCompat {
-        row: ROWS.iter().find(|r| r.id == "groq").unwrap(),
-    };
+    let groq = OpenAiCompat { row: ROWS.iter().find(|r| r.id == "groq").unwrap() };
     let (chunks, _) = decode(&groq, &fixture("stream_groq_text.sse"), 13);
     let full = aggregate_chunks(&chunks).unwrap();
-    assert_eq!(
-        full.choices[0].message.content.as_deref(),
-        Some("Hello there!")
-    );
+    assert_eq!(full.choices[0].message.content.as_deref(), Some("Hello there!"));
     assert_eq!(full.choices[0].finish_reason.as_deref(), Some("stop"));
 }
 
 #[test]
 fn stream_without_role_gets_one_and_errors_mid_stream_surface() {
-    let openai = OpenAiCompat {
-        row: ROWS.iter().find(|r| r.id == "openai").unwrap(),
-    };
+    let openai = OpenAiCompat { row: ROWS.iter().find(|r| r.id == "openai").unwrap() };
     let mut state = StreamState::default();
     let c = openai
-        .parse_chat_event(
-            &mut state,
-            r#"{"choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null}]}"#,
-        )
+        .parse_chat_event(&mut state, r#"{"choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null}]}"#)
         .unwrap();
     assert_eq!(c[0].choices[0].delta.role.as_deref(), Some("assistant"));
     assert!(c[0].id.starts_with("chatcmpl-"));
     let e = openai
-        .parse_chat_event(
-            &mut state,
-            r#"{"error":{"message":"Internal error while streaming","code":500}}"#,
-        )
+        .parse_chat_event(&mut state, r#"{"error":{"message":"Internal error while streaming","code":500}}"#)
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::InternalServer);
     assert!(openai.parse_chat_event(&mut state, "{not json").is_err());
@@ -405,51 +260,29 @@ fn stream_without_role_gets_one_and_errors_mid_stream_surface() {
 #[test]
 fn text_completion_paths() {
     use litellm_rs::types::TextCompletionRequest;
-    let req: TextCompletionRequest =
-        serde_json::from_value(json!({"model": "codestral-latest", "prompt": "def f(", "suffix": "return 1", "max_tokens": 20})).unwrap();
-    let fim = OpenAiCompat {
-        row: ROWS
-            .iter()
-            .find(|r| r.id == "text-completion-codestral")
-            .unwrap(),
-    };
+    let req: TextCompletionRequest = serde_json::from_value(
+        json!({"model": "codestral-latest", "prompt": "def f(", "suffix": "return 1", "max_tokens": 20}),
+    )
+    .unwrap();
+    let fim = OpenAiCompat { row: ROWS.iter().find(|r| r.id == "text-completion-codestral").unwrap() };
     let http = fim.build_text_completion(&req, &target(Some("k"))).unwrap();
     assert_eq!(http.url, "http://127.0.0.1:9/v1/fim/completions");
     let body: Value = serde_json::from_slice(&http.body).unwrap();
     assert_eq!(body["suffix"], "return 1");
-    let openai = OpenAiCompat {
-        row: ROWS
-            .iter()
-            .find(|r| r.id == "text-completion-openai")
-            .unwrap(),
-    };
+    let openai = OpenAiCompat { row: ROWS.iter().find(|r| r.id == "text-completion-openai").unwrap() };
     assert!(openai.supports_text_completion());
-    let http = openai
-        .build_text_completion(&req, &target(Some("k")))
-        .unwrap();
+    let http = openai.build_text_completion(&req, &target(Some("k"))).unwrap();
     assert_eq!(http.url, "http://127.0.0.1:9/v1/completions");
 }
 
 #[test]
 fn readme_lists_every_provider() {
-    let readme =
-        std::fs::read_to_string(format!("{}/README.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let readme = std::fs::read_to_string(format!("{}/README.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let start = readme.find("<!-- providers:start -->").expect("marker");
     let end = readme.find("<!-- providers:end -->").expect("marker");
-    let listed: Vec<&str> = readme[start + 24..end]
-        .split([',', '\n', ' '])
-        .filter(|s| !s.is_empty())
-        .collect();
+    let listed: Vec<&str> = readme[start + 24..end].split([',', '\n', ' ']).filter(|s| !s.is_empty()).collect();
     for row in ROWS {
-        assert!(
-            listed.contains(&row.id),
-            "README does not list provider {}",
-            row.id
-        );
+        assert!(listed.contains(&row.id), "README does not list provider {}", row.id);
     }
-    assert_eq!(
-        listed.len(),
-        ROWS.len(),
-        "README lists providers that are not in the table"
-    );
+    assert_eq!(listed.len(), ROWS.len(), "README lists providers that are not in the table");
 }

@@ -6,8 +6,7 @@ use super::stream::{ChunkStream, encode};
 use super::{CallOptions, Hidden, new_id};
 use crate::providers::resolve;
 use crate::types::{
-    ChatChunk, ChatRequest, ChatResponse, Choice, ChunkChoice, Delta, ResponseMessage, Usage,
-    unix_now,
+    ChatChunk, ChatRequest, ChatResponse, Choice, ChunkChoice, Delta, ResponseMessage, Usage, unix_now,
 };
 
 /// litellm reports these token counts for mocked calls.
@@ -15,18 +14,9 @@ const MOCK_PROMPT_TOKENS: u64 = 10;
 const MOCK_COMPLETION_TOKENS: u64 = 20;
 
 fn hidden(req: &ChatRequest, opts: &CallOptions) -> Hidden {
-    let provider = resolve(
-        &req.model,
-        opts.custom_llm_provider.as_deref(),
-        opts.explicit_api_base(),
-    )
-    .map(|r| r.row().id.to_owned())
-    .unwrap_or_else(|_| {
-        req.model
-            .split_once('/')
-            .map_or("openai", |(p, _)| p)
-            .to_owned()
-    });
+    let provider = resolve(&req.model, opts.custom_llm_provider.as_deref(), opts.explicit_api_base())
+        .map(|r| r.row().id.to_owned())
+        .unwrap_or_else(|_| req.model.split_once('/').map_or("openai", |(p, _)| p).to_owned());
     Hidden {
         custom_llm_provider: provider,
         api_base: opts.explicit_api_base().unwrap_or_default().to_owned(),
@@ -45,10 +35,7 @@ pub(super) fn chat(req: &ChatRequest, opts: &CallOptions, text: &str) -> (ChatRe
         system_fingerprint: None,
         choices: vec![Choice {
             index: 0,
-            message: ResponseMessage {
-                content: Some(text.to_owned()),
-                ..ResponseMessage::default()
-            },
+            message: ResponseMessage { content: Some(text.to_owned()), ..ResponseMessage::default() },
             finish_reason: Some("stop".into()),
             logprobs: None,
             extra: Default::default(),
@@ -67,36 +54,20 @@ pub(super) fn chat_stream(req: &ChatRequest, opts: &CallOptions, text: &str) -> 
         object: "chat.completion.chunk".into(),
         created,
         model: req.model.clone(),
-        choices: vec![ChunkChoice {
-            index: 0,
-            delta,
-            finish_reason: finish.map(str::to_owned),
-            ..Default::default()
-        }],
+        choices: vec![ChunkChoice { index: 0, delta, finish_reason: finish.map(str::to_owned), ..Default::default() }],
         ..Default::default()
     };
     let mut chunks = Vec::new();
     let mut pieces = text.split_inclusive(' ').peekable();
     if pieces.peek().is_none() {
         chunks.push(chunk(
-            Delta {
-                role: Some("assistant".into()),
-                content: Some(String::new()),
-                ..Default::default()
-            },
+            Delta { role: Some("assistant".into()), content: Some(String::new()), ..Default::default() },
             None,
         ));
     }
     for (i, piece) in pieces.enumerate() {
         let role = (i == 0).then(|| "assistant".to_owned());
-        chunks.push(chunk(
-            Delta {
-                role,
-                content: Some(piece.to_owned()),
-                ..Default::default()
-            },
-            None,
-        ));
+        chunks.push(chunk(Delta { role, content: Some(piece.to_owned()), ..Default::default() }, None));
     }
     chunks.push(chunk(Delta::default(), Some("stop")));
     if req.include_usage() {

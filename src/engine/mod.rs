@@ -17,8 +17,8 @@ use crate::providers::openai_compat::{Row, quirk};
 use crate::providers::{CallTarget, HttpRequest, Provider, Resolved, resolve};
 use crate::transport::{self, RawResponse};
 use crate::types::{
-    ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Message, Role, TextChoice,
-    TextCompletionRequest, TextCompletionResponse,
+    ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, Message, Role, TextChoice, TextCompletionRequest,
+    TextCompletionResponse,
 };
 
 /// A random id with a prefix (`chatcmpl-3f2a...`).
@@ -84,8 +84,7 @@ impl Prepared {
 
     /// Adds provider/model context and removes the key from an error.
     fn finish_error(&self, e: LlmError) -> LlmError {
-        e.with_context(self.resolved.row().id, &self.resolved.model)
-            .redact(self.target.api_key.as_deref())
+        e.with_context(self.resolved.row().id, &self.resolved.model).redact(self.target.api_key.as_deref())
     }
 }
 
@@ -93,31 +92,17 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-fn is_openai_family(row: &Row) -> bool {
-    matches!(
-        row.id,
-        "openai" | "custom_openai" | "openai_like" | "text-completion-openai"
-    )
-}
-
-/// The key: the call's, then module settings and the provider's environment variables (for the
-/// OpenAI family `litellm.api_key` comes before `OPENAI_API_KEY`, as litellm does).
+/// The key: the call's (or `litellm_rs.api_key`, merged in by the edge), then the provider's
+/// module setting (`litellm_rs.groq_key`), then its environment variables.
 fn resolve_key(row: &Row, opts: &CallOptions) -> Option<String> {
     if let Some(k) = opts.api_key.as_ref().filter(|k| !k.is_empty()) {
         return Some(k.clone());
     }
-    let setting = row
-        .settings_key
+    row.settings_key
         .and_then(|name| opts.provider_keys.as_ref().and_then(|m| m.get(name)))
         .filter(|k| !k.is_empty())
-        .cloned();
-    let module = opts.module_api_key.clone().filter(|k| !k.is_empty());
-    let from_env = || row.key_env.iter().find_map(|n| env(n));
-    if is_openai_family(row) {
-        module.or(setting).or_else(from_env)
-    } else {
-        setting.or_else(from_env).or(module)
-    }
+        .cloned()
+        .or_else(|| row.key_env.iter().find_map(|n| env(n)))
 }
 
 /// Fills `{ENV_NAME}` placeholders of a default base URL.
@@ -130,10 +115,7 @@ fn fill_placeholders(url: &str, row: &Row) -> Result<String, LlmError> {
         };
         let name = &rest[start + 1..start + len];
         let val = env(name).ok_or_else(|| {
-            LlmError::bad_request(format!(
-                "{} needs the environment variable {name} (or pass api_base=)",
-                row.id
-            ))
+            LlmError::bad_request(format!("{} needs the environment variable {name} (or pass api_base=)", row.id))
         })?;
         out.push_str(&rest[..start]);
         out.push_str(&val);
@@ -147,40 +129,23 @@ fn resolve_base(row: &Row, opts: &CallOptions) -> Result<String, LlmError> {
     if let Some(b) = opts.explicit_api_base() {
         return Ok(b.trim_end_matches('/').to_owned());
     }
-    let module = opts.module_api_base.as_deref().filter(|b| !b.is_empty());
-    if is_openai_family(row) {
-        if let Some(b) = module {
-            return Ok(b.trim_end_matches('/').to_owned());
-        }
-    }
     if let Some(b) = row.base_env.iter().find_map(|n| env(n)) {
         return Ok(b.trim_end_matches('/').to_owned());
     }
     if !row.base_url.is_empty() {
         return fill_placeholders(row.base_url, row);
     }
-    if let Some(b) = module {
-        return Ok(b.trim_end_matches('/').to_owned());
-    }
     let vars = row.base_env.join(" or ");
     Err(LlmError::bad_request(format!(
         "{} needs an api_base: pass api_base= to the call{}",
         row.id,
-        if vars.is_empty() {
-            String::new()
-        } else {
-            format!(" or set {vars}")
-        }
+        if vars.is_empty() { String::new() } else { format!(" or set {vars}") }
     )))
 }
 
 /// Resolves the provider, key and endpoint of a call.
 pub fn prepare(model: &str, opts: &CallOptions) -> Result<Prepared, LlmError> {
-    let resolved = resolve(
-        model,
-        opts.custom_llm_provider.as_deref(),
-        opts.explicit_api_base(),
-    )?;
+    let resolved = resolve(model, opts.custom_llm_provider.as_deref(), opts.explicit_api_base())?;
     let row = resolved.row();
     let api_key = resolve_key(row, opts);
     if api_key.is_none() && !row.has(quirk::KEY_OPTIONAL) {
@@ -190,14 +155,8 @@ pub fn prepare(model: &str, opts: &CallOptions) -> Result<Prepared, LlmError> {
             format!(
                 "Missing API key for {}: pass api_key= to the call{}{}",
                 row.id,
-                row.settings_key
-                    .map(|s| format!(", set litellm_rs.{s}"))
-                    .unwrap_or_default(),
-                if vars.is_empty() {
-                    String::new()
-                } else {
-                    format!(" or set {vars}")
-                }
+                row.settings_key.map(|s| format!(", set litellm_rs.{s}")).unwrap_or_default(),
+                if vars.is_empty() { String::new() } else { format!(" or set {vars}") }
             ),
         );
         e.provider = row.id.to_owned();
@@ -208,30 +167,17 @@ pub fn prepare(model: &str, opts: &CallOptions) -> Result<Prepared, LlmError> {
     let target = CallTarget {
         api_base,
         api_key,
-        api_version: opts
-            .api_version
+        api_version: opts.api_version.clone(),
+        organization: opts
+            .organization
             .clone()
-            .or_else(|| opts.module_api_version.clone()),
-        organization: opts.organization.clone().or_else(|| {
-            if row.id == "openai" {
-                opts.module_organization
-                    .clone()
-                    .or_else(|| env("OPENAI_ORGANIZATION"))
-            } else {
-                None
-            }
-        }),
+            .or_else(|| if row.id == "openai" { env("OPENAI_ORGANIZATION") } else { None }),
         extra_headers: opts.merged_headers(),
         extra_body: opts.extra_body.clone(),
         drop_params: opts.drop_params.unwrap_or(false),
         additional_drop_params: opts.additional_drop_params.clone().unwrap_or_default(),
     };
-    Ok(Prepared {
-        resolved,
-        target,
-        timeout: Duration::from_secs_f64(opts.timeout_secs()),
-        retries: opts.retries(),
-    })
+    Ok(Prepared { resolved, target, timeout: Duration::from_secs_f64(opts.timeout_secs()), retries: opts.retries() })
 }
 
 /// The wait before retry number `attempt` (0-based): the server's `retry-after` when it gave one
@@ -273,21 +219,14 @@ async fn send_ok(p: &Prepared, http: &HttpRequest) -> Result<RawResponse, LlmErr
     let model = &p.resolved.model;
     with_retries(p.retries, || async {
         let raw = transport::send(http, p.timeout).await?;
-        if raw.is_success() {
-            Ok(raw)
-        } else {
-            Err(provider.map_error(raw.status, raw.headers, &raw.body, model))
-        }
+        if raw.is_success() { Ok(raw) } else { Err(provider.map_error(raw.status, raw.headers, &raw.body, model)) }
     })
     .await
     .map_err(|e| p.finish_error(e))
 }
 
 /// A chat completion.
-pub async fn chat(
-    mut req: ChatRequest,
-    opts: &CallOptions,
-) -> Result<(ChatResponse, Hidden), LlmError> {
+pub async fn chat(mut req: ChatRequest, opts: &CallOptions) -> Result<(ChatResponse, Hidden), LlmError> {
     if let Some(text) = &opts.mock_response {
         return Ok(mock::chat(&req, opts, text));
     }
@@ -296,15 +235,9 @@ pub async fn chat(
     let p = prepare(&original_model, opts)?;
     req.model.clone_from(&p.resolved.model);
     req.stream = None;
-    let http = p
-        .provider()
-        .build_chat(&req, &p.target)
-        .map_err(|e| p.finish_error(e))?;
+    let http = p.provider().build_chat(&req, &p.target).map_err(|e| p.finish_error(e))?;
     let raw = send_ok(&p, &http).await?;
-    let resp = p
-        .provider()
-        .parse_chat(&raw.body, &req)
-        .map_err(|e| p.finish_error(e))?;
+    let resp = p.provider().parse_chat(&raw.body, &req).map_err(|e| p.finish_error(e))?;
     let mut hidden = p.hidden(&original_model);
     hidden.response_headers = raw.headers;
     hidden.response_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -312,10 +245,7 @@ pub async fn chat(
 }
 
 /// A streamed chat completion: returns once the upstream answered with a stream.
-pub async fn chat_stream(
-    mut req: ChatRequest,
-    opts: &CallOptions,
-) -> Result<ChunkStream, LlmError> {
+pub async fn chat_stream(mut req: ChatRequest, opts: &CallOptions) -> Result<ChunkStream, LlmError> {
     if let Some(text) = &opts.mock_response {
         return Ok(mock::chat_stream(&req, opts, text));
     }
@@ -323,39 +253,20 @@ pub async fn chat_stream(
     let p = prepare(&original_model, opts)?;
     req.model.clone_from(&p.resolved.model);
     req.stream = Some(true);
-    let http = p
-        .provider()
-        .build_chat(&req, &p.target)
-        .map_err(|e| p.finish_error(e))?;
+    let http = p.provider().build_chat(&req, &p.target).map_err(|e| p.finish_error(e))?;
     let hidden = p.hidden(&original_model);
-    stream::open_chat(
-        p,
-        http,
-        req.include_usage(),
-        hidden,
-        opts.stream_timeout_secs(),
-    )
-    .await
+    stream::open_chat(p, http, req.include_usage(), hidden, opts.stream_timeout_secs()).await
 }
 
 /// Embeddings.
-pub async fn embedding(
-    mut req: EmbeddingRequest,
-    opts: &CallOptions,
-) -> Result<(EmbeddingResponse, Hidden), LlmError> {
+pub async fn embedding(mut req: EmbeddingRequest, opts: &CallOptions) -> Result<(EmbeddingResponse, Hidden), LlmError> {
     let started = Instant::now();
     let original_model = std::mem::take(&mut req.model);
     let p = prepare(&original_model, opts)?;
     req.model.clone_from(&p.resolved.model);
-    let http = p
-        .provider()
-        .build_embedding(&req, &p.target)
-        .map_err(|e| p.finish_error(e))?;
+    let http = p.provider().build_embedding(&req, &p.target).map_err(|e| p.finish_error(e))?;
     let raw = send_ok(&p, &http).await?;
-    let resp = p
-        .provider()
-        .parse_embedding(&raw.body, &req)
-        .map_err(|e| p.finish_error(e))?;
+    let resp = p.provider().parse_embedding(&raw.body, &req).map_err(|e| p.finish_error(e))?;
     let mut hidden = p.hidden(&original_model);
     hidden.response_headers = raw.headers;
     hidden.response_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -366,10 +277,9 @@ pub async fn embedding(
 fn prompts(prompt: &Value) -> Result<Vec<String>, LlmError> {
     match prompt {
         Value::String(s) => Ok(vec![s.clone()]),
-        Value::Array(items) if items.iter().all(Value::is_string) => Ok(items
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect()),
+        Value::Array(items) if items.iter().all(Value::is_string) => {
+            Ok(items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        }
         _ => Err(LlmError::bad_request(
             "text_completion through a chat model needs `prompt` as a string or a list of strings",
         )),
@@ -377,10 +287,7 @@ fn prompts(prompt: &Value) -> Result<Vec<String>, LlmError> {
 }
 
 /// The chat request that answers one prompt of a text completion.
-pub fn chat_request_for_prompt(
-    req: &TextCompletionRequest,
-    prompt: String,
-) -> Result<ChatRequest, LlmError> {
+pub fn chat_request_for_prompt(req: &TextCompletionRequest, prompt: String) -> Result<ChatRequest, LlmError> {
     let mut obj = req.extra.clone();
     obj.insert("model".into(), Value::String(req.model.clone()));
     obj.insert("messages".into(), Value::Array(Vec::new()));
@@ -430,15 +337,9 @@ pub async fn text_completion(
         req.model.clone_from(&p.resolved.model);
         if p.provider().supports_text_completion() {
             req.stream = None;
-            let http = p
-                .provider()
-                .build_text_completion(&req, &p.target)
-                .map_err(|e| p.finish_error(e))?;
+            let http = p.provider().build_text_completion(&req, &p.target).map_err(|e| p.finish_error(e))?;
             let raw = send_ok(&p, &http).await?;
-            let resp = p
-                .provider()
-                .parse_text_completion(&raw.body)
-                .map_err(|e| p.finish_error(e))?;
+            let resp = p.provider().parse_text_completion(&raw.body).map_err(|e| p.finish_error(e))?;
             let mut hidden = p.hidden(&original_model);
             hidden.response_headers = raw.headers;
             hidden.response_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -447,12 +348,9 @@ pub async fn text_completion(
         req.model = original_model;
     }
     let mut out: Option<(TextCompletionResponse, Hidden)> = None;
-    let calls = prompts(&req.prompt)?
-        .into_iter()
-        .map(|p| chat_request_for_prompt(&req, p))
-        .collect::<Result<Vec<_>, _>>()?;
-    let results =
-        futures_util::future::try_join_all(calls.into_iter().map(|c| chat(c, opts))).await?;
+    let calls =
+        prompts(&req.prompt)?.into_iter().map(|p| chat_request_for_prompt(&req, p)).collect::<Result<Vec<_>, _>>()?;
+    let results = futures_util::future::try_join_all(calls.into_iter().map(|c| chat(c, opts))).await?;
     for (i, (resp, hidden)) in results.into_iter().enumerate() {
         let t = text_from_chat(resp, i as u32);
         match &mut out {
@@ -478,9 +376,7 @@ pub async fn text_completion_stream(
     let bridged = |req: &TextCompletionRequest| -> Result<ChatRequest, LlmError> {
         let mut ps = prompts(&req.prompt)?;
         if ps.len() != 1 {
-            return Err(LlmError::bad_request(
-                "a streamed text_completion takes exactly one prompt",
-            ));
+            return Err(LlmError::bad_request("a streamed text_completion takes exactly one prompt"));
         }
         let mut chat = chat_request_for_prompt(req, ps.remove(0))?;
         chat.stream = Some(true);
@@ -499,10 +395,7 @@ pub async fn text_completion_stream(
     }
     req.model.clone_from(&p.resolved.model);
     req.stream = Some(true);
-    let http = p
-        .provider()
-        .build_text_completion(&req, &p.target)
-        .map_err(|e| p.finish_error(e))?;
+    let http = p.provider().build_text_completion(&req, &p.target).map_err(|e| p.finish_error(e))?;
     let hidden = p.hidden(&original_model);
     stream::open_text(p, http, hidden, opts.stream_timeout_secs()).await
 }
@@ -515,22 +408,8 @@ pub fn provider_info(
     api_base: Option<String>,
     api_key: Option<String>,
 ) -> Result<(String, String, Option<String>, Option<String>), LlmError> {
-    let opts = CallOptions {
-        api_key,
-        api_base,
-        custom_llm_provider,
-        ..CallOptions::default()
-    };
-    let resolved = resolve(
-        model,
-        opts.custom_llm_provider.as_deref(),
-        opts.explicit_api_base(),
-    )?;
+    let opts = CallOptions { api_key, api_base, custom_llm_provider, ..CallOptions::default() };
+    let resolved = resolve(model, opts.custom_llm_provider.as_deref(), opts.explicit_api_base())?;
     let row = resolved.row();
-    Ok((
-        resolved.model.clone(),
-        row.id.to_owned(),
-        resolve_key(row, &opts),
-        resolve_base(row, &opts).ok(),
-    ))
+    Ok((resolved.model.clone(), row.id.to_owned(), resolve_key(row, &opts), resolve_base(row, &opts).ok()))
 }

@@ -29,14 +29,10 @@ pub struct CallOptions {
     pub additional_drop_params: Option<Vec<String>>,
     /// A canned answer: no HTTP request is made.
     pub mock_response: Option<String>,
-    /// Module-level per-provider keys that are set (`{"groq_key": "..."}`).
+    /// Module-level per-provider keys that are set (`{"groq_key": "..."}`). Module-level
+    /// `api_key`, `api_base`, `headers`, ... arrive merged into the fields above (the call's value
+    /// wins), as litellm applies them.
     pub provider_keys: Option<HashMap<String, String>>,
-    /// Module-level settings (`litellm_rs.api_key`, `.api_base`, ...), used after call values.
-    pub module_api_key: Option<String>,
-    pub module_api_base: Option<String>,
-    pub module_api_version: Option<String>,
-    pub module_organization: Option<String>,
-    pub module_headers: Option<Map<String, Value>>,
 }
 
 /// litellm's default `request_timeout` (seconds).
@@ -44,16 +40,11 @@ pub const DEFAULT_TIMEOUT: f64 = 6000.0;
 
 impl CallOptions {
     pub fn timeout_secs(&self) -> f64 {
-        self.timeout
-            .or(self.request_timeout)
-            .filter(|t| t.is_finite() && *t > 0.0)
-            .unwrap_or(DEFAULT_TIMEOUT)
+        self.timeout.or(self.request_timeout).filter(|t| t.is_finite() && *t > 0.0).unwrap_or(DEFAULT_TIMEOUT)
     }
 
     pub fn stream_timeout_secs(&self) -> f64 {
-        self.stream_timeout
-            .filter(|t| t.is_finite() && *t > 0.0)
-            .unwrap_or_else(|| self.timeout_secs())
+        self.stream_timeout.filter(|t| t.is_finite() && *t > 0.0).unwrap_or_else(|| self.timeout_secs())
     }
 
     pub fn retries(&self) -> u32 {
@@ -61,19 +52,13 @@ impl CallOptions {
     }
 
     pub fn explicit_api_base(&self) -> Option<&str> {
-        self.api_base
-            .as_deref()
-            .or(self.base_url.as_deref())
-            .filter(|s| !s.is_empty())
+        self.api_base.as_deref().or(self.base_url.as_deref()).filter(|s| !s.is_empty())
     }
 
-    /// Headers in order of precedence (later wins): module `headers`, call `headers`, `extra_headers`.
+    /// Headers in order of precedence (later wins): `headers`, then `extra_headers`.
     pub fn merged_headers(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
-        for m in [&self.module_headers, &self.headers, &self.extra_headers]
-            .into_iter()
-            .flatten()
-        {
+        for m in [&self.headers, &self.extra_headers].into_iter().flatten() {
             for (k, v) in m {
                 let v = match v {
                     Value::String(s) => s.clone(),

@@ -14,10 +14,7 @@ use super::{Hidden, Prepared, with_retries};
 use crate::error::{ErrorKind, LlmError};
 use crate::providers::{HttpRequest, Provider, StreamState};
 use crate::transport::{self, sse::SseDecoder};
-use crate::types::{
-    ChatChunk, ChatResponse, Choice, FunctionCall, ResponseMessage, TextCompletionResponse,
-    ToolCall,
-};
+use crate::types::{ChatChunk, ChatResponse, Choice, FunctionCall, ResponseMessage, TextCompletionResponse, ToolCall};
 
 /// Items of a stream: one encoded chunk (JSON) or the error that ended it.
 pub type StreamItem = Result<Bytes, LlmError>;
@@ -32,11 +29,7 @@ pub struct ChunkStream {
 }
 
 impl ChunkStream {
-    pub fn from_parts(
-        rx: mpsc::Receiver<StreamItem>,
-        abort: Option<AbortHandle>,
-        hidden: Hidden,
-    ) -> Self {
+    pub fn from_parts(rx: mpsc::Receiver<StreamItem>, abort: Option<AbortHandle>, hidden: Hidden) -> Self {
         Self { rx, abort, hidden }
     }
 
@@ -64,11 +57,7 @@ impl ChunkStream {
                 }
             }
         });
-        ChunkStream {
-            rx,
-            abort: Some(task.abort_handle()),
-            hidden,
-        }
+        ChunkStream { rx, abort: Some(task.abort_handle()), hidden }
     }
 }
 
@@ -130,24 +119,10 @@ pub(super) async fn open_chat(
     let resp = open(&p, &http).await?;
     hidden.response_headers = transport::header_pairs(resp.headers());
     let provider = p.resolved.provider;
-    let state = StreamState {
-        include_usage,
-        ..StreamState::default()
-    };
-    Ok(spawn_reader(
-        resp,
-        p,
-        state,
-        hidden,
-        chunk_timeout,
-        move |state, data| {
-            Ok(provider
-                .parse_chat_event(state, data)?
-                .iter()
-                .map(encode)
-                .collect())
-        },
-    ))
+    let state = StreamState { include_usage, ..StreamState::default() };
+    Ok(spawn_reader(resp, p, state, hidden, chunk_timeout, move |state, data| {
+        Ok(provider.parse_chat_event(state, data)?.iter().map(encode).collect())
+    }))
 }
 
 pub(super) async fn open_text(
@@ -158,36 +133,29 @@ pub(super) async fn open_text(
 ) -> Result<ChunkStream, LlmError> {
     let resp = open(&p, &http).await?;
     hidden.response_headers = transport::header_pairs(resp.headers());
-    Ok(spawn_reader(
-        resp,
-        p,
-        StreamState::default(),
-        hidden,
-        chunk_timeout,
-        |state, data| {
-            let data = data.trim();
-            if data == "[DONE]" {
-                state.done = true;
-                return Ok(Vec::new());
-            }
-            if data.is_empty() {
-                return Ok(Vec::new());
-            }
-            let mut t: TextCompletionResponse =
-                crate::providers::openai_compat::parse_json(data.as_bytes(), "stream chunk")?;
-            if t.choices.is_empty() && t.usage.is_none() && t.extra.contains_key("error") {
-                let body = serde_json::to_vec(&t.extra).unwrap_or_default();
-                return Err(LlmError::from_upstream(500, Vec::new(), &body, "", ""));
-            }
-            if t.choices.iter().any(|c| c.finish_reason.is_some()) {
-                state.finished = true;
-            }
-            if t.object.is_empty() {
-                t.object = "text_completion".into();
-            }
-            Ok(vec![encode(&t)])
-        },
-    ))
+    Ok(spawn_reader(resp, p, StreamState::default(), hidden, chunk_timeout, |state, data| {
+        let data = data.trim();
+        if data == "[DONE]" {
+            state.done = true;
+            return Ok(Vec::new());
+        }
+        if data.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut t: TextCompletionResponse =
+            crate::providers::openai_compat::parse_json(data.as_bytes(), "stream chunk")?;
+        if t.choices.is_empty() && t.usage.is_none() && t.extra.contains_key("error") {
+            let body = serde_json::to_vec(&t.extra).unwrap_or_default();
+            return Err(LlmError::from_upstream(500, Vec::new(), &body, "", ""));
+        }
+        if t.choices.iter().any(|c| c.finish_reason.is_some()) {
+            state.finished = true;
+        }
+        if t.object.is_empty() {
+            t.object = "text_completion".into();
+        }
+        Ok(vec![encode(&t)])
+    }))
 }
 
 fn spawn_reader<F>(
@@ -212,9 +180,7 @@ where
             let next = tokio::time::timeout(chunk_timeout, body.next()).await;
             let ended = match next {
                 Err(_) => {
-                    let _ = tx
-                        .send(Err(fail(transport::timeout_error(chunk_timeout))))
-                        .await;
+                    let _ = tx.send(Err(fail(transport::timeout_error(chunk_timeout)))).await;
                     return;
                 }
                 Ok(Some(Err(e))) => {
@@ -262,11 +228,7 @@ where
             }
         }
     });
-    ChunkStream {
-        rx,
-        abort: Some(task.abort_handle()),
-        hidden,
-    }
+    ChunkStream { rx, abort: Some(task.abort_handle()), hidden }
 }
 
 /// Rebuilds a complete response from stream chunks (`stream_chunk_builder`): content and
@@ -357,19 +319,11 @@ pub fn aggregate_chunks(chunks: &[ChatChunk]) -> Option<ChatResponse> {
                 role: a.role.unwrap_or_else(|| "assistant".into()),
                 content: a.content,
                 tool_calls,
-                function_call: a
-                    .function
-                    .map(|(name, arguments)| FunctionCall { name, arguments }),
+                function_call: a.function.map(|(name, arguments)| FunctionCall { name, arguments }),
                 reasoning_content: a.reasoning,
                 extra: Default::default(),
             };
-            Choice {
-                index,
-                message,
-                finish_reason: a.finish,
-                logprobs: None,
-                extra: Default::default(),
-            }
+            Choice { index, message, finish_reason: a.finish, logprobs: None, extra: Default::default() }
         })
         .collect();
     Some(ChatResponse {
@@ -398,10 +352,7 @@ mod tests {
             r#"{"id":"c1","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#,
             r#"{"id":"c1","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12}}"#,
         ];
-        let chunks: Vec<ChatChunk> = raw
-            .iter()
-            .map(|s| serde_json::from_str(s).unwrap())
-            .collect();
+        let chunks: Vec<ChatChunk> = raw.iter().map(|s| serde_json::from_str(s).unwrap()).collect();
         let r = aggregate_chunks(&chunks).unwrap();
         let tc = r.choices[0].message.tool_calls.as_ref().unwrap();
         assert_eq!(tc.len(), 2);

@@ -6,8 +6,8 @@ pub mod registry;
 
 use crate::error::LlmError;
 use crate::types::{
-    ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse,
-    TextCompletionRequest, TextCompletionResponse,
+    ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, TextCompletionRequest,
+    TextCompletionResponse,
 };
 
 pub use registry::{Resolved, resolve};
@@ -60,41 +60,19 @@ pub trait Provider: Send + Sync {
     fn build_chat(&self, req: &ChatRequest, target: &CallTarget) -> Result<HttpRequest, LlmError>;
     fn parse_chat(&self, body: &[u8], req: &ChatRequest) -> Result<ChatResponse, LlmError>;
     /// Translates one stream event (`data:` payload) into zero or more canonical chunks.
-    fn parse_chat_event(
-        &self,
-        state: &mut StreamState,
-        data: &str,
-    ) -> Result<Vec<ChatChunk>, LlmError>;
+    fn parse_chat_event(&self, state: &mut StreamState, data: &str) -> Result<Vec<ChatChunk>, LlmError>;
 
-    fn build_embedding(
-        &self,
-        req: &EmbeddingRequest,
-        target: &CallTarget,
-    ) -> Result<HttpRequest, LlmError>;
-    fn parse_embedding(
-        &self,
-        body: &[u8],
-        req: &EmbeddingRequest,
-    ) -> Result<EmbeddingResponse, LlmError>;
+    fn build_embedding(&self, req: &EmbeddingRequest, target: &CallTarget) -> Result<HttpRequest, LlmError>;
+    fn parse_embedding(&self, body: &[u8], req: &EmbeddingRequest) -> Result<EmbeddingResponse, LlmError>;
 
     /// Whether this provider serves the legacy `/completions` endpoint itself; when it does not,
     /// text completion is bridged through chat.
     fn supports_text_completion(&self) -> bool;
-    fn build_text_completion(
-        &self,
-        req: &TextCompletionRequest,
-        target: &CallTarget,
-    ) -> Result<HttpRequest, LlmError>;
+    fn build_text_completion(&self, req: &TextCompletionRequest, target: &CallTarget) -> Result<HttpRequest, LlmError>;
     fn parse_text_completion(&self, body: &[u8]) -> Result<TextCompletionResponse, LlmError>;
 
     /// Maps a non-2xx answer to the error the caller sees.
-    fn map_error(
-        &self,
-        status: u16,
-        headers: Vec<(String, String)>,
-        body: &[u8],
-        model: &str,
-    ) -> LlmError {
+    fn map_error(&self, status: u16, headers: Vec<(String, String)>, body: &[u8], model: &str) -> LlmError {
         LlmError::from_upstream(status, headers, body, self.id(), model)
     }
 }

@@ -71,13 +71,7 @@ fn native_not_ready(provider: &str, model: &str) -> LlmError {
             "Provider '{provider}' is recognised, but its native API is not implemented in this version of \
              litellm_rs yet (model={model}). Use an OpenAI-compatible endpoint of it with `openai/<model>` and \
              `api_base=`, or one of: {}",
-            openai_compat::ROWS
-                .iter()
-                .map(|r| r.id)
-                .take(12)
-                .collect::<Vec<_>>()
-                .join(", ")
-                + ", ..."
+            openai_compat::ROWS.iter().map(|r| r.id).take(12).collect::<Vec<_>>().join(", ") + ", ..."
         ),
     );
     e.provider = provider.to_owned();
@@ -114,9 +108,7 @@ fn is_openai_text_completion_name(model: &str) -> bool {
 
 /// Host (and path prefix) of an api_base, without scheme or trailing slash.
 fn host_path(api_base: &str) -> &str {
-    let s = api_base
-        .split_once("://")
-        .map_or(api_base, |(_, rest)| rest);
+    let s = api_base.split_once("://").map_or(api_base, |(_, rest)| rest);
     s.trim_end_matches('/')
 }
 
@@ -124,42 +116,22 @@ fn host_path(api_base: &str) -> &str {
 /// endpoint path (`.../chat/completions`), which is ignored.
 fn host_matches(base: &str, entry: &str) -> bool {
     let mut e = entry.trim_end_matches('/');
-    for suffix in [
-        "/chat/completions",
-        "/fim/completions",
-        "/completions",
-        "/embeddings",
-    ] {
+    for suffix in ["/chat/completions", "/fim/completions", "/completions", "/embeddings"] {
         e = e.strip_suffix(suffix).unwrap_or(e);
     }
-    base == e
-        || base
-            .strip_prefix(e)
-            .is_some_and(|rest| rest.starts_with('/'))
+    base == e || base.strip_prefix(e).is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// Resolves a model string, an optional explicit provider and an optional api_base.
-pub fn resolve(
-    model: &str,
-    custom_llm_provider: Option<&str>,
-    api_base: Option<&str>,
-) -> Result<Resolved, LlmError> {
+pub fn resolve(model: &str, custom_llm_provider: Option<&str>, api_base: Option<&str>) -> Result<Resolved, LlmError> {
     let model = model.trim();
     if model.is_empty() {
-        return Err(LlmError::bad_request(
-            "model is required (e.g. model=\"openai/gpt-4o-mini\")",
-        ));
+        return Err(LlmError::bad_request("model is required (e.g. model=\"openai/gpt-4o-mini\")"));
     }
     if let Some(p) = custom_llm_provider.filter(|p| !p.is_empty()) {
-        let stripped = model
-            .strip_prefix(p)
-            .and_then(|m| m.strip_prefix('/'))
-            .unwrap_or(model);
+        let stripped = model.strip_prefix(p).and_then(|m| m.strip_prefix('/')).unwrap_or(model);
         if let Some(provider) = compat(p) {
-            return Ok(Resolved {
-                provider,
-                model: stripped.to_owned(),
-            });
+            return Ok(Resolved { provider, model: stripped.to_owned() });
         }
         if NATIVE_PROVIDERS.contains(&p) {
             return Err(native_not_ready(p, stripped));
@@ -168,10 +140,7 @@ pub fn resolve(
     }
     if let Some((prefix, rest)) = model.split_once('/') {
         if let Some(provider) = compat(prefix) {
-            return Ok(Resolved {
-                provider,
-                model: rest.to_owned(),
-            });
+            return Ok(Resolved { provider, model: rest.to_owned() });
         }
         if NATIVE_PROVIDERS.contains(&prefix) {
             return Err(native_not_ready(prefix, rest));
@@ -181,27 +150,18 @@ pub fn resolve(
         let hp = host_path(base);
         for row in openai_compat::ROWS {
             if row.hosts.iter().any(|h| host_matches(hp, h)) {
-                return Ok(Resolved {
-                    provider: OpenAiCompat { row },
-                    model: model.to_owned(),
-                });
+                return Ok(Resolved { provider: OpenAiCompat { row }, model: model.to_owned() });
             }
         }
     }
     if is_openai_text_completion_name(model) {
         if let Some(provider) = compat("text-completion-openai") {
-            return Ok(Resolved {
-                provider,
-                model: model.to_owned(),
-            });
+            return Ok(Resolved { provider, model: model.to_owned() });
         }
     }
     if is_openai_bare_name(model) {
         if let Some(provider) = compat("openai") {
-            return Ok(Resolved {
-                provider,
-                model: model.to_owned(),
-            });
+            return Ok(Resolved { provider, model: model.to_owned() });
         }
     }
     if model.starts_with("claude-") {
@@ -251,66 +211,29 @@ mod tests {
 
     #[test]
     fn prefix_explicit_host_and_bare_names() {
-        assert_eq!(
-            ok("groq/llama-3.3-70b-versatile", None, None),
-            ("groq".into(), "llama-3.3-70b-versatile".into())
-        );
+        assert_eq!(ok("groq/llama-3.3-70b-versatile", None, None), ("groq".into(), "llama-3.3-70b-versatile".into()));
         assert_eq!(
             ok("openrouter/anthropic/claude-3.5", None, None),
             ("openrouter".into(), "anthropic/claude-3.5".into())
         );
+        assert_eq!(ok("llama3", Some("hosted_vllm"), None), ("hosted_vllm".into(), "llama3".into()));
+        assert_eq!(ok("groq/llama3", Some("groq"), None), ("groq".into(), "llama3".into()));
         assert_eq!(
-            ok("llama3", Some("hosted_vllm"), None),
-            ("hosted_vllm".into(), "llama3".into())
-        );
-        assert_eq!(
-            ok("groq/llama3", Some("groq"), None),
-            ("groq".into(), "llama3".into())
-        );
-        assert_eq!(
-            ok(
-                "llama-3.3-70b",
-                None,
-                Some("https://api.groq.com/openai/v1")
-            ),
+            ok("llama-3.3-70b", None, Some("https://api.groq.com/openai/v1")),
             ("groq".into(), "llama-3.3-70b".into())
         );
-        assert_eq!(
-            ok(
-                "codestral-latest",
-                None,
-                Some("https://codestral.mistral.ai/v1")
-            )
-            .0,
-            "codestral"
-        );
-        assert_eq!(
-            ok("m", None, Some("https://api.groq.com/openai/v1/")).0,
-            "groq"
-        );
+        assert_eq!(ok("codestral-latest", None, Some("https://codestral.mistral.ai/v1")).0, "codestral");
+        assert_eq!(ok("m", None, Some("https://api.groq.com/openai/v1/")).0, "groq");
         assert!(resolve("m", None, Some("https://api.groq.com.evil.example/v1")).is_err());
         assert_eq!(ok("gpt-4o", None, None), ("openai".into(), "gpt-4o".into()));
-        assert_eq!(
-            ok("o3-mini", None, None),
-            ("openai".into(), "o3-mini".into())
-        );
-        assert_eq!(
-            ok("chatgpt-4o-latest", None, None),
-            ("openai".into(), "chatgpt-4o-latest".into())
-        );
+        assert_eq!(ok("o3-mini", None, None), ("openai".into(), "o3-mini".into()));
+        assert_eq!(ok("chatgpt-4o-latest", None, None), ("openai".into(), "chatgpt-4o-latest".into()));
         assert_eq!(
             ok("gpt-3.5-turbo-instruct", None, None),
-            (
-                "text-completion-openai".into(),
-                "gpt-3.5-turbo-instruct".into()
-            )
+            ("text-completion-openai".into(), "gpt-3.5-turbo-instruct".into())
         );
         assert_eq!(
-            ok(
-                "openai/my-local-model",
-                None,
-                Some("http://127.0.0.1:8000/v1")
-            ),
+            ok("openai/my-local-model", None, Some("http://127.0.0.1:8000/v1")),
             ("openai".into(), "my-local-model".into())
         );
     }
@@ -319,11 +242,7 @@ mod tests {
     fn unknown_and_native_are_clear_errors() {
         let e = resolve("foo/bar", None, None).unwrap_err();
         assert_eq!(e.kind, ErrorKind::UnknownProvider);
-        assert!(
-            e.message.contains("foo/bar") && e.message.contains("'foo/'"),
-            "{}",
-            e.message
-        );
+        assert!(e.message.contains("foo/bar") && e.message.contains("'foo/'"), "{}", e.message);
         let e = resolve("mystery-model", None, None).unwrap_err();
         assert_eq!(e.kind, ErrorKind::UnknownProvider);
         let e = resolve("anthropic/claude-sonnet-4-5", None, None).unwrap_err();

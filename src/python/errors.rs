@@ -29,6 +29,5 @@ fn build(py: Python<'_>, e: &LlmError) -> PyResult<PyErr> {
 /// The Python exception for an engine error. If the exception classes cannot be loaded, a
 /// RuntimeError with the same message is raised instead of losing the error.
 pub fn to_pyerr(py: Python<'_>, e: &LlmError) -> PyErr {
-    build(py, e)
-        .unwrap_or_else(|err| PyRuntimeError::new_err(format!("{} (while raising it: {err})", e)))
+    build(py, e).unwrap_or_else(|err| PyRuntimeError::new_err(format!("{} (while raising it: {err})", e)))
 }

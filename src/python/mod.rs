@@ -18,21 +18,13 @@ use runtime::{ForkSafeTokio, block_on, guarded};
 use stream::PyStream;
 
 fn convert<T: DeserializeOwned>(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
-    pythonize::depythonize(obj)
-        .map_err(|e| to_pyerr(py, &LlmError::bad_request(format!("invalid {what}: {e}"))))
+    pythonize::depythonize(obj).map_err(|e| to_pyerr(py, &LlmError::bad_request(format!("invalid {what}: {e}"))))
 }
 
-fn result_tuple<T: serde::Serialize>(
-    py: Python<'_>,
-    body: &T,
-    hidden: &Hidden,
-) -> PyResult<Py<PyAny>> {
-    let bytes = serde_json::to_vec(body)
-        .map_err(|e| to_pyerr(py, &LlmError::bad_request(e.to_string())))?;
+fn result_tuple<T: serde::Serialize>(py: Python<'_>, body: &T, hidden: &Hidden) -> PyResult<Py<PyAny>> {
+    let bytes = serde_json::to_vec(body).map_err(|e| to_pyerr(py, &LlmError::bad_request(e.to_string())))?;
     let h = pythonize::pythonize(py, &hidden.to_json())?;
-    Ok(PyTuple::new(py, [PyBytes::new(py, &bytes).into_any(), h])?
-        .into_any()
-        .unbind())
+    Ok(PyTuple::new(py, [PyBytes::new(py, &bytes).into_any(), h])?.into_any().unbind())
 }
 
 fn sync_call<Req, Resp, F, Fut>(
@@ -80,18 +72,8 @@ where
 }
 
 #[pyfunction]
-fn completion(
-    py: Python<'_>,
-    request: &Bound<'_, PyAny>,
-    options: &Bound<'_, PyAny>,
-) -> PyResult<Py<PyAny>> {
-    sync_call(
-        py,
-        request,
-        options,
-        "completion request",
-        |r: ChatRequest, o| async move { engine::chat(r, &o).await },
-    )
+fn completion(py: Python<'_>, request: &Bound<'_, PyAny>, options: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    sync_call(py, request, options, "completion request", |r: ChatRequest, o| async move { engine::chat(r, &o).await })
 }
 
 #[pyfunction]
@@ -100,28 +82,14 @@ fn acompletion<'py>(
     request: &Bound<'py, PyAny>,
     options: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    async_call(
-        py,
-        request,
-        options,
-        "completion request",
-        |r: ChatRequest, o| async move { engine::chat(r, &o).await },
-    )
+    async_call(py, request, options, "completion request", |r: ChatRequest, o| async move { engine::chat(r, &o).await })
 }
 
 #[pyfunction]
-fn embedding(
-    py: Python<'_>,
-    request: &Bound<'_, PyAny>,
-    options: &Bound<'_, PyAny>,
-) -> PyResult<Py<PyAny>> {
-    sync_call(
-        py,
-        request,
-        options,
-        "embedding request",
-        |r: EmbeddingRequest, o| async move { engine::embedding(r, &o).await },
-    )
+fn embedding(py: Python<'_>, request: &Bound<'_, PyAny>, options: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    sync_call(py, request, options, "embedding request", |r: EmbeddingRequest, o| async move {
+        engine::embedding(r, &o).await
+    })
 }
 
 #[pyfunction]
@@ -130,28 +98,16 @@ fn aembedding<'py>(
     request: &Bound<'py, PyAny>,
     options: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    async_call(
-        py,
-        request,
-        options,
-        "embedding request",
-        |r: EmbeddingRequest, o| async move { engine::embedding(r, &o).await },
-    )
+    async_call(py, request, options, "embedding request", |r: EmbeddingRequest, o| async move {
+        engine::embedding(r, &o).await
+    })
 }
 
 #[pyfunction]
-fn text_completion(
-    py: Python<'_>,
-    request: &Bound<'_, PyAny>,
-    options: &Bound<'_, PyAny>,
-) -> PyResult<Py<PyAny>> {
-    sync_call(
-        py,
-        request,
-        options,
-        "text_completion request",
-        |r: TextCompletionRequest, o| async move { engine::text_completion(r, &o).await },
-    )
+fn text_completion(py: Python<'_>, request: &Bound<'_, PyAny>, options: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    sync_call(py, request, options, "text_completion request", |r: TextCompletionRequest, o| async move {
+        engine::text_completion(r, &o).await
+    })
 }
 
 #[pyfunction]
@@ -160,21 +116,13 @@ fn atext_completion<'py>(
     request: &Bound<'py, PyAny>,
     options: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    async_call(
-        py,
-        request,
-        options,
-        "text_completion request",
-        |r: TextCompletionRequest, o| async move { engine::text_completion(r, &o).await },
-    )
+    async_call(py, request, options, "text_completion request", |r: TextCompletionRequest, o| async move {
+        engine::text_completion(r, &o).await
+    })
 }
 
 #[pyfunction]
-fn completion_stream(
-    py: Python<'_>,
-    request: &Bound<'_, PyAny>,
-    options: &Bound<'_, PyAny>,
-) -> PyResult<PyStream> {
+fn completion_stream(py: Python<'_>, request: &Bound<'_, PyAny>, options: &Bound<'_, PyAny>) -> PyResult<PyStream> {
     let req: ChatRequest = convert(py, request, "completion request")?;
     let opts: CallOptions = convert(py, options, "options")?;
     let s = block_on(py, async move { engine::chat_stream(req, &opts).await })?;
@@ -203,9 +151,7 @@ fn text_completion_stream(
 ) -> PyResult<PyStream> {
     let req: TextCompletionRequest = convert(py, request, "text_completion request")?;
     let opts: CallOptions = convert(py, options, "options")?;
-    let s = block_on(py, async move {
-        engine::text_completion_stream(req, &opts).await
-    })?;
+    let s = block_on(py, async move { engine::text_completion_stream(req, &opts).await })?;
     Ok(PyStream::new(s))
 }
 
@@ -228,12 +174,8 @@ fn atext_completion_stream<'py>(
 fn stream_chunk_builder(py: Python<'_>, chunks: Vec<Vec<u8>>) -> PyResult<Option<Py<PyBytes>>> {
     let mut parsed = Vec::with_capacity(chunks.len());
     for c in &chunks {
-        let chunk: ChatChunk = serde_json::from_slice(c).map_err(|e| {
-            to_pyerr(
-                py,
-                &LlmError::bad_request(format!("invalid stream chunk: {e}")),
-            )
-        })?;
+        let chunk: ChatChunk = serde_json::from_slice(c)
+            .map_err(|e| to_pyerr(py, &LlmError::bad_request(format!("invalid stream chunk: {e}"))))?;
         parsed.push(chunk);
     }
     Ok(engine::aggregate_chunks(&parsed)
@@ -250,16 +192,12 @@ fn get_llm_provider(
     api_base: Option<String>,
     api_key: Option<String>,
 ) -> PyResult<(String, String, Option<String>, Option<String>)> {
-    engine::provider_info(model, custom_llm_provider, api_base, api_key)
-        .map_err(|e| to_pyerr(py, &e))
+    engine::provider_info(model, custom_llm_provider, api_base, api_key).map_err(|e| to_pyerr(py, &e))
 }
 
 #[pyfunction]
 fn provider_list() -> Vec<&'static str> {
-    crate::providers::openai_compat::ROWS
-        .iter()
-        .map(|r| r.id)
-        .collect()
+    crate::providers::openai_compat::ROWS.iter().map(|r| r.id).collect()
 }
 
 #[pymodule]

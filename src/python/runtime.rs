@@ -53,9 +53,7 @@ impl ContextExt for ForkSafeTokio {
     }
 
     fn get_task_locals() -> Option<TaskLocals> {
-        TASK_LOCALS
-            .try_with(|c| c.get().cloned())
-            .unwrap_or_default()
+        TASK_LOCALS.try_with(|c| c.get().cloned()).unwrap_or_default()
     }
 }
 
@@ -90,10 +88,7 @@ pub async fn guarded<T>(fut: impl Future<Output = Result<T, LlmError>>) -> Resul
                 .map(|s| (*s).to_owned())
                 .or_else(|| p.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_owned());
-            Err(LlmError::new(
-                ErrorKind::Api,
-                format!("litellm_rs internal error: {msg}"),
-            ))
+            Err(LlmError::new(ErrorKind::Api, format!("litellm_rs internal error: {msg}")))
         }
     }
 }
@@ -125,15 +120,13 @@ where
         let rt = &core().rt;
         if tokio::runtime::Handle::try_current().is_ok() {
             // Called from a runtime thread (a callback calling the sync API): block elsewhere.
-            std::thread::scope(
-                |s| match s.spawn(|| rt.block_on(interruptible(fut))).join() {
-                    Ok(r) => r,
-                    Err(_) => Err(CallError::Llm(LlmError::new(
-                        ErrorKind::Api,
-                        "litellm_rs internal error: worker thread panicked",
-                    ))),
-                },
-            )
+            std::thread::scope(|s| match s.spawn(|| rt.block_on(interruptible(fut))).join() {
+                Ok(r) => r,
+                Err(_) => Err(CallError::Llm(LlmError::new(
+                    ErrorKind::Api,
+                    "litellm_rs internal error: worker thread panicked",
+                ))),
+            })
         } else {
             rt.block_on(interruptible(fut))
         }

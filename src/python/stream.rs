@@ -26,11 +26,7 @@ pub struct PyStream {
 impl PyStream {
     pub fn new(s: ChunkStream) -> Self {
         let hidden = s.hidden.to_json();
-        Self {
-            inner: Arc::new(Mutex::new(s)),
-            hidden,
-            pending: Arc::new(StdMutex::new(None)),
-        }
+        Self { inner: Arc::new(Mutex::new(s)), hidden, pending: Arc::new(StdMutex::new(None)) }
     }
 
     fn take_pending(&self) -> Option<LlmError> {
@@ -116,9 +112,7 @@ impl PyStream {
             g.close();
         } else {
             let inner = self.inner.clone();
-            crate::transport::core()
-                .rt
-                .spawn(async move { inner.lock().await.close() });
+            crate::transport::core().rt.spawn(async move { inner.lock().await.close() });
         }
     }
 

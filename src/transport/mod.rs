@@ -28,11 +28,7 @@ fn build_core() -> Core {
         .enable_all()
         .build()
         .unwrap_or_else(|e| panic!("cannot start the tokio runtime: {e}"));
-    Core {
-        pid: std::process::id(),
-        rt,
-        client: build_client(),
-    }
+    Core { pid: std::process::id(), rt, client: build_client() }
 }
 
 fn build_client() -> reqwest::Client {
@@ -88,13 +84,7 @@ fn prepare(client: &reqwest::Client, req: &HttpRequest) -> reqwest::RequestBuild
 }
 
 pub fn header_pairs(h: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
-    h.iter()
-        .filter_map(|(k, v)| {
-            v.to_str()
-                .ok()
-                .map(|v| (k.as_str().to_owned(), v.to_owned()))
-        })
-        .collect()
+    h.iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_owned(), v.to_owned()))).collect()
 }
 
 /// Sends a request and reads the whole answer within `timeout`.
@@ -105,11 +95,7 @@ pub async fn send(req: &HttpRequest, timeout: Duration) -> Result<RawResponse, L
         let status = resp.status().as_u16();
         let headers = header_pairs(resp.headers());
         let body = resp.bytes().await.map_err(map_reqwest)?;
-        Ok(RawResponse {
-            status,
-            headers,
-            body,
-        })
+        Ok(RawResponse { status, headers, body })
     };
     match tokio::time::timeout(timeout, fut).await {
         Ok(r) => r,
@@ -132,11 +118,7 @@ pub async fn open_stream(
         }
         let headers = header_pairs(resp.headers());
         let body = resp.bytes().await.map_err(map_reqwest)?;
-        Ok(Err(RawResponse {
-            status,
-            headers,
-            body,
-        }))
+        Ok(Err(RawResponse { status, headers, body }))
     };
     match tokio::time::timeout(timeout, fut).await {
         Ok(r) => r,
@@ -145,13 +127,7 @@ pub async fn open_stream(
 }
 
 pub fn timeout_error(timeout: Duration) -> LlmError {
-    LlmError::new(
-        ErrorKind::Timeout,
-        format!(
-            "Request timed out after {:.3} seconds",
-            timeout.as_secs_f64()
-        ),
-    )
+    LlmError::new(ErrorKind::Timeout, format!("Request timed out after {:.3} seconds", timeout.as_secs_f64()))
 }
 
 /// Maps a client error, with its whole cause chain (reqwest's Display hides the cause).
@@ -168,10 +144,6 @@ pub fn map_reqwest(e: reqwest::Error) -> LlmError {
         }
         src = s.source();
     }
-    let kind = if is_timeout {
-        ErrorKind::Timeout
-    } else {
-        ErrorKind::ApiConnection
-    };
+    let kind = if is_timeout { ErrorKind::Timeout } else { ErrorKind::ApiConnection };
     LlmError::new(kind, msg)
 }

@@ -83,10 +83,7 @@ impl SseDecoder {
 
     fn dispatch(&mut self, out: &mut Vec<SseEvent>) {
         if self.has_data {
-            out.push(SseEvent {
-                event: self.event.take(),
-                data: std::mem::take(&mut self.data),
-            });
+            out.push(SseEvent { event: self.event.take(), data: std::mem::take(&mut self.data) });
             self.has_data = false;
         } else {
             self.event = None;
@@ -119,13 +116,7 @@ mod tests {
     #[test]
     fn crlf_comments_event_names_and_multiline() {
         let ev = decode_all(&[b": ping\r\n\r\nevent: message_start\r\ndata: a\r\ndata: b\r\n\r\n"]);
-        assert_eq!(
-            ev,
-            vec![SseEvent {
-                event: Some("message_start".into()),
-                data: "a\nb".into()
-            }]
-        );
+        assert_eq!(ev, vec![SseEvent { event: Some("message_start".into()), data: "a\nb".into() }]);
     }
 
     #[test]

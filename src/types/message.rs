@@ -61,11 +61,7 @@ impl Content {
     pub fn joined_text(&self) -> String {
         match self {
             Content::Text(s) => s.clone(),
-            Content::Parts(parts) => parts
-                .iter()
-                .filter_map(ContentPart::as_text)
-                .collect::<Vec<_>>()
-                .join(""),
+            Content::Parts(parts) => parts.iter().filter_map(ContentPart::as_text).collect::<Vec<_>>().join(""),
         }
     }
 

@@ -12,9 +12,7 @@ pub use chunk::{ChatChunk, ChunkChoice, Delta, ToolCallDelta};
 pub use embedding::{EmbeddingRequest, EmbeddingResponse};
 pub use message::{Content, ContentPart, FunctionCall, Message, Role, ToolCall};
 pub use request::{ChatRequest, StreamOptions, Tool};
-pub use response::{
-    ChatResponse, Choice, CompletionTokensDetails, PromptTokensDetails, ResponseMessage, Usage,
-};
+pub use response::{ChatResponse, Choice, CompletionTokensDetails, PromptTokensDetails, ResponseMessage, Usage};
 pub use text::{TextChoice, TextCompletionRequest, TextCompletionResponse};
 
 /// Unknown fields, kept in order of arrival.
@@ -26,8 +24,5 @@ pub(crate) fn is_empty_map(m: &Extra) -> bool {
 
 /// Seconds since the epoch (for `created`).
 pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }

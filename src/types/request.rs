@@ -43,10 +43,7 @@ impl ChatRequest {
     }
 
     pub fn include_usage(&self) -> bool {
-        self.stream_options
-            .as_ref()
-            .and_then(|o| o.include_usage)
-            .unwrap_or(false)
+        self.stream_options.as_ref().and_then(|o| o.include_usage).unwrap_or(false)
     }
 
     /// Names of the parameters that are set, for unsupported-parameter checks.
@@ -58,19 +55,12 @@ impl ChatRequest {
             ("n", self.n.is_some()),
             ("stop", self.stop.is_some()),
             ("max_tokens", self.max_tokens.is_some()),
-            (
-                "max_completion_tokens",
-                self.max_completion_tokens.is_some(),
-            ),
+            ("max_completion_tokens", self.max_completion_tokens.is_some()),
             ("tools", self.tools.is_some()),
             ("tool_choice", self.tool_choice.is_some()),
             ("response_format", self.response_format.is_some()),
         ];
-        typed
-            .into_iter()
-            .filter(|(_, set)| *set)
-            .map(|(n, _)| n)
-            .chain(self.extra.keys().map(String::as_str))
+        typed.into_iter().filter(|(_, set)| *set).map(|(n, _)| n).chain(self.extra.keys().map(String::as_str))
     }
 
     /// Removes a parameter by name (typed or extra).

@@ -26,11 +26,7 @@ pub(super) fn params_to_skip<'a>(
     }
     if !unsupported.is_empty() {
         if !target.drop_params {
-            let list = unsupported
-                .iter()
-                .map(|p| format!("'{p}'"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let list = unsupported.iter().map(|p| format!("'{p}'")).collect::<Vec<_>>().join(", ");
             return Err(LlmError::new(
                 ErrorKind::UnsupportedParams,
                 format!(
@@ -51,23 +47,13 @@ pub(super) fn chat_body(
     skip: &[String],
     extra_body: Option<&Map<String, Value>>,
 ) -> Result<Vec<u8>, LlmError> {
-    let body = ChatBody {
-        row,
-        req,
-        skip,
-        extra_body,
-    };
-    serde_json::to_vec(&body)
-        .map_err(|e| LlmError::bad_request(format!("cannot encode the request: {e}")))
+    let body = ChatBody { row, req, skip, extra_body };
+    serde_json::to_vec(&body).map_err(|e| LlmError::bad_request(format!("cannot encode the request: {e}")))
 }
 
 /// Serialises any request and merges `extra_body` at top level.
-pub(super) fn merged_json<T: Serialize>(
-    req: &T,
-    extra_body: Option<&Map<String, Value>>,
-) -> Result<Vec<u8>, LlmError> {
-    let enc =
-        |e: serde_json::Error| LlmError::bad_request(format!("cannot encode the request: {e}"));
+pub(super) fn merged_json<T: Serialize>(req: &T, extra_body: Option<&Map<String, Value>>) -> Result<Vec<u8>, LlmError> {
+    let enc = |e: serde_json::Error| LlmError::bad_request(format!("cannot encode the request: {e}"));
     match extra_body {
         None => serde_json::to_vec(req).map_err(enc),
         Some(extra) => {
@@ -115,13 +101,7 @@ impl Serialize for ChatBody<'_> {
         let r = self.req;
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("model", &r.model)?;
-        m.serialize_entry(
-            "messages",
-            &Messages {
-                msgs: &r.messages,
-                quirks: self.row.quirks,
-            },
-        )?;
+        m.serialize_entry("messages", &Messages { msgs: &r.messages, quirks: self.row.quirks })?;
 
         macro_rules! field {
             ($name:literal, $val:expr) => {
@@ -181,18 +161,12 @@ impl Serialize for Messages<'_> {
         use serde::ser::SerializeSeq;
         let mut seq = s.serialize_seq(Some(self.msgs.len()))?;
         for msg in self.msgs {
-            if self.quirks
-                & (quirk::CONTENT_LIST_TO_STRING
-                    | quirk::STRIP_MESSAGE_NAME
-                    | quirk::NULL_CONTENT_AS_EMPTY)
+            if self.quirks & (quirk::CONTENT_LIST_TO_STRING | quirk::STRIP_MESSAGE_NAME | quirk::NULL_CONTENT_AS_EMPTY)
                 == 0
             {
                 seq.serialize_element(msg)?;
             } else {
-                seq.serialize_element(&QuirkyMessage {
-                    msg,
-                    quirks: self.quirks,
-                })?;
+                seq.serialize_element(&QuirkyMessage { msg, quirks: self.quirks })?;
             }
         }
         seq.end()
@@ -210,15 +184,11 @@ impl Serialize for QuirkyMessage<'_> {
         let mut out = s.serialize_map(None)?;
         out.serialize_entry("role", &m.role)?;
         match &m.content {
-            Some(c @ Content::Parts(_))
-                if self.quirks & quirk::CONTENT_LIST_TO_STRING != 0 && c.is_text_only() =>
-            {
+            Some(c @ Content::Parts(_)) if self.quirks & quirk::CONTENT_LIST_TO_STRING != 0 && c.is_text_only() => {
                 out.serialize_entry("content", &c.joined_text())?;
             }
             Some(c) => out.serialize_entry("content", c)?,
-            None if self.quirks & quirk::NULL_CONTENT_AS_EMPTY != 0
-                && m.role == Role::Assistant =>
-            {
+            None if self.quirks & quirk::NULL_CONTENT_AS_EMPTY != 0 && m.role == Role::Assistant => {
                 out.serialize_entry("content", "")?;
             }
             None => {}

@@ -9,8 +9,8 @@ use serde_json::Value;
 use super::{CallTarget, HttpRequest, Provider, StreamState};
 use crate::error::{ErrorKind, LlmError};
 use crate::types::{
-    ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse,
-    TextCompletionRequest, TextCompletionResponse,
+    ChatChunk, ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingResponse, TextCompletionRequest,
+    TextCompletionResponse,
 };
 pub use row::{Auth, Row, quirk};
 pub use table::ROWS;
@@ -29,11 +29,7 @@ pub struct OpenAiCompat {
 impl OpenAiCompat {
     fn url(&self, target: &CallTarget, path: &str) -> String {
         let base = target.api_base.trim_end_matches('/');
-        if base.ends_with(path) {
-            base.to_owned()
-        } else {
-            format!("{base}{path}")
-        }
+        if base.ends_with(path) { base.to_owned() } else { format!("{base}{path}") }
     }
 
     fn headers(&self, target: &CallTarget) -> Vec<(String, String)> {
@@ -61,27 +57,17 @@ impl OpenAiCompat {
 }
 
 /// Parses a JSON body, or says clearly that the provider sent something else.
-pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
-    body: &[u8],
-    what: &str,
-) -> Result<T, LlmError> {
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, LlmError> {
     serde_json::from_slice(body).map_err(|e| {
         let snippet: String = String::from_utf8_lossy(body).chars().take(200).collect();
-        LlmError::new(
-            ErrorKind::Api,
-            format!("Invalid {what} from the provider ({e}): {snippet}"),
-        )
+        LlmError::new(ErrorKind::Api, format!("Invalid {what} from the provider ({e}): {snippet}"))
     })
 }
 
 /// A 200 answer that carries an error object instead of a result (OpenRouter and some gateways).
 fn embedded_error(extra: &crate::types::Extra) -> Option<LlmError> {
     let err = extra.get("error")?;
-    let status = err
-        .get("code")
-        .and_then(Value::as_u64)
-        .filter(|c| (400..600).contains(c))
-        .unwrap_or(500) as u16;
+    let status = err.get("code").and_then(Value::as_u64).filter(|c| (400..600).contains(c)).unwrap_or(500) as u16;
     let body = serde_json::to_vec(&serde_json::json!({ "error": err })).unwrap_or_default();
     Some(LlmError::from_upstream(status, Vec::new(), &body, "", ""))
 }
@@ -90,8 +76,7 @@ fn embedded_error(extra: &crate::types::Extra) -> Option<LlmError> {
 pub fn map_finish_reason(r: &str) -> &str {
     match r {
         "stop" | "length" | "tool_calls" | "content_filter" | "function_call" => r,
-        "end_turn" | "stop_sequence" | "eos" | "eos_token" | "STOP" | "COMPLETE"
-        | "FINISH_REASON_STOP" => "stop",
+        "end_turn" | "stop_sequence" | "eos" | "eos_token" | "STOP" | "COMPLETE" | "FINISH_REASON_STOP" => "stop",
         "max_tokens" | "MAX_TOKENS" | "model_length" | "max_length" => "length",
         "tool_use" | "TOOL_CALL" => "tool_calls",
         "SAFETY" | "RECITATION" | "content_filtered" => "content_filter",
@@ -116,11 +101,7 @@ impl Provider for OpenAiCompat {
     fn build_chat(&self, req: &ChatRequest, target: &CallTarget) -> Result<HttpRequest, LlmError> {
         let skip = body::params_to_skip(self.row, req.set_params(), target)?;
         let body = body::chat_body(self.row, req, &skip, target.extra_body.as_ref())?;
-        Ok(HttpRequest {
-            url: self.url(target, "/chat/completions"),
-            headers: self.headers(target),
-            body,
-        })
+        Ok(HttpRequest { url: self.url(target, "/chat/completions"), headers: self.headers(target), body })
     }
 
     fn parse_chat(&self, body: &[u8], req: &ChatRequest) -> Result<ChatResponse, LlmError> {
@@ -145,11 +126,7 @@ impl Provider for OpenAiCompat {
         Ok(r)
     }
 
-    fn parse_chat_event(
-        &self,
-        state: &mut StreamState,
-        data: &str,
-    ) -> Result<Vec<ChatChunk>, LlmError> {
+    fn parse_chat_event(&self, state: &mut StreamState, data: &str) -> Result<Vec<ChatChunk>, LlmError> {
         let data = data.trim();
         if data == "[DONE]" {
             state.done = true;
@@ -165,16 +142,8 @@ impl Provider for OpenAiCompat {
             }
         }
         if state.id.is_empty() {
-            state.id = if c.id.is_empty() {
-                crate::engine::new_id("chatcmpl-")
-            } else {
-                c.id.clone()
-            };
-            state.created = if c.created == 0 {
-                crate::types::unix_now()
-            } else {
-                c.created
-            };
+            state.id = if c.id.is_empty() { crate::engine::new_id("chatcmpl-") } else { c.id.clone() };
+            state.created = if c.created == 0 { crate::types::unix_now() } else { c.created };
             if !c.model.is_empty() {
                 state.model.clone_from(&c.model);
             }
@@ -201,32 +170,18 @@ impl Provider for OpenAiCompat {
         Ok(vec![c])
     }
 
-    fn build_embedding(
-        &self,
-        req: &EmbeddingRequest,
-        target: &CallTarget,
-    ) -> Result<HttpRequest, LlmError> {
-        if !self.row.has(quirk::EMBEDDINGS)
-            && !matches!(self.row.id, "custom_openai" | "openai_like")
-        {
+    fn build_embedding(&self, req: &EmbeddingRequest, target: &CallTarget) -> Result<HttpRequest, LlmError> {
+        if !self.row.has(quirk::EMBEDDINGS) && !matches!(self.row.id, "custom_openai" | "openai_like") {
             return Err(LlmError::bad_request(format!(
                 "{} does not serve embeddings through an OpenAI-compatible /embeddings endpoint in litellm_rs",
                 self.row.id
             )));
         }
         let body = body::merged_json(req, target.extra_body.as_ref())?;
-        Ok(HttpRequest {
-            url: self.url(target, "/embeddings"),
-            headers: self.headers(target),
-            body,
-        })
+        Ok(HttpRequest { url: self.url(target, "/embeddings"), headers: self.headers(target), body })
     }
 
-    fn parse_embedding(
-        &self,
-        body: &[u8],
-        req: &EmbeddingRequest,
-    ) -> Result<EmbeddingResponse, LlmError> {
+    fn parse_embedding(&self, body: &[u8], req: &EmbeddingRequest) -> Result<EmbeddingResponse, LlmError> {
         let mut r: EmbeddingResponse = parse_json(body, "embedding response")?;
         if r.data.is_empty() {
             if let Some(e) = embedded_error(&r.extra) {
@@ -243,22 +198,10 @@ impl Provider for OpenAiCompat {
         self.row.has(quirk::TEXT_COMPLETIONS)
     }
 
-    fn build_text_completion(
-        &self,
-        req: &TextCompletionRequest,
-        target: &CallTarget,
-    ) -> Result<HttpRequest, LlmError> {
+    fn build_text_completion(&self, req: &TextCompletionRequest, target: &CallTarget) -> Result<HttpRequest, LlmError> {
         let body = body::merged_json(req, target.extra_body.as_ref())?;
-        let path = if self.row.has(quirk::FIM_COMPLETIONS) {
-            "/fim/completions"
-        } else {
-            "/completions"
-        };
-        Ok(HttpRequest {
-            url: self.url(target, path),
-            headers: self.headers(target),
-            body,
-        })
+        let path = if self.row.has(quirk::FIM_COMPLETIONS) { "/fim/completions" } else { "/completions" };
+        Ok(HttpRequest { url: self.url(target, path), headers: self.headers(target), body })
     }
 
     fn parse_text_completion(&self, body: &[u8]) -> Result<TextCompletionResponse, LlmError> {

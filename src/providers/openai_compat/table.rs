@@ -130,10 +130,7 @@ pub static ROWS: &[Row] = &[
         base_env: &["MISTRAL_AZURE_API_BASE"],
         settings_key: None,
         auth: Auth::Bearer,
-        renames: &[
-            ("max_completion_tokens", "max_tokens"),
-            ("seed", "random_seed"),
-        ],
+        renames: &[("max_completion_tokens", "max_tokens"), ("seed", "random_seed")],
         unsupported: &["logit_bias", "logprobs", "top_logprobs"],
         headers: &[],
         hosts: &["api.mistral.ai/v1"],
@@ -151,10 +148,7 @@ pub static ROWS: &[Row] = &[
         base_env: &["CODESTRAL_API_BASE"],
         settings_key: None,
         auth: Auth::Bearer,
-        renames: &[
-            ("max_completion_tokens", "max_tokens"),
-            ("seed", "random_seed"),
-        ],
+        renames: &[("max_completion_tokens", "max_tokens"), ("seed", "random_seed")],
         unsupported: &["logit_bias", "logprobs", "top_logprobs"],
         headers: &[],
         hosts: &["codestral.mistral.ai/v1/chat/completions"],
@@ -169,10 +163,7 @@ pub static ROWS: &[Row] = &[
         base_env: &[],
         settings_key: None,
         auth: Auth::Bearer,
-        renames: &[
-            ("max_completion_tokens", "max_tokens"),
-            ("seed", "random_seed"),
-        ],
+        renames: &[("max_completion_tokens", "max_tokens"), ("seed", "random_seed")],
         unsupported: &[],
         headers: &[],
         hosts: &["codestral.mistral.ai/v1/fim/completions"],
@@ -202,10 +193,7 @@ pub static ROWS: &[Row] = &[
         auth: Auth::Bearer,
         renames: &[],
         unsupported: &[],
-        headers: &[
-            ("HTTP-Referer", "https://litellm.ai"),
-            ("X-Title", "liteLLM"),
-        ],
+        headers: &[("HTTP-Referer", "https://litellm.ai"), ("X-Title", "liteLLM")],
         hosts: &[],
         quirks: EMBEDDINGS,
     },
@@ -227,12 +215,7 @@ pub static ROWS: &[Row] = &[
     Row {
         id: "together_ai",
         base_url: "https://api.together.xyz/v1",
-        key_env: &[
-            "TOGETHER_API_KEY",
-            "TOGETHER_AI_API_KEY",
-            "TOGETHERAI_API_KEY",
-            "TOGETHER_AI_TOKEN",
-        ],
+        key_env: &["TOGETHER_API_KEY", "TOGETHER_AI_API_KEY", "TOGETHERAI_API_KEY", "TOGETHER_AI_TOKEN"],
         base_env: &["TOGETHER_AI_API_BASE"],
         settings_key: Some("togetherai_api_key"),
         auth: Auth::Bearer,
@@ -246,12 +229,7 @@ pub static ROWS: &[Row] = &[
     Row {
         id: "fireworks_ai",
         base_url: "https://api.fireworks.ai/inference/v1",
-        key_env: &[
-            "FIREWORKS_API_KEY",
-            "FIREWORKS_AI_API_KEY",
-            "FIREWORKSAI_API_KEY",
-            "FIREWORKS_AI_TOKEN",
-        ],
+        key_env: &["FIREWORKS_API_KEY", "FIREWORKS_AI_API_KEY", "FIREWORKSAI_API_KEY", "FIREWORKS_AI_TOKEN"],
         base_env: &["FIREWORKS_API_BASE"],
         settings_key: None,
         auth: Auth::Bearer,
@@ -312,13 +290,7 @@ pub static ROWS: &[Row] = &[
         settings_key: None,
         auth: Auth::Bearer,
         renames: MCT_TO_MAX_TOKENS,
-        unsupported: &[
-            "frequency_penalty",
-            "logit_bias",
-            "presence_penalty",
-            "parallel_tool_calls",
-            "service_tier",
-        ],
+        unsupported: &["frequency_penalty", "logit_bias", "presence_penalty", "parallel_tool_calls", "service_tier"],
         headers: &[],
         hosts: &["api.cerebras.ai/v1"],
         quirks: 0,
@@ -1394,21 +1366,15 @@ mod tests {
     ];
 
     fn row(id: &str) -> &'static Row {
-        ROWS.iter()
-            .find(|r| r.id == id)
-            .unwrap_or_else(|| panic!("no row `{id}`"))
+        ROWS.iter().find(|r| r.id == id).unwrap_or_else(|| panic!("no row `{id}`"))
     }
 
     fn is_env_name(s: &str) -> bool {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        !s.is_empty() && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
     }
 
     fn is_header_name(s: &str) -> bool {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     }
 
     #[test]
@@ -1427,8 +1393,7 @@ mod tests {
                 r.id
             );
             assert!(
-                r.id.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-'),
+                r.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-'),
                 "id `{}` has characters outside [a-z0-9_-]",
                 r.id
             );
@@ -1442,28 +1407,12 @@ mod tests {
             if u.is_empty() {
                 continue;
             }
-            assert!(
-                u.starts_with("http://") || u.starts_with("https://"),
-                "{}: base_url `{u}`",
-                r.id
-            );
-            assert!(
-                !u.ends_with('/'),
-                "{}: base_url `{u}` ends with a slash",
-                r.id
-            );
+            assert!(u.starts_with("http://") || u.starts_with("https://"), "{}: base_url `{u}`", r.id);
+            assert!(!u.ends_with('/'), "{}: base_url `{u}` ends with a slash", r.id);
             for endpoint in ["/chat/completions", "/completions", "/embeddings"] {
-                assert!(
-                    !u.ends_with(endpoint),
-                    "{}: base_url `{u}` ends with `{endpoint}`",
-                    r.id
-                );
+                assert!(!u.ends_with(endpoint), "{}: base_url `{u}` ends with `{endpoint}`", r.id);
             }
-            assert!(
-                !u.chars().any(char::is_whitespace),
-                "{}: base_url `{u}` has whitespace",
-                r.id
-            );
+            assert!(!u.chars().any(char::is_whitespace), "{}: base_url `{u}` has whitespace", r.id);
         }
     }
 
@@ -1475,11 +1424,7 @@ mod tests {
                 let close = rest[open..].find('}').map(|i| open + i);
                 let close = close.unwrap_or_else(|| panic!("{}: unclosed `{{` in base_url", r.id));
                 let name = &rest[open + 1..close];
-                assert!(
-                    is_env_name(name),
-                    "{}: placeholder `{name}` is not an env name",
-                    r.id
-                );
+                assert!(is_env_name(name), "{}: placeholder `{name}` is not an env name", r.id);
                 rest = &rest[close + 1..];
             }
             assert!(!rest.contains('}'), "{}: stray `}}` in base_url", r.id);
@@ -1489,22 +1434,14 @@ mod tests {
     #[test]
     fn rows_without_a_base_url_name_a_base_env() {
         for r in ROWS.iter().filter(|r| r.base_url.is_empty()) {
-            assert!(
-                !r.base_env.is_empty(),
-                "{}: no base_url and no base_env",
-                r.id
-            );
+            assert!(!r.base_env.is_empty(), "{}: no base_url and no base_env", r.id);
         }
     }
 
     #[test]
     fn rows_that_need_a_key_name_a_key_env() {
         for r in ROWS.iter().filter(|r| !r.has(quirk::KEY_OPTIONAL)) {
-            assert!(
-                !r.key_env.is_empty(),
-                "{}: key required but no key_env",
-                r.id
-            );
+            assert!(!r.key_env.is_empty(), "{}: key required but no key_env", r.id);
         }
     }
 
@@ -1515,19 +1452,11 @@ mod tests {
                 let mut seen = HashSet::new();
                 for name in list {
                     assert!(is_env_name(name), "{}: bad env name `{name}`", r.id);
-                    assert!(
-                        seen.insert(*name),
-                        "{}: env name `{name}` listed twice",
-                        r.id
-                    );
+                    assert!(seen.insert(*name), "{}: env name `{name}` listed twice", r.id);
                 }
             }
             for name in r.key_env {
-                assert!(
-                    !r.base_env.contains(name),
-                    "{}: `{name}` is both a key and a base env",
-                    r.id
-                );
+                assert!(!r.base_env.contains(name), "{}: `{name}` is both a key and a base env", r.id);
             }
         }
     }
@@ -1537,9 +1466,7 @@ mod tests {
         for r in ROWS {
             if let Some(s) = r.settings_key {
                 assert!(
-                    !s.is_empty()
-                        && s.chars()
-                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+                    !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
                     "{}: settings_key `{s}`",
                     r.id
                 );
@@ -1555,17 +1482,8 @@ mod tests {
                 assert!(!h.is_empty(), "{}: empty host", r.id);
                 assert!(!h.contains("://"), "{}: host `{h}` has a scheme", r.id);
                 assert!(!h.ends_with('/'), "{}: host `{h}` ends with a slash", r.id);
-                assert!(
-                    !h.chars().any(char::is_whitespace),
-                    "{}: host `{h}` has whitespace",
-                    r.id
-                );
-                assert_eq!(
-                    *h,
-                    h.to_ascii_lowercase(),
-                    "{}: host `{h}` is not lowercase",
-                    r.id
-                );
+                assert!(!h.chars().any(char::is_whitespace), "{}: host `{h}` has whitespace", r.id);
+                assert_eq!(*h, h.to_ascii_lowercase(), "{}: host `{h}` is not lowercase", r.id);
                 assert!(seen.insert(*h), "host `{h}` appears in more than one row");
             }
         }
@@ -1581,17 +1499,9 @@ mod tests {
                     "{}: rename source `{from}` is not an OpenAI parameter",
                     r.id
                 );
-                assert!(
-                    !to.is_empty() && from != to,
-                    "{}: rename `{from}` -> `{to}`",
-                    r.id
-                );
+                assert!(!to.is_empty() && from != to, "{}: rename `{from}` -> `{to}`", r.id);
                 assert!(sources.insert(*from), "{}: `{from}` renamed twice", r.id);
-                assert!(
-                    !r.unsupported.contains(from),
-                    "{}: `{from}` is both renamed and unsupported",
-                    r.id
-                );
+                assert!(!r.unsupported.contains(from), "{}: `{from}` is both renamed and unsupported", r.id);
             }
         }
     }
@@ -1601,11 +1511,7 @@ mod tests {
         for r in ROWS {
             let mut seen = HashSet::new();
             for p in r.unsupported {
-                assert!(
-                    OPENAI_CHAT_PARAMS.contains(p),
-                    "{}: unsupported `{p}` is not an OpenAI parameter",
-                    r.id
-                );
+                assert!(OPENAI_CHAT_PARAMS.contains(p), "{}: unsupported `{p}` is not an OpenAI parameter", r.id);
                 assert!(seen.insert(*p), "{}: `{p}` listed twice", r.id);
             }
         }
@@ -1614,13 +1520,7 @@ mod tests {
     #[test]
     fn quirk_bits_are_known() {
         for r in ROWS {
-            assert_eq!(
-                r.quirks & !ALL_QUIRKS,
-                0,
-                "{}: unknown quirk bits {:#x}",
-                r.id,
-                r.quirks
-            );
+            assert_eq!(r.quirks & !ALL_QUIRKS, 0, "{}: unknown quirk bits {:#x}", r.id, r.quirks);
         }
     }
 
@@ -1638,21 +1538,9 @@ mod tests {
             let mut seen = HashSet::new();
             for (name, value) in r.headers {
                 assert!(is_header_name(name), "{}: fixed header `{name}`", r.id);
-                assert!(
-                    !name.eq_ignore_ascii_case("authorization"),
-                    "{}: fixed Authorization header",
-                    r.id
-                );
-                assert!(
-                    !value.is_empty() && !value.contains(['\r', '\n']),
-                    "{}: header `{name}` value",
-                    r.id
-                );
-                assert!(
-                    seen.insert(name.to_ascii_lowercase()),
-                    "{}: header `{name}` twice",
-                    r.id
-                );
+                assert!(!name.eq_ignore_ascii_case("authorization"), "{}: fixed Authorization header", r.id);
+                assert!(!value.is_empty() && !value.contains(['\r', '\n']), "{}: header `{name}` value", r.id);
+                assert!(seen.insert(name.to_ascii_lowercase()), "{}: header `{name}` twice", r.id);
             }
         }
     }
@@ -1698,19 +1586,12 @@ mod tests {
             key_env: &["MISTRAL_AZURE_API_KEY", "MISTRAL_API_KEY"],
             base_env: &["MISTRAL_AZURE_API_BASE"],
             hosts: &["api.mistral.ai/v1"],
-            quirks: quirk::TOOL_CHOICE_REQUIRED_AS_ANY
-                | quirk::EMBEDDINGS
-                | quirk::CONTENT_LIST_TO_STRING,
+            quirks: quirk::TOOL_CHOICE_REQUIRED_AS_ANY | quirk::EMBEDDINGS | quirk::CONTENT_LIST_TO_STRING,
         },
         Expect {
             id: "together_ai",
             base_url: "https://api.together.xyz/v1",
-            key_env: &[
-                "TOGETHER_API_KEY",
-                "TOGETHER_AI_API_KEY",
-                "TOGETHERAI_API_KEY",
-                "TOGETHER_AI_TOKEN",
-            ],
+            key_env: &["TOGETHER_API_KEY", "TOGETHER_AI_API_KEY", "TOGETHERAI_API_KEY", "TOGETHER_AI_TOKEN"],
             base_env: &["TOGETHER_AI_API_BASE"],
             hosts: &["api.together.xyz/v1"],
             quirks: quirk::TEXT_COMPLETIONS | quirk::EMBEDDINGS,
@@ -1750,17 +1631,10 @@ mod tests {
         Expect {
             id: "fireworks_ai",
             base_url: "https://api.fireworks.ai/inference/v1",
-            key_env: &[
-                "FIREWORKS_API_KEY",
-                "FIREWORKS_AI_API_KEY",
-                "FIREWORKSAI_API_KEY",
-                "FIREWORKS_AI_TOKEN",
-            ],
+            key_env: &["FIREWORKS_API_KEY", "FIREWORKS_AI_API_KEY", "FIREWORKSAI_API_KEY", "FIREWORKS_AI_TOKEN"],
             base_env: &["FIREWORKS_API_BASE"],
             hosts: &[],
-            quirks: quirk::TOOL_CHOICE_REQUIRED_AS_ANY
-                | quirk::TEXT_COMPLETIONS
-                | quirk::EMBEDDINGS,
+            quirks: quirk::TOOL_CHOICE_REQUIRED_AS_ANY | quirk::TEXT_COMPLETIONS | quirk::EMBEDDINGS,
         },
         Expect {
             id: "cerebras",
@@ -1821,13 +1695,7 @@ mod tests {
             assert_eq!(r.base_env, e.base_env, "{}: base_env", e.id);
             assert_eq!(r.hosts, e.hosts, "{}: hosts", e.id);
             // `quirks` lists bits that must be set; other bits may be set too.
-            assert_eq!(
-                r.quirks & e.quirks,
-                e.quirks,
-                "{}: quirks {:#x}",
-                e.id,
-                r.quirks
-            );
+            assert_eq!(r.quirks & e.quirks, e.quirks, "{}: quirks {:#x}", e.id, r.quirks);
             assert_eq!(r.auth, Auth::Bearer, "{}: auth", e.id);
         }
     }
@@ -1851,20 +1719,8 @@ mod tests {
         let fim = row("text-completion-codestral");
         assert!(fim.has(quirk::TEXT_COMPLETIONS));
         assert_eq!(fim.hosts, &["codestral.mistral.ai/v1/fim/completions"]);
-        for id in [
-            "xai",
-            "deepinfra",
-            "fireworks_ai",
-            "cerebras",
-            "nvidia_nim",
-            "sambanova",
-            "nebius",
-            "moonshot",
-        ] {
-            assert!(
-                row(id).renames.contains(&mct),
-                "{id}: max_completion_tokens -> max_tokens"
-            );
+        for id in ["xai", "deepinfra", "fireworks_ai", "cerebras", "nvidia_nim", "sambanova", "nebius", "moonshot"] {
+            assert!(row(id).renames.contains(&mct), "{id}: max_completion_tokens -> max_tokens");
         }
         assert!(row("perplexity").unsupported.contains(&"tools"));
         assert!(row("sambanova").has(quirk::CONTENT_LIST_TO_STRING));
@@ -1873,21 +1729,11 @@ mod tests {
         // content lists, streamlake renames the other way round.
         assert_eq!(row("sarvam").auth, Auth::Header("api-subscription-key"));
         assert!(row("publicai").has(quirk::CONTENT_LIST_TO_STRING));
-        assert_eq!(
-            row("streamlake").renames,
-            &[("max_tokens", "max_completion_tokens")]
-        );
+        assert_eq!(row("streamlake").renames, &[("max_tokens", "max_completion_tokens")]);
         assert_eq!(row("helicone").base_url, "https://ai-gateway.helicone.ai");
         assert_eq!(row("chutes").base_url, "https://llm.chutes.ai/v1");
         // Local servers need no key.
-        for id in [
-            "hosted_vllm",
-            "lm_studio",
-            "llamafile",
-            "docker_model_runner",
-            "openai_like",
-            "custom_openai",
-        ] {
+        for id in ["hosted_vllm", "lm_studio", "llamafile", "docker_model_runner", "openai_like", "custom_openai"] {
             assert!(row(id).has(quirk::KEY_OPTIONAL), "{id}");
         }
         assert_eq!(row("lm_studio").base_url, "http://localhost:1234/v1");
