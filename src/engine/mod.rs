@@ -66,6 +66,8 @@ pub struct Prepared {
     pub target: CallTarget,
     pub timeout: Duration,
     pub retries: u32,
+    /// Verify TLS certificates (`ssl_verify`).
+    pub verify: bool,
 }
 
 impl Prepared {
@@ -177,7 +179,13 @@ pub fn prepare(model: &str, opts: &CallOptions) -> Result<Prepared, LlmError> {
         drop_params: opts.drop_params.unwrap_or(false),
         additional_drop_params: opts.additional_drop_params.clone().unwrap_or_default(),
     };
-    Ok(Prepared { resolved, target, timeout: Duration::from_secs_f64(opts.timeout_secs()), retries: opts.retries() })
+    Ok(Prepared {
+        resolved,
+        target,
+        timeout: Duration::from_secs_f64(opts.timeout_secs()),
+        retries: opts.retries(),
+        verify: opts.ssl_verify(),
+    })
 }
 
 /// The wait before retry number `attempt` (0-based): the server's `retry-after` when it gave one
@@ -218,7 +226,7 @@ async fn send_ok(p: &Prepared, http: &HttpRequest) -> Result<RawResponse, LlmErr
     let provider = p.provider();
     let model = &p.resolved.model;
     with_retries(p.retries, || async {
-        let raw = transport::send(http, p.timeout).await?;
+        let raw = transport::send(http, p.timeout, p.verify).await?;
         if raw.is_success() { Ok(raw) } else { Err(provider.map_error(raw.status, raw.headers, &raw.body, model)) }
     })
     .await

@@ -29,6 +29,8 @@ pub struct CallOptions {
     pub additional_drop_params: Option<Vec<String>>,
     /// A canned answer: no HTTP request is made.
     pub mock_response: Option<String>,
+    /// `False` disables certificate verification (a CA bundle path is taken from SSL_CERT_FILE).
+    pub ssl_verify: Option<Value>,
     /// Module-level per-provider keys that are set (`{"groq_key": "..."}`). Module-level
     /// `api_key`, `api_base`, `headers`, ... arrive merged into the fields above (the call's value
     /// wins), as litellm applies them.
@@ -45,6 +47,10 @@ impl CallOptions {
 
     pub fn stream_timeout_secs(&self) -> f64 {
         self.stream_timeout.filter(|t| t.is_finite() && *t > 0.0).unwrap_or_else(|| self.timeout_secs())
+    }
+
+    pub fn ssl_verify(&self) -> bool {
+        !matches!(self.ssl_verify, Some(Value::Bool(false)))
     }
 
     pub fn retries(&self) -> u32 {

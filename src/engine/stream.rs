@@ -100,7 +100,7 @@ async fn open(p: &Prepared, http: &HttpRequest) -> Result<reqwest::Response, Llm
     let provider = p.provider();
     let model = &p.resolved.model;
     with_retries(p.retries, || async {
-        match transport::open_stream(http, p.timeout).await? {
+        match transport::open_stream(http, p.timeout, p.verify).await? {
             Ok(resp) => Ok(resp),
             Err(raw) => Err(provider.map_error(raw.status, raw.headers, &raw.body, model)),
         }

@@ -12,11 +12,26 @@ use tokio::runtime::Runtime;
 use crate::error::{ErrorKind, LlmError};
 use crate::providers::HttpRequest;
 
-/// The runtime and the client of this process.
+/// The runtime and the clients of this process.
 pub struct Core {
     pid: u32,
     pub rt: Runtime,
     pub client: reqwest::Client,
+    /// For `ssl_verify=False` only, built on first use.
+    insecure: std::sync::OnceLock<reqwest::Client>,
+}
+
+impl Core {
+    /// The pooled client; `verify = false` gives one that accepts any certificate.
+    pub fn client(&self, verify: bool) -> &reqwest::Client {
+        if verify {
+            &self.client
+        } else {
+            self.insecure.get_or_init(|| {
+                client_builder().danger_accept_invalid_certs(true).build().unwrap_or_else(|_| reqwest::Client::new())
+            })
+        }
+    }
 }
 
 static CORE: AtomicPtr<Core> = AtomicPtr::new(std::ptr::null_mut());
@@ -28,16 +43,16 @@ fn build_core() -> Core {
         .enable_all()
         .build()
         .unwrap_or_else(|e| panic!("cannot start the tokio runtime: {e}"));
-    Core { pid: std::process::id(), rt, client: build_client() }
+    let client = client_builder().build().unwrap_or_else(|_| reqwest::Client::new());
+    Core { pid: std::process::id(), rt, client, insecure: std::sync::OnceLock::new() }
 }
 
-fn build_client() -> reqwest::Client {
-    let builder = reqwest::Client::builder()
+fn client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
         .pool_idle_timeout(Duration::from_secs(90))
         .pool_max_idle_per_host(256)
         .tcp_nodelay(true)
-        .connect_timeout(Duration::from_secs(30));
-    builder.build().unwrap_or_else(|_| reqwest::Client::new())
+        .connect_timeout(Duration::from_secs(30))
 }
 
 /// The process-wide core. After `fork()` the child has no runtime threads, so a new core is built
@@ -88,8 +103,8 @@ pub fn header_pairs(h: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
 }
 
 /// Sends a request and reads the whole answer within `timeout`.
-pub async fn send(req: &HttpRequest, timeout: Duration) -> Result<RawResponse, LlmError> {
-    let client = &core().client;
+pub async fn send(req: &HttpRequest, timeout: Duration, verify: bool) -> Result<RawResponse, LlmError> {
+    let client = core().client(verify);
     let fut = async {
         let resp = prepare(client, req).send().await.map_err(map_reqwest)?;
         let status = resp.status().as_u16();
@@ -108,8 +123,9 @@ pub async fn send(req: &HttpRequest, timeout: Duration) -> Result<RawResponse, L
 pub async fn open_stream(
     req: &HttpRequest,
     timeout: Duration,
+    verify: bool,
 ) -> Result<Result<reqwest::Response, RawResponse>, LlmError> {
-    let client = &core().client;
+    let client = core().client(verify);
     let fut = async {
         let resp = prepare(client, req).send().await.map_err(map_reqwest)?;
         let status = resp.status().as_u16();
