@@ -98,8 +98,10 @@ pub async fn guarded<T>(fut: impl Future<Output = Result<T, LlmError>>) -> Resul
 async fn interruptible<T>(fut: impl Future<Output = Result<T, LlmError>>) -> Result<T, CallError> {
     let fut = guarded(fut);
     tokio::pin!(fut);
-    let mut tick = tokio::time::interval(Duration::from_millis(50));
-    tick.tick().await;
+    // The first check is 50 ms out: an interval's immediate first tick would cost a timer round
+    // (about 1 ms) on every call.
+    let period = Duration::from_millis(50);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     loop {
         tokio::select! {
             r = &mut fut => return r.map_err(CallError::Llm),
