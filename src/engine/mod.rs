@@ -281,6 +281,14 @@ pub async fn embedding(mut req: EmbeddingRequest, opts: &CallOptions) -> Result<
     Ok((resp, hidden))
 }
 
+/// Whether a text completion goes to the provider's own `/completions`: it must serve one, and
+/// OpenAI's chat models (which `/completions` rejects) are bridged through chat, as litellm does.
+fn serves_text_completion(p: &Prepared) -> bool {
+    let row = p.resolved.row();
+    p.provider().supports_text_completion()
+        && !(row.id == "openai" && crate::providers::registry::is_openai_chat_model(&p.resolved.model))
+}
+
 /// The prompts of a text completion request as strings (token-array prompts are not bridged).
 fn prompts(prompt: &Value) -> Result<Vec<String>, LlmError> {
     match prompt {
@@ -343,7 +351,7 @@ pub async fn text_completion(
         let original_model = std::mem::take(&mut req.model);
         let p = prepare(&original_model, opts)?;
         req.model.clone_from(&p.resolved.model);
-        if p.provider().supports_text_completion() {
+        if serves_text_completion(&p) {
             req.stream = None;
             let http = p.provider().build_text_completion(&req, &p.target).map_err(|e| p.finish_error(e))?;
             let raw = send_ok(&p, &http).await?;
@@ -396,7 +404,7 @@ pub async fn text_completion_stream(
     }
     let original_model = std::mem::take(&mut req.model);
     let p = prepare(&original_model, opts)?;
-    if !p.provider().supports_text_completion() {
+    if !serves_text_completion(&p) {
         req.model = original_model;
         let chat = bridged(&req)?;
         return Ok(chat_stream(chat, opts).await?.into_text_stream());

@@ -100,6 +100,12 @@ pub fn is_openai_bare_name(model: &str) -> bool {
     PREFIXES.iter().any(|p| model.starts_with(p)) || matches!(model, "davinci-002" | "babbage-002")
 }
 
+/// OpenAI models served only by chat completions (not by the legacy `/completions`).
+pub fn is_openai_chat_model(model: &str) -> bool {
+    const PREFIXES: &[&str] = &["gpt-4", "gpt-5", "gpt-3.5-turbo", "o1", "o3", "o4", "chatgpt-", "gpt-oss", "codex-"];
+    PREFIXES.iter().any(|p| model.starts_with(p)) && !is_openai_text_completion_name(model)
+}
+
 fn is_openai_text_completion_name(model: &str) -> bool {
     model == "gpt-3.5-turbo-instruct"
         || model.starts_with("gpt-3.5-turbo-instruct-")
@@ -236,6 +242,15 @@ mod tests {
             ok("openai/my-local-model", None, Some("http://127.0.0.1:8000/v1")),
             ("openai".into(), "my-local-model".into())
         );
+    }
+
+    #[test]
+    fn openai_chat_models_are_told_from_text_models() {
+        assert!(
+            is_openai_chat_model("gpt-4o-mini") && is_openai_chat_model("o3-mini") && is_openai_chat_model("gpt-5")
+        );
+        assert!(!is_openai_chat_model("gpt-3.5-turbo-instruct") && !is_openai_chat_model("davinci-002"));
+        assert!(!is_openai_chat_model("my-vllm-model"));
     }
 
     #[test]

@@ -1,0 +1,893 @@
+"""The call functions: ``completion``, ``acompletion``, ``text_completion``, ``embedding``, ...
+
+Each call sorts its arguments once into two plain dicts and makes one call into the engine:
+
+* ``request``: the OpenAI-shaped body (model, messages, temperature, tools, ... and any
+  provider-specific extra such as ``top_k``, which passes through);
+* ``options``: litellm-owned kwargs (api_key, api_base, timeout, num_retries, mock_response, ...)
+  plus the current module settings (read at call time, so assigning ``litellm_rs.drop_params``
+  or a ``*_key`` setting takes effect on the next call).
+
+The engine answers with JSON bytes that pydantic validates in one pass. Importing this module
+imports neither pydantic nor asyncio: the response types load on first use.
+"""
+# ruff: noqa: UP045 (annotations stay evaluable on Python 3.9: typing.get_type_hints)
+
+from __future__ import annotations
+
+import sys
+
+from . import _core
+from .streaming import CustomStreamWrapper, TextCompletionStreamWrapper
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # no typing import at runtime: importing litellm_rs stays cheap
+    from typing import Any, Optional
+
+__all__ = [
+    "acompletion",
+    "aembedding",
+    "atext_completion",
+    "completion",
+    "embedding",
+    "get_llm_provider",
+    "mock_completion",
+    "provider_list",  # noqa: F822 - computed on first access by __getattr__
+    "stream_chunk_builder",
+    "text_completion",
+]
+
+_pkg: Any = sys.modules[__package__]
+
+# ---------------------------------------------------------------------------------------------
+# argument sorting
+# ---------------------------------------------------------------------------------------------
+
+# litellm-owned kwargs: they steer the call and never go upstream.
+_OPTION_KEYS = frozenset(
+    {
+        # endpoint, credentials, transport
+        "api_key", "api_base", "base_url", "api_version", "api_type", "organization", "custom_llm_provider",
+        "timeout", "request_timeout", "stream_timeout", "force_timeout", "ssl_verify", "client",
+        "shared_session", "use_litellm_proxy", "extra_headers", "headers", "extra_body",
+        "provider_specific_header", "deployment_id", "model_list", "region_name", "tenant_id", "client_id",
+        "client_secret", "azure", "azure_ad_token", "azure_ad_token_provider", "azure_username",
+        "azure_password", "azure_scope", "litellm_credential_name", "configurable_clientside_auth_params",
+        # reliability
+        "num_retries", "max_retries", "retry_policy", "retry_strategy", "fallbacks",
+        "context_window_fallback_dict", "context_window_fallbacks", "content_policy_fallbacks",
+        "max_fallbacks", "fallback_depth", "cooldown_time", "model_group",
+        # parameter handling
+        "drop_params", "additional_drop_params", "allowed_openai_params", "modify_params",
+        "merge_reasoning_content_in_choices", "enable_json_schema_validation",
+        "ensure_alternating_roles", "user_continue_message", "assistant_continue_message",
+        "supports_system_message", "disable_add_transform_inline_image_block",
+        # prompt templates (huggingface / together / ...)
+        "initial_prompt_value", "roles", "final_prompt_value", "bos_token", "eos_token", "hf_model_name",
+        # testing
+        "mock_response", "mock_timeout", "mock_delay", "mock_tool_calls",
+        # logging, tracing, callbacks
+        "metadata", "litellm_metadata", "tags", "litellm_call_id", "litellm_session_id", "litellm_trace_id",
+        "litellm_logging_obj", "proxy_server_request", "logger_fn", "verbose", "no-log", "no_log",
+        "turn_off_message_logging", "litellm_disabled_callbacks", "callbacks", "success_callback",
+        "failure_callback", "id", "model_file_id_mapping",
+        # caching
+        "caching", "cache", "cache_key", "preset_cache_key", "caching_groups", "ttl",
+        # pricing and model info
+        "input_cost_per_token", "output_cost_per_token", "input_cost_per_second", "output_cost_per_second",
+        "base_model", "model_info", "model_config", "cost_per_token",
+        # routing metadata
+        "rpm", "tpm", "weight", "order", "max_parallel_requests", "max_budget", "budget_duration",
+        "allowed_model_region", "fastest_response", "use_in_pass_through", "model_alias_map",
+        # prompt management
+        "prompt_id", "prompt_variables", "prompt_version", "prompt_label",
+        # internal call flags
+        "acompletion", "aembedding", "atext_completion", "text_completion", "aimg_generation", "self",
+        "use_client", "complete_response", "litellm_proxy_rate_limit_response",
+    }
+)  # fmt: skip
+
+# kwargs families that are litellm-owned by prefix (mostly per-token pricing overrides and
+# provider auth such as aws_access_key_id or vertex_credentials)
+_OPTION_PREFIXES = (
+    "litellm_", "input_cost_per_", "output_cost_per_", "cache_read_input_token_cost",
+    "cache_creation_input_token_cost", "aws_", "vertex_", "azure_", "mock_", "langfuse_",
+    "langsmith_", "humanloop_", "arize_", "gcs_", "user_api_key",
+)  # fmt: skip
+
+# live Python objects the engine cannot take; they are dropped (or resolved) here
+_PYTHON_ONLY = frozenset(
+    {
+        "client", "shared_session", "litellm_logging_obj", "logger_fn", "litellm_parent_otel_span",
+        "azure_ad_token_provider", "acompletion", "aembedding", "atext_completion", "text_completion",
+        "aimg_generation", "self", "use_client", "complete_response", "verbose",
+    }
+)  # fmt: skip
+
+_CHAT_BODY = (
+    "temperature", "top_p", "n", "stream", "stream_options", "stop", "max_completion_tokens", "max_tokens",
+    "modalities", "prediction", "audio", "presence_penalty", "frequency_penalty", "logit_bias", "user",
+    "reasoning_effort", "verbosity", "response_format", "seed", "tools", "tool_choice", "logprobs",
+    "top_logprobs", "parallel_tool_calls", "web_search_options", "include_server_side_tool_invocations",
+    "safety_identifier", "service_tier", "store", "prompt_cache_key", "prompt_cache_retention", "functions",
+    "function_call", "thinking",
+)  # fmt: skip
+_CHAT_OPTIONS = (
+    "timeout", "deployment_id", "extra_headers", "base_url", "api_version", "api_key", "model_list",
+    "enable_json_schema_validation",
+)  # fmt: skip
+
+_TEXT_BODY = (
+    "best_of", "echo", "frequency_penalty", "logit_bias", "logprobs", "max_tokens", "n", "presence_penalty",
+    "stop", "stream", "stream_options", "suffix", "temperature", "top_p", "user",
+)  # fmt: skip
+_TEXT_OPTIONS = ("api_base", "api_version", "api_key", "model_list", "custom_llm_provider")
+
+_EMBEDDING_BODY = ("dimensions", "encoding_format", "user")
+_EMBEDDING_OPTIONS = (
+    "timeout", "api_base", "api_version", "api_key", "api_type", "caching", "custom_llm_provider",
+    "litellm_call_id",
+)  # fmt: skip
+
+_DEFAULT_AZURE_API_VERSION = "2025-02-01-preview"
+_ENV_PREFIX = "os.environ/"
+
+
+def _split_kwargs(kwargs: dict[str, Any], request: dict[str, Any], options: dict[str, Any]) -> None:
+    for key, value in kwargs.items():
+        if value is None:
+            continue
+        if key in _OPTION_KEYS or key.startswith(_OPTION_PREFIXES):
+            if key in _PYTHON_ONLY:
+                if key == "azure_ad_token_provider" and callable(value) and "azure_ad_token" not in kwargs:
+                    options["azure_ad_token"] = value()
+                continue
+            options[key] = value
+        else:
+            request[key] = value
+
+
+def _message_dict(message: Any) -> Any:
+    dump = getattr(message, "model_dump", None)
+    if dump is not None:
+        return dump(exclude_none=True)
+    if hasattr(message, "keys"):
+        return dict(message)
+    legacy = getattr(message, "dict", None)  # pydantic v1 objects
+    if legacy is not None:
+        return {k: v for k, v in legacy().items() if v is not None}
+    return message
+
+
+def _messages(messages: Any) -> Any:
+    if type(messages) is not list:
+        if messages is None:
+            return []
+        messages = list(messages)
+    for message in messages:
+        if type(message) is not dict:
+            return [m if type(m) is dict else _message_dict(m) for m in messages]
+    return messages
+
+
+def _response_format(value: Any) -> Any:
+    """A pydantic class as ``response_format`` becomes a strict json_schema format."""
+    if isinstance(value, type) and hasattr(value, "model_json_schema"):
+        schema = _strict_schema(value.model_json_schema())
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": value.__name__, "schema": schema, "strict": True},
+        }
+    if hasattr(value, "model_dump"):
+        return value.model_dump(exclude_none=True)
+    return value
+
+
+def _strict_schema(schema: Any) -> Any:
+    # OpenAI's strict mode: every object closed, every property required
+    if isinstance(schema, dict):
+        out = {k: _strict_schema(v) for k, v in schema.items()}
+        if out.get("type") == "object" and "properties" in out:
+            out.setdefault("additionalProperties", False)
+            out["required"] = list(out["properties"].keys())
+        return out
+    if isinstance(schema, list):
+        return [_strict_schema(v) for v in schema]
+    return schema
+
+
+def _seconds(value: Any) -> Optional[float]:
+    """A timeout as seconds: numbers, numeric strings, httpx.Timeout (read) or aiohttp-style (total)."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        return float(value)
+    for attr in ("read", "total", "connect"):
+        part = getattr(value, attr, None)
+        if part is not None:
+            return float(part)
+    return None
+
+
+def _resolve_env(options: dict[str, Any]) -> None:
+    # "os.environ/NAME" values (proxy-config style) read the environment
+    import os
+
+    for key, value in list(options.items()):
+        if type(value) is str and value.startswith(_ENV_PREFIX):
+            options[key] = os.environ.get(value[len(_ENV_PREFIX) :])
+
+
+def _apply_settings(request: dict[str, Any], options: dict[str, Any]) -> None:
+    """Fold the current module settings into one call's request/options (per-call values win)."""
+    pkg = _pkg
+
+    max_budget = pkg.max_budget
+    if max_budget and pkg._current_cost > max_budget:
+        raise _exceptions().BudgetExceededError(current_cost=pkg._current_cost, max_budget=max_budget)
+
+    alias_map = pkg.model_alias_map
+    if alias_map:
+        model = request.get("model")
+        if type(model) is str and model in alias_map:
+            request["model"] = alias_map[model]
+
+    for value in options.values():
+        if type(value) is str and value.startswith(_ENV_PREFIX):
+            _resolve_env(options)
+            break
+
+    base_url = options.pop("base_url", None)
+    if base_url is not None:
+        options["api_base"] = base_url
+    if "api_base" not in options:
+        value = pkg.api_base
+        if value is not None:
+            options["api_base"] = value
+    if "api_key" not in options:
+        value = pkg.api_key
+        if value is not None:
+            options["api_key"] = value
+    if "api_version" not in options:
+        value = pkg.api_version
+        if value is not None:
+            options["api_version"] = value
+    if "organization" not in options:
+        value = pkg.organization
+        if value is not None:
+            options["organization"] = value
+
+    module_headers = pkg.headers
+    call_headers = options.pop("headers", None)
+    if module_headers or call_headers:
+        merged: dict[str, Any] = {}
+        if module_headers:
+            merged.update(module_headers)
+        if call_headers:
+            merged.update(call_headers)
+        extra = options.get("extra_headers")
+        if extra:
+            merged.update(extra)
+        options["extra_headers"] = merged
+
+    timeout = options.pop("timeout", None)
+    if timeout is None:
+        timeout = options.pop("request_timeout", None)
+    if timeout is not None:
+        options["timeout"] = _seconds(timeout)
+    options["request_timeout"] = _seconds(pkg.request_timeout)
+    stream_timeout = options.get("stream_timeout")
+    if stream_timeout is not None:
+        options["stream_timeout"] = _seconds(stream_timeout)
+
+    if "num_retries" not in options:
+        value = pkg.num_retries
+        if value is not None:
+            options["num_retries"] = value
+    if "drop_params" not in options and pkg.drop_params:
+        options["drop_params"] = True
+    if "modify_params" not in options and pkg.modify_params:
+        options["modify_params"] = True
+    if "ssl_verify" not in options:
+        value = pkg.ssl_verify
+        if value is not True:
+            options["ssl_verify"] = value
+    if "enable_json_schema_validation" not in options and pkg.enable_json_schema_validation:
+        options["enable_json_schema_validation"] = True
+    if "use_litellm_proxy" not in options and pkg.use_litellm_proxy:
+        options["use_litellm_proxy"] = True
+    if pkg.return_response_headers:
+        options["return_response_headers"] = True
+    if pkg.include_cost_in_streaming_usage:
+        options["include_cost_in_streaming_usage"] = True
+    azure_version = pkg.AZURE_DEFAULT_API_VERSION
+    if azure_version != _DEFAULT_AZURE_API_VERSION:
+        options["azure_default_api_version"] = azure_version
+    provider_keys = pkg._provider_keys
+    if provider_keys:
+        options["provider_keys"] = provider_keys
+
+
+def _prepare_chat(loc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    request: dict[str, Any] = {"model": loc["model"], "messages": _messages(loc["messages"])}
+    for name in _CHAT_BODY:
+        value = loc[name]
+        if value is not None:
+            request[name] = value
+    options: dict[str, Any] = {}
+    for name in _CHAT_OPTIONS:
+        value = loc[name]
+        if value is not None:
+            options[name] = value
+    kwargs = loc["kwargs"]
+    if kwargs:
+        _split_kwargs(kwargs, request, options)
+    response_format = request.get("response_format")
+    if response_format is not None and type(response_format) is not dict:
+        request["response_format"] = _response_format(response_format)
+    _apply_settings(request, options)
+    if "deployment_id" in options or "azure" in options:
+        # litellm's Azure shorthands: azure=True, or deployment_id as the model
+        if options.pop("azure", None) is True:
+            options["custom_llm_provider"] = "azure"
+        deployment_id = options.pop("deployment_id", None)
+        if deployment_id is not None:
+            request["model"] = deployment_id
+            options["custom_llm_provider"] = "azure"
+    return request, options
+
+
+def _prepare(
+    loc: dict[str, Any], body: tuple[str, ...], option_names: tuple[str, ...], request: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    for name in body:
+        value = loc[name]
+        if value is not None:
+            request[name] = value
+    options: dict[str, Any] = {}
+    for name in option_names:
+        value = loc[name]
+        if value is not None:
+            options[name] = value
+    kwargs = loc["kwargs"]
+    if kwargs:
+        _split_kwargs(kwargs, request, options)
+    _apply_settings(request, options)
+    return request, options
+
+
+# ---------------------------------------------------------------------------------------------
+# results
+# ---------------------------------------------------------------------------------------------
+
+_types_module: Any = None
+_exceptions_module: Any = None
+
+
+def _types() -> Any:
+    global _types_module
+    if _types_module is None:
+        from .types import utils
+
+        _types_module = utils
+    return _types_module
+
+
+def _exceptions() -> Any:
+    global _exceptions_module
+    if _exceptions_module is None:
+        from . import exceptions
+
+        _exceptions_module = exceptions
+    return _exceptions_module
+
+
+def _track_cost(hidden: Any) -> None:
+    if _pkg.max_budget and hidden:
+        cost = hidden.get("response_cost")
+        if cost:
+            _pkg._current_cost = _pkg._current_cost + cost
+
+
+def _chat_response(data: bytes, hidden: dict[str, Any]) -> Any:
+    response = _types().ModelResponse.model_validate_json(data)
+    response.__pydantic_private__["_hidden_params"] = hidden
+    if _pkg.max_budget:
+        _track_cost(hidden)
+    return response
+
+
+def _text_response(data: bytes, hidden: dict[str, Any]) -> Any:
+    response = _types().TextCompletionResponse.model_validate_json(data)
+    response.__pydantic_private__["_hidden_params"] = hidden
+    if _pkg.max_budget:
+        _track_cost(hidden)
+    return response
+
+
+def _embedding_response(data: bytes, hidden: dict[str, Any]) -> Any:
+    response = _types().EmbeddingResponse.model_validate_json(data)
+    response.__pydantic_private__["_hidden_params"] = hidden
+    if _pkg.max_budget:
+        _track_cost(hidden)
+    return response
+
+
+def _chat_stream(stream: Any, request: dict[str, Any], options: dict[str, Any]) -> CustomStreamWrapper:
+    return CustomStreamWrapper(
+        stream,
+        model=request.get("model"),
+        custom_llm_provider=options.get("custom_llm_provider"),
+        stream_options=request.get("stream_options"),
+    )
+
+
+def _text_stream(stream: Any, request: dict[str, Any], options: dict[str, Any]) -> TextCompletionStreamWrapper:
+    return TextCompletionStreamWrapper(
+        stream,
+        model=request.get("model"),
+        custom_llm_provider=options.get("custom_llm_provider"),
+        stream_options=request.get("stream_options"),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# mocks that never reach the engine
+# ---------------------------------------------------------------------------------------------
+
+_MOCK_ERRORS = {
+    "litellm.RateLimitError": ("RateLimitError", "this is a mock rate limit error"),
+    "litellm.ContextWindowExceededError": ("ContextWindowExceededError", "this is a mock context window exceeded error"),
+    "litellm.InternalServerError": ("InternalServerError", "this is a mock internal server error"),
+}  # fmt: skip
+
+_NO_MOCK = object()
+
+
+def _mock_provider(options: dict[str, Any]) -> str:
+    return options.get("custom_llm_provider") or "openai"
+
+
+def _mock_timeout_error(request: dict[str, Any]) -> BaseException:
+    return _exceptions().Timeout(
+        message="This is a mock timeout error", llm_provider="openai", model=request.get("model")
+    )
+
+
+def _mock_result(request: dict[str, Any], options: dict[str, Any]) -> Any:
+    """Handle a ``mock_response`` that is not a plain string: raise it, or return it as a
+    ModelResponse. Strings go to the engine, which builds (and streams) the mocked answer."""
+    mock = options.get("mock_response")
+    if mock is None:
+        return _NO_MOCK
+    if type(mock) is str:
+        special = _MOCK_ERRORS.get(mock)
+        if special is not None:
+            cls = getattr(_exceptions(), special[0])
+            raise cls(message=special[1], llm_provider=_mock_provider(options), model=request.get("model"))
+        return _NO_MOCK
+    if isinstance(mock, BaseException):
+        exc = _exceptions()
+        if isinstance(mock, exc._APIError):
+            raise mock
+        raise exc.exception_for_status(
+            getattr(mock, "status_code", 500),
+            getattr(mock, "text", None) or str(mock),
+            llm_provider=getattr(mock, "llm_provider", None) or _mock_provider(options),
+            model=request.get("model"),
+        )
+    types = _types()
+    if isinstance(mock, types.ModelResponse):
+        return mock
+    if isinstance(mock, dict):
+        return types.ModelResponse(**mock)
+    options["mock_response"] = str(mock)
+    return _NO_MOCK
+
+
+def _check_mocks(request: dict[str, Any], options: dict[str, Any]) -> Any:
+    if options.get("mock_timeout") is True and "timeout" in options:
+        import time
+
+        time.sleep(options["timeout"])
+        raise _mock_timeout_error(request)
+    return _mock_result(request, options)
+
+
+async def _acheck_mocks(request: dict[str, Any], options: dict[str, Any]) -> Any:
+    if options.get("mock_timeout") is True and "timeout" in options:
+        import asyncio
+
+        await asyncio.sleep(options["timeout"])
+        raise _mock_timeout_error(request)
+    return _mock_result(request, options)
+
+
+# ---------------------------------------------------------------------------------------------
+# chat completions
+# ---------------------------------------------------------------------------------------------
+
+
+def completion(
+    model: str,
+    messages: list[Any] = [],  # noqa: B006 (litellm's signature; never mutated)
+    timeout: Any = None,
+    temperature: Optional[float] = None,
+    top_p: Optional[float] = None,
+    n: Optional[int] = None,
+    stream: Optional[bool] = None,
+    stream_options: Optional[dict] = None,
+    stop: Any = None,
+    max_completion_tokens: Optional[int] = None,
+    max_tokens: Optional[int] = None,
+    modalities: Optional[list[Any]] = None,
+    prediction: Optional[dict] = None,
+    audio: Optional[dict] = None,
+    presence_penalty: Optional[float] = None,
+    frequency_penalty: Optional[float] = None,
+    logit_bias: Optional[dict] = None,
+    user: Optional[str] = None,
+    reasoning_effort: Optional[str] = None,
+    verbosity: Optional[str] = None,
+    response_format: Any = None,
+    seed: Optional[int] = None,
+    tools: Optional[list[Any]] = None,
+    tool_choice: Any = None,
+    logprobs: Optional[bool] = None,
+    top_logprobs: Optional[int] = None,
+    parallel_tool_calls: Optional[bool] = None,
+    web_search_options: Optional[dict] = None,
+    include_server_side_tool_invocations: Optional[bool] = None,
+    deployment_id: Optional[str] = None,
+    extra_headers: Optional[dict] = None,
+    safety_identifier: Optional[str] = None,
+    service_tier: Optional[str] = None,
+    store: Optional[bool] = None,
+    prompt_cache_key: Optional[str] = None,
+    prompt_cache_retention: Optional[str] = None,
+    functions: Optional[list[Any]] = None,
+    function_call: Any = None,
+    base_url: Optional[str] = None,
+    api_version: Optional[str] = None,
+    api_key: Optional[str] = None,
+    model_list: Optional[list] = None,
+    thinking: Optional[dict] = None,
+    shared_session: Any = None,
+    enable_json_schema_validation: Optional[bool] = None,
+    **kwargs: Any,
+) -> Any:
+    """Chat completion for any supported provider. Returns a ``ModelResponse``, or a
+    ``CustomStreamWrapper`` when ``stream=True``."""
+    request, options = _prepare_chat(locals())
+    if "mock_response" in options or "mock_timeout" in options:
+        mocked = _check_mocks(request, options)
+        if mocked is not _NO_MOCK:
+            return mocked
+    if stream:
+        return _chat_stream(_core.completion_stream(request, options), request, options)
+    data, hidden = _core.completion(request, options)
+    return _chat_response(data, hidden)
+
+
+async def acompletion(
+    model: str,
+    messages: list[Any] = [],  # noqa: B006 (litellm's signature; never mutated)
+    functions: Optional[list[Any]] = None,
+    function_call: Any = None,
+    timeout: Any = None,
+    temperature: Optional[float] = None,
+    top_p: Optional[float] = None,
+    n: Optional[int] = None,
+    stream: Optional[bool] = None,
+    stream_options: Optional[dict] = None,
+    stop: Any = None,
+    max_tokens: Optional[int] = None,
+    max_completion_tokens: Optional[int] = None,
+    modalities: Optional[list[Any]] = None,
+    prediction: Optional[dict] = None,
+    audio: Optional[dict] = None,
+    presence_penalty: Optional[float] = None,
+    frequency_penalty: Optional[float] = None,
+    logit_bias: Optional[dict] = None,
+    user: Optional[str] = None,
+    response_format: Any = None,
+    seed: Optional[int] = None,
+    tools: Optional[list[Any]] = None,
+    tool_choice: Any = None,
+    parallel_tool_calls: Optional[bool] = None,
+    logprobs: Optional[bool] = None,
+    top_logprobs: Optional[int] = None,
+    deployment_id: Optional[str] = None,
+    reasoning_effort: Optional[str] = None,
+    verbosity: Optional[str] = None,
+    safety_identifier: Optional[str] = None,
+    service_tier: Optional[str] = None,
+    store: Optional[bool] = None,
+    prompt_cache_key: Optional[str] = None,
+    prompt_cache_retention: Optional[str] = None,
+    base_url: Optional[str] = None,
+    api_version: Optional[str] = None,
+    api_key: Optional[str] = None,
+    model_list: Optional[list] = None,
+    extra_headers: Optional[dict] = None,
+    thinking: Optional[dict] = None,
+    web_search_options: Optional[dict] = None,
+    include_server_side_tool_invocations: Optional[bool] = None,
+    shared_session: Any = None,
+    enable_json_schema_validation: Optional[bool] = None,
+    **kwargs: Any,
+) -> Any:
+    """Async ``completion``. With ``stream=True`` the awaited result is an async-iterable
+    ``CustomStreamWrapper``."""
+    request, options = _prepare_chat(locals())
+    if "mock_response" in options or "mock_timeout" in options:
+        mocked = await _acheck_mocks(request, options)
+        if mocked is not _NO_MOCK:
+            return mocked
+    if stream:
+        return _chat_stream(await _core.acompletion_stream(request, options), request, options)
+    data, hidden = await _core.acompletion(request, options)
+    return _chat_response(data, hidden)
+
+
+def mock_completion(
+    model: str,
+    messages: list[Any],
+    stream: Optional[bool] = False,
+    n: Optional[int] = None,
+    mock_response: Any = "This is a mock request",
+    mock_tool_calls: Optional[list[Any]] = None,
+    mock_timeout: Optional[bool] = False,
+    logging: Any = None,
+    custom_llm_provider: Optional[str] = None,
+    timeout: Any = None,
+    **kwargs: Any,
+) -> Any:
+    """A mocked ``completion`` (no provider is called)."""
+    return completion(
+        model=model,
+        messages=messages,
+        stream=stream,
+        n=n,
+        mock_response=mock_response if mock_response is not None else "This is a mock request",
+        mock_tool_calls=mock_tool_calls,
+        mock_timeout=mock_timeout or None,
+        custom_llm_provider=custom_llm_provider,
+        timeout=timeout,
+        **kwargs,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# text completions
+# ---------------------------------------------------------------------------------------------
+
+
+def _prepare_text(
+    prompt: Any = None,
+    model: Optional[str] = None,
+    best_of: Optional[int] = None,
+    echo: Optional[bool] = None,
+    frequency_penalty: Optional[float] = None,
+    logit_bias: Optional[dict] = None,
+    logprobs: Optional[int] = None,
+    max_tokens: Optional[int] = None,
+    n: Optional[int] = None,
+    presence_penalty: Optional[float] = None,
+    stop: Any = None,
+    stream: Optional[bool] = None,
+    stream_options: Optional[dict] = None,
+    suffix: Optional[str] = None,
+    temperature: Optional[float] = None,
+    top_p: Optional[float] = None,
+    user: Optional[str] = None,
+    api_base: Optional[str] = None,
+    api_version: Optional[str] = None,
+    api_key: Optional[str] = None,
+    model_list: Optional[list] = None,
+    custom_llm_provider: Optional[str] = None,
+    *args: Any,
+    **kwargs: Any,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    return _prepare(locals(), _TEXT_BODY, _TEXT_OPTIONS, {"model": model, "prompt": prompt})
+
+
+def text_completion(
+    prompt: Any,
+    model: Optional[str] = None,
+    best_of: Optional[int] = None,
+    echo: Optional[bool] = None,
+    frequency_penalty: Optional[float] = None,
+    logit_bias: Optional[dict] = None,
+    logprobs: Optional[int] = None,
+    max_tokens: Optional[int] = None,
+    n: Optional[int] = None,
+    presence_penalty: Optional[float] = None,
+    stop: Any = None,
+    stream: Optional[bool] = None,
+    stream_options: Optional[dict] = None,
+    suffix: Optional[str] = None,
+    temperature: Optional[float] = None,
+    top_p: Optional[float] = None,
+    user: Optional[str] = None,
+    api_base: Optional[str] = None,
+    api_version: Optional[str] = None,
+    api_key: Optional[str] = None,
+    model_list: Optional[list] = None,
+    custom_llm_provider: Optional[str] = None,
+    *args: Any,
+    **kwargs: Any,
+) -> Any:
+    """Legacy ``/completions`` call. Returns a ``TextCompletionResponse``, or a
+    ``TextCompletionStreamWrapper`` when ``stream=True``."""
+    request, options = _prepare(locals(), _TEXT_BODY, _TEXT_OPTIONS, {"model": model, "prompt": prompt})
+    if stream:
+        return _text_stream(_core.text_completion_stream(request, options), request, options)
+    data, hidden = _core.text_completion(request, options)
+    return _text_response(data, hidden)
+
+
+async def atext_completion(*args: Any, **kwargs: Any) -> Any:
+    """Async ``text_completion``."""
+    request, options = _prepare_text(*args, **kwargs)
+    if request.get("stream"):
+        return _text_stream(await _core.atext_completion_stream(request, options), request, options)
+    data, hidden = await _core.atext_completion(request, options)
+    return _text_response(data, hidden)
+
+
+# ---------------------------------------------------------------------------------------------
+# embeddings
+# ---------------------------------------------------------------------------------------------
+
+
+def _prepare_embedding(
+    model: str,
+    input: Any = [],  # noqa: B006 (litellm's signature; never mutated)
+    dimensions: Optional[int] = None,
+    encoding_format: Optional[str] = None,
+    timeout: Any = 600,
+    api_base: Optional[str] = None,
+    api_version: Optional[str] = None,
+    api_key: Optional[str] = None,
+    api_type: Optional[str] = None,
+    caching: bool = False,
+    user: Optional[str] = None,
+    custom_llm_provider: Optional[str] = None,
+    litellm_call_id: Optional[str] = None,
+    logger_fn: Any = None,
+    **kwargs: Any,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    return _prepare(locals(), _EMBEDDING_BODY, _EMBEDDING_OPTIONS, {"model": model, "input": input})
+
+
+def embedding(
+    model: str,
+    input: Any = [],  # noqa: B006 (litellm's signature; never mutated)
+    dimensions: Optional[int] = None,
+    encoding_format: Optional[str] = None,
+    timeout: Any = 600,
+    api_base: Optional[str] = None,
+    api_version: Optional[str] = None,
+    api_key: Optional[str] = None,
+    api_type: Optional[str] = None,
+    caching: bool = False,
+    user: Optional[str] = None,
+    custom_llm_provider: Optional[str] = None,
+    litellm_call_id: Optional[str] = None,
+    logger_fn: Any = None,
+    **kwargs: Any,
+) -> Any:
+    """Embeddings for ``input`` (a string or a list). Returns an ``EmbeddingResponse``."""
+    request, options = _prepare(locals(), _EMBEDDING_BODY, _EMBEDDING_OPTIONS, {"model": model, "input": input})
+    if "mock_response" in options:
+        return _mock_embedding(request, options)
+    data, hidden = _core.embedding(request, options)
+    return _embedding_response(data, hidden)
+
+
+async def aembedding(*args: Any, **kwargs: Any) -> Any:
+    """Async ``embedding``."""
+    request, options = _prepare_embedding(*args, **kwargs)
+    if "mock_response" in options:
+        return _mock_embedding(request, options)
+    data, hidden = await _core.aembedding(request, options)
+    return _embedding_response(data, hidden)
+
+
+def _mock_embedding(request: dict[str, Any], options: dict[str, Any]) -> Any:
+    """A mocked embedding: ``mock_response`` is the vector (a list) returned for every input."""
+    mock = options["mock_response"]
+    if isinstance(mock, BaseException):
+        raise mock
+    vector = list(mock) if isinstance(mock, (list, tuple)) else [0.0] * 8
+    inputs = request.get("input")
+    items = [inputs] if isinstance(inputs, str) or not isinstance(inputs, (list, tuple)) else inputs
+    tokens = sum(len(str(item).split()) for item in items)
+    response = _types().EmbeddingResponse.model_validate(
+        {
+            "object": "list",
+            "model": request.get("model"),
+            "data": [{"object": "embedding", "index": i, "embedding": list(vector)} for i in range(len(items))],
+            "usage": {"prompt_tokens": tokens, "completion_tokens": 0, "total_tokens": tokens},
+        }
+    )
+    response.__pydantic_private__["_hidden_params"] = {
+        "custom_llm_provider": _mock_provider(options),
+        "model_id": None,
+        "api_base": None,
+        "response_cost": 0.0,
+        "litellm_model_name": request.get("model"),
+    }
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _chunk_bytes(chunk: Any) -> bytes:
+    if isinstance(chunk, (bytes, bytearray)):
+        return bytes(chunk)
+    dump_json = getattr(chunk, "model_dump_json", None)
+    if dump_json is not None:
+        return dump_json().encode("utf-8")
+    import json
+
+    return json.dumps(chunk).encode("utf-8")
+
+
+def stream_chunk_builder(
+    chunks: list[Any],
+    messages: Optional[list[Any]] = None,
+    start_time: Any = None,
+    end_time: Any = None,
+) -> Any:
+    """Rebuild the complete response (with usage) from the chunks of a stream.
+
+    Chat chunks give a ``ModelResponse``, text-completion chunks a ``TextCompletionResponse``;
+    no chunks give ``None``.
+    """
+    if not chunks:
+        return None
+    data = _core.stream_chunk_builder([_chunk_bytes(c) for c in chunks])
+    if data is None:
+        return None
+    first = chunks[0]
+    kind = first.get("object") if hasattr(first, "get") else None
+    types = _types()
+    if isinstance(kind, str) and kind.startswith("text_completion"):
+        return types.TextCompletionResponse.model_validate_json(data)
+    return types.ModelResponse.model_validate_json(data)
+
+
+def _param(params: Any, name: str) -> Any:
+    if isinstance(params, dict):
+        return params.get(name)
+    return getattr(params, name, None)
+
+
+def get_llm_provider(
+    model: str,
+    custom_llm_provider: Optional[str] = None,
+    api_base: Optional[str] = None,
+    api_key: Optional[str] = None,
+    litellm_params: Any = None,
+) -> tuple[str, str, Optional[str], Optional[str]]:
+    """``(model, custom_llm_provider, dynamic_api_key, api_base)`` for a model string."""
+    if litellm_params is not None:
+        api_base = api_base or _param(litellm_params, "api_base")
+        api_key = api_key or _param(litellm_params, "api_key")
+        custom_llm_provider = custom_llm_provider or _param(litellm_params, "custom_llm_provider")
+    return _core.get_llm_provider(model, custom_llm_provider, api_base, api_key)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "provider_list":
+        value = list(_core.provider_list())
+        globals()["provider_list"] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

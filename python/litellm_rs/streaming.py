@@ -1,0 +1,181 @@
+"""``CustomStreamWrapper``: the object ``completion(..., stream=True)`` returns.
+
+It wraps one engine stream handle (``_core.Stream``) and yields ``ModelResponseStream`` chunks
+(``TextCompletionResponse`` chunks for text completions). Sync iteration pulls one chunk per
+``next()``; async iteration pulls whole batches with ``await next_batch()`` and hands them out
+one by one, so an async stream costs one await per batch, not per chunk.
+"""
+# ruff: noqa: UP045 (annotations stay evaluable on Python 3.9: typing.get_type_hints)
+
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # no typing import at runtime: importing litellm_rs stays cheap
+    from typing import Any, Optional
+
+__all__ = ["CustomStreamWrapper", "TextCompletionStreamWrapper"]
+
+
+def _chunk_type(kind: str) -> Any:
+    from .types import utils
+
+    return utils.TextCompletionResponse if kind == "text" else utils.ModelResponseStream
+
+
+class CustomStreamWrapper:
+    """Iterator and async iterator over the chunks of one streamed call."""
+
+    _chunk_kind = "chat"
+
+    def __init__(
+        self,
+        completion_stream: Any,
+        model: Optional[str] = None,
+        custom_llm_provider: Optional[str] = None,
+        logging_obj: Any = None,
+        stream_options: Optional[dict] = None,
+        chunk_type: Any = None,
+    ) -> None:
+        self._closed = False
+        self.completion_stream = completion_stream
+        self.model = model
+        self._provider = custom_llm_provider
+        self.logging_obj = logging_obj
+        self.stream_options = stream_options
+        self.chunks: list[Any] = []
+        self.sent_first_chunk = False
+        self.sent_last_chunk = False
+        self._validate = (chunk_type or _chunk_type(self._chunk_kind)).model_validate_json
+        self._batch: list[bytes] = []  # the async batch being handed out, and the position in it
+        self._pos = 0
+        self._hidden: Optional[dict] = None
+
+    # -- hidden params ------------------------------------------------------------------------
+    def _engine_hidden_params(self) -> dict:
+        stream = self.completion_stream
+        if stream is not None and hasattr(stream, "hidden_params"):
+            return dict(stream.hidden_params() or {})
+        return {}
+
+    @property
+    def _hidden_params(self) -> dict:
+        hidden = self._hidden
+        if hidden is None:
+            hidden = self._engine_hidden_params()
+            if self._provider is not None:
+                hidden.setdefault("custom_llm_provider", self._provider)
+            self._hidden = hidden
+        return hidden
+
+    @_hidden_params.setter
+    def _hidden_params(self, value: dict) -> None:
+        self._hidden = value
+
+    hidden_params = _hidden_params
+
+    @property
+    def custom_llm_provider(self) -> Optional[str]:
+        """The provider serving the stream (as resolved by the engine when not given)."""
+        provider = self._provider
+        if provider is None:
+            provider = self._hidden_params.get("custom_llm_provider")
+        return provider
+
+    @custom_llm_provider.setter
+    def custom_llm_provider(self, value: Optional[str]) -> None:
+        self._provider = value
+
+    # -- sync iteration -----------------------------------------------------------------------
+    def __iter__(self) -> CustomStreamWrapper:
+        return self
+
+    def __next__(self) -> Any:
+        if self.sent_last_chunk:
+            raise StopIteration
+        data = self.completion_stream.next()
+        if data is None:
+            self._finish()
+            raise StopIteration
+        chunk = self._validate(data)
+        self.chunks.append(chunk)
+        self.sent_first_chunk = True
+        return chunk
+
+    # -- async iteration ----------------------------------------------------------------------
+    def __aiter__(self) -> CustomStreamWrapper:
+        return self
+
+    async def __anext__(self) -> Any:
+        batch = self._batch
+        pos = self._pos
+        if pos >= len(batch):
+            if self.sent_last_chunk:
+                raise StopAsyncIteration
+            batch = await self.completion_stream.next_batch()
+            if not batch:
+                self._batch = []
+                self._pos = 0
+                self._finish()
+                raise StopAsyncIteration
+            self._batch = batch
+            pos = 0
+        self._pos = pos + 1
+        chunk = self._validate(batch[pos])
+        self.chunks.append(chunk)
+        self.sent_first_chunk = True
+        return chunk
+
+    # -- lifetime -----------------------------------------------------------------------------
+    def _finish(self) -> None:
+        # the engine knows the final hidden params (cost, usage) once the stream has ended
+        self.sent_last_chunk = True
+        if self._hidden is None:
+            _ = self._hidden_params
+        else:
+            self._hidden.update(self._engine_hidden_params())
+
+    def close(self) -> None:
+        """Stop the stream and release the upstream connection."""
+        if self._closed:
+            return
+        self._closed = True
+        self.sent_last_chunk = True
+        self._batch = []
+        self._pos = 0
+        stream = self.completion_stream
+        if stream is not None:
+            stream.close()
+
+    async def aclose(self) -> None:
+        self.close()
+
+    def __enter__(self) -> CustomStreamWrapper:  # noqa: PYI034
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> CustomStreamWrapper:  # noqa: PYI034
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            if not self._closed:
+                self.close()
+        except Exception:  # noqa: BLE001, S110 - nothing to report to during garbage collection
+            pass
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__} model={self.model!r} "
+            f"provider={self.custom_llm_provider!r} chunks={len(self.chunks)}>"
+        )
+
+
+class TextCompletionStreamWrapper(CustomStreamWrapper):
+    """Stream of a text completion: yields ``TextCompletionResponse`` chunks."""
+
+    _chunk_kind = "text"

@@ -1,0 +1,295 @@
+"""stream=True: CustomStreamWrapper chunks, usage, stream_chunk_builder, early close, broken streams."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import litellm_rs
+import pytest
+from support import (
+    MSGS,
+    TIME_TOOL,
+    TOOL_CALLS,
+    WEATHER_TOOL,
+    achat,
+    api_error_family,
+    chat,
+    delta_text,
+    finish_reasons,
+    tool_call_deltas,
+)
+
+LONG_PIECES = [f"tok{i} " for i in range(300)]
+
+
+def _slow_long_stream(mock):
+    mock.stream_pieces = LONG_PIECES
+    mock.stream_interval = 0.02  # the whole stream would take ~6 s
+
+
+# -- sync -------------------------------------------------------------------------------------
+
+
+def test_sync_stream_text(mock):
+    stream = chat(mock, stream=True)
+    chunks = list(stream)
+
+    assert mock.last.body["stream"] is True
+    assert len(chunks) >= 3
+    for c in chunks:
+        assert isinstance(c, litellm_rs.ModelResponseStream)
+        assert c.object == "chat.completion.chunk"
+    assert chunks[0].choices[0].delta.role == "assistant"
+    assert delta_text(chunks) == mock.chat_text
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert finish_reasons(chunks) == ["stop"]
+    assert len({c.id for c in chunks}) == 1
+    assert chunks[0].id.startswith("chatcmpl-")
+    assert chunks[1]["choices"][0]["delta"]["content"] == chunks[1].choices[0].delta.content
+
+
+def test_stream_is_lazy_chunks_arrive_before_the_stream_ends(mock):
+    mock.stream_pieces = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"]
+    mock.stream_interval = 0.1  # ~1.2 s in total
+
+    t0 = time.monotonic()
+    stream = chat(mock, stream=True)
+    first = next(iter(stream))
+    first_at = time.monotonic() - t0
+    rest = list(stream)
+
+    assert first_at < 0.8, f"the first chunk came after {first_at:.2f}s: the stream was buffered"
+    assert delta_text([first, *rest]) == "abcdefghij"
+
+
+def test_sync_stream_tool_call_deltas_keep_their_index(mock):
+    mock.tool_calls = TOOL_CALLS
+
+    chunks = list(chat(mock, stream=True, tools=[WEATHER_TOOL, TIME_TOOL]))
+
+    calls = tool_call_deltas(chunks)
+    assert sorted(calls) == [0, 1]
+    for i, expected in enumerate(TOOL_CALLS):
+        assert calls[i]["id"] == expected["id"]
+        assert calls[i]["name"] == expected["name"]
+        assert json.loads(calls[i]["arguments"]) == json.loads(expected["arguments"])
+    assert chunks[0].choices[0].delta.role == "assistant"
+    assert finish_reasons(chunks) == ["tool_calls"]
+
+
+def test_stream_include_usage_gives_a_final_usage_chunk(mock):
+    chunks = list(chat(mock, stream=True, stream_options={"include_usage": True}))
+
+    assert mock.last.body["stream_options"] == {"include_usage": True}
+    last = chunks[-1]
+    assert last.usage is not None
+    assert last.usage.prompt_tokens == 19
+    assert last.usage.completion_tokens == 10
+    assert last.usage.total_tokens == 29
+    assert delta_text(chunks) == mock.chat_text
+    assert finish_reasons(chunks) == ["stop"]
+
+
+def test_stream_chunk_builder_rebuilds_text_and_usage(mock):
+    chunks = list(chat(mock, stream=True, stream_options={"include_usage": True}))
+
+    r = litellm_rs.stream_chunk_builder(chunks, messages=MSGS)
+
+    assert isinstance(r, litellm_rs.ModelResponse)
+    assert r.choices[0].message.content == mock.chat_text
+    assert r.choices[0].message.role == "assistant"
+    assert r.choices[0].finish_reason == "stop"
+    assert r.id == chunks[0].id
+    assert r.usage.prompt_tokens == 19
+    assert r.usage.completion_tokens == 10
+    assert r.usage.total_tokens == 29
+
+
+def test_stream_chunk_builder_rebuilds_tool_calls(mock):
+    mock.tool_calls = TOOL_CALLS
+
+    chunks = list(chat(mock, stream=True, tools=[WEATHER_TOOL, TIME_TOOL]))
+    r = litellm_rs.stream_chunk_builder(chunks)
+
+    tcs = r.choices[0].message.tool_calls
+    assert [tc.id for tc in tcs] == [tc["id"] for tc in TOOL_CALLS]
+    assert [tc.function.name for tc in tcs] == ["get_weather", "get_time"]
+    assert [json.loads(tc.function.arguments) for tc in tcs] == [json.loads(tc["arguments"]) for tc in TOOL_CALLS]
+    assert r.choices[0].finish_reason == "tool_calls"
+
+
+def test_break_and_close_releases_the_upstream_connection(mock):
+    _slow_long_stream(mock)
+    stream = chat(mock, stream=True)
+
+    got = []
+    for chunk in stream:
+        got.append(chunk)
+        if len(got) == 3:
+            break
+    stream.close()
+
+    assert mock.wait_for_disconnect(timeout=2.0), "the upstream stream kept running after close()"
+    assert mock.streams_completed == 0
+    assert mock.disconnects[0]["sent"] < len(LONG_PIECES)
+
+
+def test_context_manager_closes_the_stream(mock):
+    _slow_long_stream(mock)
+
+    with chat(mock, stream=True) as stream:
+        first = next(iter(stream))
+        assert first.choices[0].delta.role == "assistant"
+
+    assert mock.wait_for_disconnect(timeout=2.0), "leaving the with-block did not close the upstream stream"
+    assert mock.streams_completed == 0
+
+
+def test_context_manager_full_read(mock):
+    with chat(mock, stream=True) as stream:
+        text = delta_text(list(stream))
+    assert text == mock.chat_text
+
+
+def test_truncated_stream_raises_a_litellm_exception(mock):
+    mock.truncate(after=3)  # role chunk + 2 content chunks, then the connection drops
+
+    got = []
+    with pytest.raises(Exception) as ei:
+        for chunk in chat(mock, stream=True, num_retries=0):
+            got.append(chunk)  # noqa: PERF402 - keep what arrived before the error
+
+    assert isinstance(ei.value, api_error_family()), f"{type(ei.value).__mro__}: {ei.value}"
+    assert delta_text(got) == "".join(mock.pieces_for({})[:2])
+
+
+def test_stream_error_status_raises_before_the_first_chunk(mock):
+    mock.fail(429)
+    with pytest.raises(litellm_rs.RateLimitError):
+        list(chat(mock, stream=True, num_retries=0))
+
+
+# -- async ------------------------------------------------------------------------------------
+
+
+async def test_async_stream_text(mock):
+    stream = await achat(mock, stream=True)
+    chunks = [c async for c in stream]
+
+    assert chunks[0].choices[0].delta.role == "assistant"
+    assert delta_text(chunks) == mock.chat_text
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert all(isinstance(c, litellm_rs.ModelResponseStream) for c in chunks)
+
+
+async def test_async_stream_tool_calls_and_usage(mock):
+    mock.tool_calls = TOOL_CALLS
+
+    stream = await achat(mock, stream=True, tools=[WEATHER_TOOL, TIME_TOOL], stream_options={"include_usage": True})
+    chunks = [c async for c in stream]
+
+    calls = tool_call_deltas(chunks)
+    assert [calls[i]["name"] for i in sorted(calls)] == ["get_weather", "get_time"]
+    assert chunks[-1].usage.total_tokens == 29
+    r = litellm_rs.stream_chunk_builder(chunks)
+    assert r.choices[0].message.tool_calls[1].function.name == "get_time"
+    assert r.usage.total_tokens == 29
+
+
+async def test_async_break_and_aclose_releases_the_upstream_connection(mock):
+    _slow_long_stream(mock)
+    stream = await achat(mock, stream=True)
+
+    n = 0
+    async for _ in stream:
+        n += 1
+        if n == 3:
+            break
+    await stream.aclose()
+
+    import asyncio
+
+    assert await asyncio.to_thread(mock.wait_for_disconnect, 2.0), "aclose() did not close the upstream stream"
+    assert mock.streams_completed == 0
+
+
+async def test_async_context_manager(mock):
+    async with await achat(mock, stream=True) as stream:
+        chunks = [c async for c in stream]
+    assert delta_text(chunks) == mock.chat_text
+
+
+async def test_async_truncated_stream_raises(mock):
+    mock.truncate(after=3)
+
+    with pytest.raises(Exception) as ei:
+        stream = await achat(mock, stream=True, num_retries=0)
+        async for _ in stream:
+            pass
+
+    assert isinstance(ei.value, api_error_family()), f"{type(ei.value).__mro__}: {ei.value}"
+
+
+# -- more stream behaviour ----------------------------------------------------------------------
+
+
+def test_stream_wrapper_hidden_params(mock):
+    stream = chat(mock, stream=True)
+    list(stream)
+
+    assert stream._hidden_params["custom_llm_provider"] == "openai"
+
+
+def test_stream_timeout_between_chunks(mock):
+    mock.stream_pieces = ["one", "two"]
+    mock.stream_interval = 3.0  # the second event comes after 3 s
+
+    t0 = time.monotonic()
+    with pytest.raises(litellm_rs.Timeout):
+        for _ in chat(mock, stream=True, timeout=0.5, num_retries=0):
+            pass
+    assert time.monotonic() - t0 < 2.0
+
+
+def test_mock_response_stream(mock):
+    chunks = list(chat(mock, stream=True, mock_response="hello there"))
+
+    assert delta_text(chunks) == "hello there"
+    assert chunks[0].choices[0].delta.role == "assistant"
+    assert mock.count() == 0
+
+
+async def test_cancelling_a_task_in_the_middle_of_an_async_stream(mock):
+    import asyncio
+
+    _slow_long_stream(mock)
+    stream = await achat(mock, stream=True)
+    got = []
+
+    async def consume():
+        async for c in stream:
+            got.append(c)
+
+    task = asyncio.create_task(consume())
+    while len(got) < 3:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await stream.aclose()
+
+    assert await asyncio.to_thread(mock.wait_for_disconnect, 2.0)
+    assert mock.streams_completed == 0
+
+
+def test_groq_stream_with_x_groq_extras(mock):
+    mock.flavor = "groq"
+    chunks = list(
+        litellm_rs.completion(
+            model="groq/llama-3.3-70b-versatile", messages=MSGS, api_base=mock.url, api_key="gsk-test", stream=True
+        )
+    )
+
+    assert delta_text(chunks) == mock.chat_text
+    assert finish_reasons(chunks) == ["stop"]
