@@ -41,10 +41,16 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
             return
         events = [
-            dict(base, object="chat.completion.chunk", choices=[{"index": 0, "delta": {"content": w}, "finish_reason": None}])
+            dict(
+                base,
+                object="chat.completion.chunk",
+                choices=[{"index": 0, "delta": {"content": w}, "finish_reason": None}],
+            )
             for w in REPLY.split(" ")
         ]
-        events.append(dict(base, object="chat.completion.chunk", choices=[{"index": 0, "delta": {}, "finish_reason": "stop"}]))
+        events.append(
+            dict(base, object="chat.completion.chunk", choices=[{"index": 0, "delta": {}, "finish_reason": "stop"}])
+        )
         payload = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
         data = payload.encode()
         self.send_response(200)
@@ -67,8 +73,14 @@ def main() -> None:
     api_base = f"http://127.0.0.1:{server.server_address[1]}/v1"
 
     r = litellm.completion(model="hosted_vllm/my-model", messages=messages, api_base=api_base)
-    print("sync:  ", r.choices[0].message.content, "| tokens:", r.usage.total_tokens,
-          "| provider:", r._hidden_params["custom_llm_provider"])
+    print(
+        "sync:  ",
+        r.choices[0].message.content,
+        "| tokens:",
+        r.usage.total_tokens,
+        "| provider:",
+        r._hidden_params["custom_llm_provider"],
+    )
 
     stream = litellm.completion(model="hosted_vllm/my-model", messages=messages, api_base=api_base, stream=True)
     print("stream:", " ".join(chunk.choices[0].delta.content or "" for chunk in stream).strip())

@@ -13,6 +13,12 @@ python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
 "$VENV/bin/python" -m pip install --quiet ".[test]"
 
+echo "== stubs and lint"
+# the compiled module's stubs match it; the Python sources are clean
+"$VENV/bin/python" -m mypy.stubtest litellm_rs._core
+"$VENV/bin/ruff" check python examples tests/python
+"$VENV/bin/ruff" format --check python examples tests/python
+
 echo "== pytest"
 set +e
 "$VENV/bin/python" -m pytest tests/python -q -p no:cacheprovider

@@ -14,8 +14,27 @@
 #   additional_headers, litellm_model_name, response_cost when known).
 # * Errors are raised as the classes of `litellm_rs.exceptions`, constructed from Rust with keyword
 #   arguments: message, llm_provider, model, status_code, headers (dict), body (str | None),
-#   retry_after (float | None).
-from typing import Any, Awaitable, Optional
+#   retry_after (float | None), num_retries (int).
+from collections.abc import Awaitable
+from typing import Any, final
+
+__all__ = [
+    "Stream",
+    "__version__",
+    "acompletion",
+    "acompletion_stream",
+    "aembedding",
+    "atext_completion",
+    "atext_completion_stream",
+    "completion",
+    "completion_stream",
+    "embedding",
+    "get_llm_provider",
+    "provider_list",
+    "stream_chunk_builder",
+    "text_completion",
+    "text_completion_stream",
+]
 
 __version__: str
 
@@ -29,16 +48,17 @@ def text_completion_stream(request: dict[str, Any], options: dict[str, Any]) -> 
 def atext_completion_stream(request: dict[str, Any], options: dict[str, Any]) -> Awaitable[Stream]: ...
 def embedding(request: dict[str, Any], options: dict[str, Any]) -> tuple[bytes, dict[str, Any]]: ...
 def aembedding(request: dict[str, Any], options: dict[str, Any]) -> Awaitable[tuple[bytes, dict[str, Any]]]: ...
-def stream_chunk_builder(chunks: list[bytes]) -> Optional[bytes]: ...
+def stream_chunk_builder(chunks: list[bytes]) -> bytes | None: ...
 def get_llm_provider(
-    model: str, custom_llm_provider: Optional[str] = None, api_base: Optional[str] = None, api_key: Optional[str] = None
-) -> tuple[str, str, Optional[str], Optional[str]]: ...
+    model: str, custom_llm_provider: str | None = None, api_base: str | None = None, api_key: str | None = None
+) -> tuple[str, str, str | None, str | None]: ...
 def provider_list() -> list[str]: ...
 
+@final
 class Stream:
     """One upstream stream. Chunks are JSON bytes of OpenAI chat.completion.chunk (or text_completion) objects."""
 
-    def next(self) -> Optional[bytes]: ...
+    def next(self) -> bytes | None: ...
     def next_batch(self) -> Awaitable[list[bytes]]: ...
     def close(self) -> None: ...
     def hidden_params(self) -> dict[str, Any]: ...
