@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${LITELLM_RS_TEST_VENV:-.venv-test}"
 
-echo "== cargo test"
+echo "== cargo fmt, clippy, test"
+cargo fmt --check
+cargo clippy --quiet --all-targets --features python -- -D warnings
 cargo test --quiet
 
 echo "== build and install the package into $VENV"

@@ -5,6 +5,10 @@
 //! ([`types`]), goes through [`engine`] → [`providers`] (pure translation) → [`transport`]
 //! (the only I/O), and comes back as canonical types that the edge renders once.
 
+// LlmError carries everything an edge needs to render an error (status, provider, model,
+// headers, body); it lives on the cold path, so results are not boxed for its size.
+#![allow(clippy::result_large_err)]
+
 pub mod engine;
 pub mod error;
 pub mod providers;

@@ -213,7 +213,7 @@ fn decode(p: &OpenAiCompat, sse: &str, split: usize) -> (Vec<ChatChunk>, StreamS
     let mut state = StreamState::default();
     let mut chunks = Vec::new();
     for ev in events {
-        chunks.extend(p.parse_chat_event(&mut state, &ev.data).unwrap());
+        chunks.extend(p.parse_chat_event(&mut state, ev.event.as_deref(), &ev.data).unwrap());
     }
     (chunks, state)
 }
@@ -246,15 +246,15 @@ fn stream_without_role_gets_one_and_errors_mid_stream_surface() {
     let openai = OpenAiCompat { row: ROWS.iter().find(|r| r.id == "openai").unwrap() };
     let mut state = StreamState::default();
     let c = openai
-        .parse_chat_event(&mut state, r#"{"choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null}]}"#)
+        .parse_chat_event(&mut state, None, r#"{"choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null}]}"#)
         .unwrap();
     assert_eq!(c[0].choices[0].delta.role.as_deref(), Some("assistant"));
     assert!(c[0].id.starts_with("chatcmpl-"));
     let e = openai
-        .parse_chat_event(&mut state, r#"{"error":{"message":"Internal error while streaming","code":500}}"#)
+        .parse_chat_event(&mut state, None, r#"{"error":{"message":"Internal error while streaming","code":500}}"#)
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::InternalServer);
-    assert!(openai.parse_chat_event(&mut state, "{not json").is_err());
+    assert!(openai.parse_chat_event(&mut state, None, "{not json").is_err());
 }
 
 #[test]

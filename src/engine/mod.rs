@@ -72,7 +72,7 @@ pub struct Prepared {
 
 impl Prepared {
     pub fn provider(&self) -> &dyn Provider {
-        &self.resolved.provider
+        self.resolved.provider.get()
     }
 
     fn hidden(&self, model: &str) -> Hidden {

@@ -12,8 +12,8 @@ use tokio::task::AbortHandle;
 
 use super::{Hidden, Prepared, with_retries};
 use crate::error::{ErrorKind, LlmError};
-use crate::providers::{HttpRequest, Provider, StreamState};
-use crate::transport::{self, sse::SseDecoder};
+use crate::providers::{Framing, HttpRequest, StreamState};
+use crate::transport::{self, FrameDecoder};
 use crate::types::{ChatChunk, ChatResponse, Choice, FunctionCall, ResponseMessage, TextCompletionResponse, ToolCall};
 
 /// Items of a stream: one encoded chunk (JSON) or the error that ended it.
@@ -119,9 +119,10 @@ pub(super) async fn open_chat(
     let resp = open(&p, &http).await?;
     hidden.response_headers = transport::header_pairs(resp.headers());
     let provider = p.resolved.provider;
+    let framing = provider.get().framing();
     let state = StreamState { include_usage, ..StreamState::default() };
-    Ok(spawn_reader(resp, p, state, hidden, chunk_timeout, move |state, data| {
-        Ok(provider.parse_chat_event(state, data)?.iter().map(encode).collect())
+    Ok(spawn_reader(resp, p, state, hidden, chunk_timeout, framing, move |state, event, data| {
+        Ok(provider.get().parse_chat_event(state, event, data)?.iter().map(encode).collect())
     }))
 }
 
@@ -133,7 +134,7 @@ pub(super) async fn open_text(
 ) -> Result<ChunkStream, LlmError> {
     let resp = open(&p, &http).await?;
     hidden.response_headers = transport::header_pairs(resp.headers());
-    Ok(spawn_reader(resp, p, StreamState::default(), hidden, chunk_timeout, |state, data| {
+    Ok(spawn_reader(resp, p, StreamState::default(), hidden, chunk_timeout, Framing::Sse, |state, _event, data| {
         let data = data.trim();
         if data == "[DONE]" {
             state.done = true;
@@ -164,17 +165,18 @@ fn spawn_reader<F>(
     mut state: StreamState,
     hidden: Hidden,
     chunk_timeout: f64,
+    framing: Framing,
     mut on_event: F,
 ) -> ChunkStream
 where
-    F: FnMut(&mut StreamState, &str) -> Result<Vec<Bytes>, LlmError> + Send + 'static,
+    F: FnMut(&mut StreamState, Option<&str>, &str) -> Result<Vec<Bytes>, LlmError> + Send + 'static,
 {
     let (tx, rx) = mpsc::channel(CHANNEL);
     let chunk_timeout = Duration::from_secs_f64(chunk_timeout.clamp(0.001, 1e7));
     let task = tokio::spawn(async move {
         let fail = |e: LlmError| p.finish_error(e);
         let mut body = resp.bytes_stream();
-        let mut dec = SseDecoder::new();
+        let mut dec = FrameDecoder::new(framing);
         let mut events = Vec::new();
         loop {
             let next = tokio::time::timeout(chunk_timeout, body.next()).await;
@@ -199,7 +201,7 @@ where
                 }
             };
             for ev in events.drain(..) {
-                match on_event(&mut state, &ev.data) {
+                match on_event(&mut state, ev.event.as_deref(), &ev.data) {
                     Ok(chunks) => {
                         for c in chunks {
                             if tx.send(Ok(c)).await.is_err() {
@@ -274,10 +276,10 @@ pub fn aggregate_chunks(chunks: &[ChatChunk]) -> Option<ChatResponse> {
                     e.0.clone_from(&tc.id);
                 }
                 if let Some(f) = &tc.function {
-                    if let Some(n) = &f.name {
-                        if e.1.is_empty() {
-                            e.1.clone_from(n);
-                        }
+                    if let Some(n) = &f.name
+                        && e.1.is_empty()
+                    {
+                        e.1.clone_from(n);
                     }
                     if let Some(args) = &f.arguments {
                         e.2.push_str(args);

@@ -12,6 +12,31 @@ use crate::types::{
 
 pub use registry::{Resolved, resolve};
 
+use openai_compat::OpenAiCompat;
+
+/// How a provider frames its stream on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// Server-Sent Events (`data:` lines, optional `event:` names).
+    Sse,
+    /// One JSON object per line (Ollama).
+    Ndjson,
+}
+
+/// The provider serving a call: a closed set, dispatched without allocation.
+#[derive(Debug, Clone, Copy)]
+pub enum Dispatch {
+    Compat(OpenAiCompat),
+}
+
+impl Dispatch {
+    pub fn get(&self) -> &dyn Provider {
+        match self {
+            Self::Compat(p) => p,
+        }
+    }
+}
+
 /// An HTTP request ready to send.
 #[derive(Debug, Clone)]
 pub struct HttpRequest {
@@ -51,6 +76,12 @@ pub struct StreamState {
     /// `[DONE]` or an equivalent end event has been seen.
     pub done: bool,
     pub include_usage: bool,
+    /// Usage gathered from events that carry parts of it (Anthropic's message_start/delta).
+    pub usage: Option<crate::types::Usage>,
+    /// Tool calls announced so far (the next one gets this index).
+    pub tool_calls: u32,
+    /// Provider block index -> tool call index, for providers that stream tool calls as blocks.
+    pub block_tools: Vec<(u32, u32)>,
 }
 
 /// What one provider does, without I/O.
@@ -59,17 +90,43 @@ pub trait Provider: Send + Sync {
 
     fn build_chat(&self, req: &ChatRequest, target: &CallTarget) -> Result<HttpRequest, LlmError>;
     fn parse_chat(&self, body: &[u8], req: &ChatRequest) -> Result<ChatResponse, LlmError>;
-    /// Translates one stream event (`data:` payload) into zero or more canonical chunks.
-    fn parse_chat_event(&self, state: &mut StreamState, data: &str) -> Result<Vec<ChatChunk>, LlmError>;
 
-    fn build_embedding(&self, req: &EmbeddingRequest, target: &CallTarget) -> Result<HttpRequest, LlmError>;
-    fn parse_embedding(&self, body: &[u8], req: &EmbeddingRequest) -> Result<EmbeddingResponse, LlmError>;
+    /// How the stream is framed (the driver picks the decoder).
+    fn framing(&self) -> Framing {
+        Framing::Sse
+    }
+
+    /// Translates one stream event (its name, when the framing has names, and its payload) into
+    /// zero or more canonical chunks. Unknown events yield nothing.
+    fn parse_chat_event(
+        &self,
+        state: &mut StreamState,
+        event: Option<&str>,
+        data: &str,
+    ) -> Result<Vec<ChatChunk>, LlmError>;
+
+    fn build_embedding(&self, _req: &EmbeddingRequest, _target: &CallTarget) -> Result<HttpRequest, LlmError> {
+        Err(LlmError::bad_request(format!("embeddings through {} are not supported by litellm_rs yet", self.id())))
+    }
+    fn parse_embedding(&self, _body: &[u8], _req: &EmbeddingRequest) -> Result<EmbeddingResponse, LlmError> {
+        Err(LlmError::bad_request(format!("embeddings through {} are not supported by litellm_rs yet", self.id())))
+    }
 
     /// Whether this provider serves the legacy `/completions` endpoint itself; when it does not,
     /// text completion is bridged through chat.
-    fn supports_text_completion(&self) -> bool;
-    fn build_text_completion(&self, req: &TextCompletionRequest, target: &CallTarget) -> Result<HttpRequest, LlmError>;
-    fn parse_text_completion(&self, body: &[u8]) -> Result<TextCompletionResponse, LlmError>;
+    fn supports_text_completion(&self) -> bool {
+        false
+    }
+    fn build_text_completion(
+        &self,
+        _req: &TextCompletionRequest,
+        _target: &CallTarget,
+    ) -> Result<HttpRequest, LlmError> {
+        Err(LlmError::bad_request(format!("{} has no text completion endpoint", self.id())))
+    }
+    fn parse_text_completion(&self, _body: &[u8]) -> Result<TextCompletionResponse, LlmError> {
+        Err(LlmError::bad_request(format!("{} has no text completion endpoint", self.id())))
+    }
 
     /// Maps a non-2xx answer to the error the caller sees.
     fn map_error(&self, status: u16, headers: Vec<(String, String)>, body: &[u8], model: &str) -> LlmError {

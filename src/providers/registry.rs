@@ -1,6 +1,7 @@
 //! Model resolution the way litellm does it: `custom_llm_provider=`, then the `provider/` prefix,
 //! then the `api_base` host, then well-known bare model names. Unknown input is a clear error.
 
+use super::Dispatch;
 use super::openai_compat::{self, OpenAiCompat, Row};
 use crate::error::{ErrorKind, LlmError};
 
@@ -46,22 +47,29 @@ pub const NATIVE_PROVIDERS: &[&str] = &[
     "stability",
 ];
 
-/// The outcome of resolution: which provider, and the model name to send upstream.
+/// The outcome of resolution: which provider, its facts (keys, base URL), and the model name to
+/// send upstream.
 #[derive(Debug, Clone)]
 pub struct Resolved {
-    pub provider: OpenAiCompat,
+    pub provider: Dispatch,
+    pub row: &'static Row,
     /// The model without the provider prefix.
     pub model: String,
 }
 
 impl Resolved {
     pub fn row(&self) -> &'static Row {
-        self.provider.row
+        self.row
+    }
+
+    fn new(provider: Dispatch, row: &'static Row, model: &str) -> Self {
+        Self { provider, row, model: model.to_owned() }
     }
 }
 
-fn compat(id: &str) -> Option<OpenAiCompat> {
-    openai_compat::row(id).map(|row| OpenAiCompat { row })
+/// The provider with this id, if litellm_rs implements it.
+fn lookup(id: &str) -> Option<(Dispatch, &'static Row)> {
+    openai_compat::row(id).map(|row| (Dispatch::Compat(OpenAiCompat { row }), row))
 }
 
 fn native_not_ready(provider: &str, model: &str) -> LlmError {
@@ -136,8 +144,8 @@ pub fn resolve(model: &str, custom_llm_provider: Option<&str>, api_base: Option<
     }
     if let Some(p) = custom_llm_provider.filter(|p| !p.is_empty()) {
         let stripped = model.strip_prefix(p).and_then(|m| m.strip_prefix('/')).unwrap_or(model);
-        if let Some(provider) = compat(p) {
-            return Ok(Resolved { provider, model: stripped.to_owned() });
+        if let Some((provider, row)) = lookup(p) {
+            return Ok(Resolved::new(provider, row, stripped));
         }
         if NATIVE_PROVIDERS.contains(&p) {
             return Err(native_not_ready(p, stripped));
@@ -145,8 +153,8 @@ pub fn resolve(model: &str, custom_llm_provider: Option<&str>, api_base: Option<
         return Err(unknown(model, Some(p), api_base));
     }
     if let Some((prefix, rest)) = model.split_once('/') {
-        if let Some(provider) = compat(prefix) {
-            return Ok(Resolved { provider, model: rest.to_owned() });
+        if let Some((provider, row)) = lookup(prefix) {
+            return Ok(Resolved::new(provider, row, rest));
         }
         if NATIVE_PROVIDERS.contains(&prefix) {
             return Err(native_not_ready(prefix, rest));
@@ -156,19 +164,19 @@ pub fn resolve(model: &str, custom_llm_provider: Option<&str>, api_base: Option<
         let hp = host_path(base);
         for row in openai_compat::ROWS {
             if row.hosts.iter().any(|h| host_matches(hp, h)) {
-                return Ok(Resolved { provider: OpenAiCompat { row }, model: model.to_owned() });
+                return Ok(Resolved::new(Dispatch::Compat(OpenAiCompat { row }), row, model));
             }
         }
     }
-    if is_openai_text_completion_name(model) {
-        if let Some(provider) = compat("text-completion-openai") {
-            return Ok(Resolved { provider, model: model.to_owned() });
-        }
+    if is_openai_text_completion_name(model)
+        && let Some((provider, row)) = lookup("text-completion-openai")
+    {
+        return Ok(Resolved::new(provider, row, model));
     }
-    if is_openai_bare_name(model) {
-        if let Some(provider) = compat("openai") {
-            return Ok(Resolved { provider, model: model.to_owned() });
-        }
+    if is_openai_bare_name(model)
+        && let Some((provider, row)) = lookup("openai")
+    {
+        return Ok(Resolved::new(provider, row, model));
     }
     if model.starts_with("claude-") {
         return Err(native_not_ready("anthropic", model));
@@ -212,7 +220,7 @@ mod tests {
 
     fn ok(model: &str, cp: Option<&str>, base: Option<&str>) -> (String, String) {
         let r = resolve(model, cp, base).unwrap_or_else(|e| panic!("{model}: {e}"));
-        (r.provider.row.id.to_owned(), r.model)
+        (r.row.id.to_owned(), r.model)
     }
 
     #[test]

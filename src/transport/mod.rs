@@ -1,7 +1,10 @@
 //! The only network code: one process-wide runtime and pooled client (rebuilt in a forked child),
 //! sending, and stream decoding.
 
+pub mod ndjson;
 pub mod sse;
+
+use crate::providers::Framing;
 
 use std::sync::atomic::{AtomicPtr, Ordering};
 use std::time::Duration;
@@ -162,4 +165,33 @@ pub fn map_reqwest(e: reqwest::Error) -> LlmError {
     }
     let kind = if is_timeout { ErrorKind::Timeout } else { ErrorKind::ApiConnection };
     LlmError::new(kind, msg)
+}
+
+/// A stream decoder for one framing.
+pub enum FrameDecoder {
+    Sse(sse::SseDecoder),
+    Ndjson(ndjson::NdjsonDecoder),
+}
+
+impl FrameDecoder {
+    pub fn new(framing: Framing) -> Self {
+        match framing {
+            Framing::Sse => Self::Sse(sse::SseDecoder::new()),
+            Framing::Ndjson => Self::Ndjson(ndjson::NdjsonDecoder::default()),
+        }
+    }
+
+    pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<sse::SseEvent>) {
+        match self {
+            Self::Sse(d) => d.feed(bytes, out),
+            Self::Ndjson(d) => d.feed(bytes, out),
+        }
+    }
+
+    pub fn finish(&mut self, out: &mut Vec<sse::SseEvent>) {
+        match self {
+            Self::Sse(d) => d.finish(out),
+            Self::Ndjson(d) => d.finish(out),
+        }
+    }
 }

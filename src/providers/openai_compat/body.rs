@@ -136,10 +136,10 @@ impl Serialize for ChatBody<'_> {
         }
         field!("response_format", &r.response_format);
         for (k, v) in &r.extra {
-            if !self.skipped(k) {
-                if let Some(wire) = self.wire_name(k) {
-                    m.serialize_entry(wire, v)?;
-                }
+            if !self.skipped(k)
+                && let Some(wire) = self.wire_name(k)
+            {
+                m.serialize_entry(wire, v)?;
             }
         }
         if let Some(extra) = self.extra_body {
@@ -193,10 +193,10 @@ impl Serialize for QuirkyMessage<'_> {
             }
             None => {}
         }
-        if let Some(n) = &m.name {
-            if self.quirks & quirk::STRIP_MESSAGE_NAME == 0 {
-                out.serialize_entry("name", n)?;
-            }
+        if let Some(n) = &m.name
+            && self.quirks & quirk::STRIP_MESSAGE_NAME == 0
+        {
+            out.serialize_entry("name", n)?;
         }
         if let Some(tc) = &m.tool_calls {
             out.serialize_entry("tool_calls", tc)?;

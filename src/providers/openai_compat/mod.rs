@@ -106,10 +106,10 @@ impl Provider for OpenAiCompat {
 
     fn parse_chat(&self, body: &[u8], req: &ChatRequest) -> Result<ChatResponse, LlmError> {
         let mut r: ChatResponse = parse_json(body, "chat completion")?;
-        if r.choices.is_empty() {
-            if let Some(e) = embedded_error(&r.extra) {
-                return Err(e);
-            }
+        if r.choices.is_empty()
+            && let Some(e) = embedded_error(&r.extra)
+        {
+            return Err(e);
         }
         if r.id.is_empty() {
             r.id = crate::engine::new_id("chatcmpl-");
@@ -126,7 +126,12 @@ impl Provider for OpenAiCompat {
         Ok(r)
     }
 
-    fn parse_chat_event(&self, state: &mut StreamState, data: &str) -> Result<Vec<ChatChunk>, LlmError> {
+    fn parse_chat_event(
+        &self,
+        state: &mut StreamState,
+        _event: Option<&str>,
+        data: &str,
+    ) -> Result<Vec<ChatChunk>, LlmError> {
         let data = data.trim();
         if data == "[DONE]" {
             state.done = true;
@@ -136,10 +141,11 @@ impl Provider for OpenAiCompat {
             return Ok(Vec::new());
         }
         let mut c: ChatChunk = parse_json(data.as_bytes(), "stream chunk")?;
-        if c.choices.is_empty() && c.usage.is_none() {
-            if let Some(e) = embedded_error(&c.extra) {
-                return Err(e);
-            }
+        if c.choices.is_empty()
+            && c.usage.is_none()
+            && let Some(e) = embedded_error(&c.extra)
+        {
+            return Err(e);
         }
         if state.id.is_empty() {
             state.id = if c.id.is_empty() { crate::engine::new_id("chatcmpl-") } else { c.id.clone() };
@@ -183,10 +189,10 @@ impl Provider for OpenAiCompat {
 
     fn parse_embedding(&self, body: &[u8], req: &EmbeddingRequest) -> Result<EmbeddingResponse, LlmError> {
         let mut r: EmbeddingResponse = parse_json(body, "embedding response")?;
-        if r.data.is_empty() {
-            if let Some(e) = embedded_error(&r.extra) {
-                return Err(e);
-            }
+        if r.data.is_empty()
+            && let Some(e) = embedded_error(&r.extra)
+        {
+            return Err(e);
         }
         if r.model.is_empty() {
             r.model.clone_from(&req.model);
@@ -206,10 +212,10 @@ impl Provider for OpenAiCompat {
 
     fn parse_text_completion(&self, body: &[u8]) -> Result<TextCompletionResponse, LlmError> {
         let mut r: TextCompletionResponse = parse_json(body, "text completion")?;
-        if r.choices.is_empty() {
-            if let Some(e) = embedded_error(&r.extra) {
-                return Err(e);
-            }
+        if r.choices.is_empty()
+            && let Some(e) = embedded_error(&r.extra)
+        {
+            return Err(e);
         }
         for c in &mut r.choices {
             normalise_finish(&mut c.finish_reason);
