@@ -1,6 +1,10 @@
 //! Providers: sans-IO translation between the canonical types and each provider's wire format.
 //! Nothing here touches the network; `transport` sends what `build_*` returns.
 
+pub mod anthropic;
+pub mod cohere;
+pub mod gemini;
+pub mod ollama;
 pub mod openai_compat;
 pub mod registry;
 
@@ -27,12 +31,20 @@ pub enum Framing {
 #[derive(Debug, Clone, Copy)]
 pub enum Dispatch {
     Compat(OpenAiCompat),
+    Anthropic(anthropic::Anthropic),
+    Gemini(gemini::Gemini),
+    Ollama(ollama::Ollama),
+    Cohere(cohere::Cohere),
 }
 
 impl Dispatch {
     pub fn get(&self) -> &dyn Provider {
         match self {
             Self::Compat(p) => p,
+            Self::Anthropic(p) => p,
+            Self::Gemini(p) => p,
+            Self::Ollama(p) => p,
+            Self::Cohere(p) => p,
         }
     }
 }
@@ -61,6 +73,39 @@ pub struct CallTarget {
     pub drop_params: bool,
     /// Parameters to drop whatever the provider supports.
     pub additional_drop_params: Vec<String>,
+}
+
+/// The OpenAI parameters set on a request that a provider does not take (`supported` answers
+/// per name; provider-specific extras are never checked). Without `drop_params` (or listing them
+/// in `additional_drop_params`) this is an `UnsupportedParamsError` naming them and the provider;
+/// with it, the returned names are to be left out. `additional_drop_params` are always returned.
+pub fn params_to_drop<'a>(
+    provider: &str,
+    set: impl Iterator<Item = &'a str>,
+    supported: impl Fn(&str) -> bool,
+    target: &CallTarget,
+) -> Result<Vec<String>, LlmError> {
+    let mut skip: Vec<String> = target.additional_drop_params.clone();
+    let mut unsupported = Vec::new();
+    for p in set {
+        if crate::types::OPENAI_CHAT_PARAMS.contains(&p) && !supported(p) && !skip.iter().any(|s| s == p) {
+            unsupported.push(p.to_owned());
+        }
+    }
+    if !unsupported.is_empty() {
+        if !target.drop_params {
+            let list = unsupported.iter().map(|p| format!("'{p}'")).collect::<Vec<_>>().join(", ");
+            return Err(LlmError::new(
+                crate::error::ErrorKind::UnsupportedParams,
+                format!(
+                    "{provider} does not support parameters: [{list}]. To drop these, set `litellm_rs.drop_params=True`, \
+                     pass `drop_params=True` to the call, or list them in `additional_drop_params`."
+                ),
+            ));
+        }
+        skip.extend(unsupported);
+    }
+    Ok(skip)
 }
 
 /// Per-stream state kept between events by the per-event function.

@@ -67,8 +67,23 @@ impl Resolved {
     }
 }
 
+/// Native providers that are wired in (their translation lives in their own module).
+const NATIVE_READY: &[&str] = &["anthropic", "gemini", "ollama", "ollama_chat", "cohere", "cohere_chat"];
+
 /// The provider with this id, if litellm_rs implements it.
 fn lookup(id: &str) -> Option<(Dispatch, &'static Row)> {
+    use super::{anthropic, cohere, gemini, ollama};
+    if NATIVE_READY.contains(&id) {
+        return match id {
+            "anthropic" => Some((Dispatch::Anthropic(anthropic::Anthropic), &anthropic::ROW)),
+            "gemini" => Some((Dispatch::Gemini(gemini::Gemini), &gemini::ROW)),
+            "ollama" | "ollama_chat" => {
+                Some((Dispatch::Ollama(ollama::Ollama { chat: id == "ollama_chat" }), &ollama::ROW))
+            }
+            "cohere" | "cohere_chat" => Some((Dispatch::Cohere(cohere::Cohere), &cohere::ROW)),
+            _ => None,
+        };
+    }
     openai_compat::row(id).map(|row| (Dispatch::Compat(OpenAiCompat { row }), row))
 }
 
@@ -179,7 +194,10 @@ pub fn resolve(model: &str, custom_llm_provider: Option<&str>, api_base: Option<
         return Ok(Resolved::new(provider, row, model));
     }
     if model.starts_with("claude-") {
-        return Err(native_not_ready("anthropic", model));
+        return match lookup("anthropic") {
+            Some((provider, row)) => Ok(Resolved::new(provider, row, model)),
+            None => Err(native_not_ready("anthropic", model)),
+        };
     }
     if model.starts_with("gemini-") {
         return Err(native_not_ready("vertex_ai", model));
@@ -268,9 +286,9 @@ mod tests {
         assert!(e.message.contains("foo/bar") && e.message.contains("'foo/'"), "{}", e.message);
         let e = resolve("mystery-model", None, None).unwrap_err();
         assert_eq!(e.kind, ErrorKind::UnknownProvider);
-        let e = resolve("anthropic/claude-sonnet-4-5", None, None).unwrap_err();
+        let e = resolve("bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0", None, None).unwrap_err();
         assert_eq!(e.kind, ErrorKind::BadRequest);
-        assert!(e.message.contains("anthropic"));
+        assert!(e.message.contains("bedrock"));
         assert!(resolve("", None, None).is_err());
     }
 }

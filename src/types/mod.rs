@@ -11,7 +11,7 @@ mod text;
 pub use chunk::{ChatChunk, ChunkChoice, Delta, ToolCallDelta};
 pub use embedding::{EmbeddingRequest, EmbeddingResponse};
 pub use message::{Content, ContentPart, FunctionCall, Message, Role, ToolCall};
-pub use request::{ChatRequest, StreamOptions, Tool};
+pub use request::{ChatRequest, OPENAI_CHAT_PARAMS, StreamOptions, Tool};
 pub use response::{ChatResponse, Choice, CompletionTokensDetails, PromptTokensDetails, ResponseMessage, Usage};
 pub use text::{TextChoice, TextCompletionRequest, TextCompletionResponse};
 

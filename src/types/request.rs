@@ -3,6 +3,45 @@ use serde_json::Value;
 
 use super::{Extra, Message, is_empty_map};
 
+/// OpenAI's chat completion parameters (besides model and messages). A provider that does not
+/// take one of these raises UnsupportedParamsError (or drops it under drop_params); any other
+/// parameter is provider-specific and passes through.
+pub const OPENAI_CHAT_PARAMS: &[&str] = &[
+    "stream",
+    "stream_options",
+    "temperature",
+    "top_p",
+    "n",
+    "stop",
+    "max_tokens",
+    "max_completion_tokens",
+    "modalities",
+    "prediction",
+    "audio",
+    "presence_penalty",
+    "frequency_penalty",
+    "logit_bias",
+    "user",
+    "reasoning_effort",
+    "verbosity",
+    "response_format",
+    "seed",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "logprobs",
+    "top_logprobs",
+    "web_search_options",
+    "functions",
+    "function_call",
+    "safety_identifier",
+    "service_tier",
+    "store",
+    "prompt_cache_key",
+    "prompt_cache_retention",
+    "metadata",
+];
+
 /// A chat completion request: OpenAI's parameters, typed where translation needs them, and any
 /// provider-specific extra (`top_k`, `num_ctx`, ...) kept in `extra`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -6,40 +6,8 @@ use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use super::row::{Row, quirk};
-use crate::error::{ErrorKind, LlmError};
-use crate::providers::CallTarget;
+use crate::error::LlmError;
 use crate::types::{ChatRequest, Content, Message, Role};
-
-/// The parameters to leave out of the body: unsupported ones (when dropping is allowed) and the
-/// caller's `additional_drop_params`. Unsupported parameters without `drop_params` are an error.
-pub(super) fn params_to_skip<'a>(
-    row: &Row,
-    set: impl Iterator<Item = &'a str>,
-    target: &CallTarget,
-) -> Result<Vec<String>, LlmError> {
-    let mut skip: Vec<String> = target.additional_drop_params.clone();
-    let mut unsupported = Vec::new();
-    for p in set {
-        if row.unsupported.contains(&p) && !skip.iter().any(|s| s == p) {
-            unsupported.push(p.to_owned());
-        }
-    }
-    if !unsupported.is_empty() {
-        if !target.drop_params {
-            let list = unsupported.iter().map(|p| format!("'{p}'")).collect::<Vec<_>>().join(", ");
-            return Err(LlmError::new(
-                ErrorKind::UnsupportedParams,
-                format!(
-                    "{} does not support parameters: [{list}]. To drop these, set `litellm_rs.drop_params=True`, \
-                     pass `drop_params=True` to the call, or list them in `additional_drop_params`.",
-                    row.id
-                ),
-            ));
-        }
-        skip.extend(unsupported);
-    }
-    Ok(skip)
-}
 
 pub(super) fn chat_body(
     row: &Row,

@@ -99,7 +99,8 @@ impl Provider for OpenAiCompat {
     }
 
     fn build_chat(&self, req: &ChatRequest, target: &CallTarget) -> Result<HttpRequest, LlmError> {
-        let skip = body::params_to_skip(self.row, req.set_params(), target)?;
+        let skip =
+            super::params_to_drop(self.row.id, req.set_params(), |p| !self.row.unsupported.contains(&p), target)?;
         let body = body::chat_body(self.row, req, &skip, target.extra_body.as_ref())?;
         Ok(HttpRequest { url: self.url(target, "/chat/completions"), headers: self.headers(target), body })
     }
