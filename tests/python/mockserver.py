@@ -132,7 +132,7 @@ class RecordedRequest:
 class _Step:
     """One planned answer, consumed by one request."""
 
-    kind: str  # "error" | "malformed" | "truncate" | "json" | "auto"
+    kind: str  # "error" | "malformed" | "truncate" | "stream_error" | "json" | "auto"
     status: int = 200
     delay: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
@@ -162,6 +162,10 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
         self.mock = self.server.mock
         self.conn_id = self.mock._register_connection(self.connection)
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
 
     def finish(self) -> None:
         try:
@@ -199,6 +203,13 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _handle(self) -> None:
+        self.mock._set_busy(self.conn_id, True)
+        try:
+            self._handle_request()
+        finally:
+            self.mock._set_busy(self.conn_id, False)
+
+    def _handle_request(self) -> None:
         raw = self._read_body()
         path, _, query = self.path.partition("?")
         try:
@@ -288,7 +299,10 @@ class _Handler(BaseHTTPRequestHandler):
         truncate_after = step.after if step is not None and step.kind == "truncate" else None
         if path.endswith("/chat/completions"):
             if stream:
-                return self._stream(rec, self.mock._chat_events(body), truncate_after)
+                events = self.mock._chat_events(body)
+                if step is not None and step.kind == "stream_error":
+                    events = events[: step.after] + [step.payload]
+                return self._stream(rec, events, truncate_after)
             return self._send_json(200, self.mock._chat_json(body))
         if path.endswith("/completions"):
             if stream:
@@ -338,7 +352,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._common_headers(None)
         self.end_headers()
         self.wfile.flush()
-        payloads = [f"data: {json.dumps(e)}\n\n".encode() for e in events] + [b"data: [DONE]\n\n"]
+        payloads = [self.mock._sse_event(json.dumps(e)) for e in events] + [self.mock._sse_event("[DONE]")]
+        frag = self.mock.sse_fragment
+        if frag == 0 and truncate_after is None:  # everything in one HTTP chunk
+            payloads = [b"".join(payloads)]
+        elif frag and frag > 0 and truncate_after is None:  # arbitrary cuts, even inside a JSON object
+            blob = b"".join(payloads)
+            payloads = [blob[i : i + frag] for i in range(0, len(blob), frag)]
         interval = self.mock.stream_interval
         for sent, payload in enumerate(payloads):
             if truncate_after is not None and sent >= truncate_after:
@@ -385,6 +405,12 @@ class MockServer:
         self.stream_interval: float = 0.0  # seconds between SSE events
         self.delay: float = 0.0  # seconds before every answer
         self.extra_response_headers: dict[str, str] = {}
+        # SSE framing: None = one event per HTTP chunk; 0 = the whole stream in one chunk;
+        # n > 0 = chunks of n bytes cut anywhere. sse_crlf uses CRLF line ends; sse_comments adds
+        # ": keep-alive" comment lines and an "event:" field as some providers do.
+        self.sse_fragment: int | None = None
+        self.sse_crlf = False
+        self.sse_comments = False
 
         self._lock = threading.Condition()
         self._requests: list[RecordedRequest] = []
@@ -394,6 +420,7 @@ class MockServer:
         self.streams_completed = 0
         self._conn_ids = itertools.count(1)
         self._connections: dict[int, socket.socket] = {}
+        self._busy: set[int] = set()
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -473,6 +500,28 @@ class MockServer:
         """Answer 200 with a JSON body cut in the middle."""
         self._push(_Step("malformed"), times)
 
+    def stream_error(
+        self, after: int = 2, message: str = "The server had an error while processing your request.", times: int = 1
+    ) -> None:
+        """For streaming chat requests: send ``after`` events, then an SSE event carrying an error
+        object (as OpenAI and OpenRouter do when a stream fails upstream), then [DONE]."""
+        payload = {"error": {"message": message, "type": "server_error", "param": None, "code": None}}
+        self._push(_Step("stream_error", after=after, payload=payload), times)
+
+    def drop_idle_connections(self) -> int:
+        """Close every keep-alive connection that is not serving a request (as servers and load
+        balancers do with idle connections). Returns how many were closed."""
+        with self._lock:
+            # A handler may still be finishing the answer the client already has.
+            self._lock.wait_for(lambda: not self._busy, timeout=1.0)
+            idle = [c for cid, c in self._connections.items() if cid not in self._busy]
+        for conn in idle:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        return len(idle)
+
     def truncate(self, after: int = 2, times: int = 1) -> None:
         """For streaming requests: send ``after`` SSE events, then drop the connection."""
         self._push(_Step("truncate", after=after), times)
@@ -547,6 +596,19 @@ class MockServer:
             cid = next(self._conn_ids)
             self._connections[cid] = conn
             return cid
+
+    def _set_busy(self, cid: int, busy: bool) -> None:
+        with self._lock:
+            if busy:
+                self._busy.add(cid)
+            else:
+                self._busy.discard(cid)
+            self._lock.notify_all()
+
+    def _sse_event(self, data: str) -> bytes:
+        nl = "\r\n" if self.sse_crlf else "\n"
+        head = f": keep-alive{nl}event: message{nl}" if self.sse_comments else ""
+        return f"{head}data: {data}{nl}{nl}".encode()
 
     def _unregister_connection(self, conn: socket.socket) -> None:
         with self._lock:

@@ -124,3 +124,22 @@ async def test_acompletion_from_several_event_loops_in_threads(mock):
     results = await asyncio.gather(*(asyncio.to_thread(run_in_new_loop, i) for i in range(4)))
 
     assert sorted(r.choices[0].message.content for r in results) == [f"thread {i}" for i in range(4)]
+
+
+def test_acompletion_across_sequential_event_loops(mock):
+    # asyncio.run() twice in one thread: the second loop must not trip over state of the first.
+    first = asyncio.run(achat(mock))
+    second = asyncio.run(achat(mock))
+
+    assert first.choices[0].message.content == second.choices[0].message.content == mock.chat_text
+    assert mock.count() == 2
+
+
+async def test_async_stream_consumed_by_another_task(mock):
+    stream = await achat(mock, stream=True)
+
+    async def consume():
+        return [c async for c in stream]
+
+    chunks = await asyncio.create_task(consume())
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == mock.chat_text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import time
 
 import litellm_rs
 import pytest
@@ -94,13 +95,15 @@ def test_upstream_request_has_only_the_params_the_caller_set(mock):
 
 
 def test_connection_is_reused_between_calls(mock):
-    chat(mock)
-    chat(mock)
-    chat(mock)
+    # One pooled client per process: calls reuse the keep-alive connection. (Back-to-back calls
+    # can race the connection's return to the pool, so the calls are a few ms apart.)
+    for _ in range(5):
+        chat(mock)
+        time.sleep(0.02)
 
     ids = [r.connection_id for r in mock.requests]
-    assert len(ids) == 3
-    assert len(set(ids)) == 1, f"each call opened a new connection: {ids}"
+    assert len(ids) == 5
+    assert len(set(ids)) == 1, f"calls opened new connections: {ids}"
 
 
 # -- provider routing and keys ------------------------------------------------------------------
@@ -452,3 +455,38 @@ def test_extra_headers_do_not_replace_the_auth_header_silently(mock):
 
     assert mock.last.header("openai-beta") == "assistants=v2"
     assert mock.last.header("authorization") == f"Bearer {KEY}"
+
+
+def test_api_base_with_trailing_slash(mock):
+    chat(mock, api_base=mock.url + "/")
+
+    assert mock.last.path == "/v1/chat/completions"
+
+
+def test_content_parts_pass_through(mock):
+    messages = [
+        {"role": "system", "content": "You describe images."},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "What is in this image?"},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo=", "detail": "low"}},
+            ],
+        },
+    ]
+
+    chat(mock, messages=messages)
+
+    assert mock.last.body["messages"] == messages
+
+
+def test_stale_keep_alive_connection_is_replaced(mock):
+    chat(mock)
+    assert mock.drop_idle_connections() == 1  # the server closes the pooled connection
+    time.sleep(0.1)
+
+    r = chat(mock, num_retries=0)
+
+    assert r.choices[0].message.content == mock.chat_text
+    assert mock.count() == 2
+    assert mock.requests[0].connection_id != mock.requests[1].connection_id

@@ -293,3 +293,75 @@ def test_groq_stream_with_x_groq_extras(mock):
 
     assert delta_text(chunks) == mock.chat_text
     assert finish_reasons(chunks) == ["stop"]
+
+
+# -- SSE framing, in-stream errors, dropped handles ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fragment", "crlf", "comments"),
+    [(0, False, False), (7, True, True), (1, False, True), (None, True, False)],
+    ids=["one-chunk", "7-byte-cuts-crlf-comments", "1-byte-cuts-comments", "crlf"],
+)
+def test_sse_framing_does_not_matter(mock, fragment, crlf, comments):
+    mock.sse_fragment, mock.sse_crlf, mock.sse_comments = fragment, crlf, comments
+    mock.chat_text = "Grüße aus dem Mock — 你好 👋 done"  # multi-byte characters get cut too
+
+    chunks = list(chat(mock, stream=True, stream_options={"include_usage": True}))
+
+    assert delta_text(chunks) == mock.chat_text
+    assert finish_reasons(chunks) == ["stop"]
+    assert chunks[-1].usage.total_tokens == 29
+
+
+def test_sse_framing_with_tool_calls(mock):
+    mock.sse_fragment = 5
+    mock.tool_calls = TOOL_CALLS
+
+    chunks = list(chat(mock, stream=True, tools=[WEATHER_TOOL, TIME_TOOL]))
+
+    calls = tool_call_deltas(chunks)
+    assert [json.loads(calls[i]["arguments"]) for i in sorted(calls)] == [
+        json.loads(tc["arguments"]) for tc in TOOL_CALLS
+    ]
+
+
+def test_error_event_inside_the_stream_raises(mock):
+    mock.stream_error(after=3, message="Upstream model crashed mid-generation")
+
+    got = []
+    with pytest.raises(Exception) as ei:
+        for chunk in chat(mock, stream=True, num_retries=0):
+            got.append(chunk)  # noqa: PERF402 - keep what arrived before the error
+
+    assert isinstance(ei.value, api_error_family()), f"{type(ei.value).__mro__}: {ei.value}"
+    assert "Upstream model crashed mid-generation" in str(ei.value)
+    assert delta_text(got) == "".join(mock.pieces_for({})[:2])
+
+
+def test_dropping_an_unfinished_stream_releases_the_connection(mock):
+    import gc
+
+    _slow_long_stream(mock)
+    stream = chat(mock, stream=True)
+    next(iter(stream))
+    del stream
+    gc.collect()
+
+    assert mock.wait_for_disconnect(timeout=2.0), "a garbage-collected stream kept its upstream connection"
+    assert mock.streams_completed == 0
+
+
+def test_many_streams_opened_and_closed_unread(mock):
+    _slow_long_stream(mock)
+
+    for _ in range(10):
+        chat(mock, stream=True).close()
+
+    deadline = time.monotonic() + 3
+    while len(mock.disconnects) < 10 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(mock.disconnects) == 10
+    # The client still works normally afterwards.
+    mock.stream_pieces, mock.stream_interval = None, 0.0
+    assert delta_text(list(chat(mock, stream=True))) == mock.chat_text
