@@ -1,6 +1,7 @@
 //! The engine's call flow: resolve the provider, build the request (pure), send it through the
 //! transport with retries, parse the answer (pure). Knows nothing about Python or HTTP servers.
 
+mod auth;
 mod mock;
 pub mod options;
 pub mod stream;
@@ -145,20 +146,37 @@ fn resolve_base(row: &Row, opts: &CallOptions) -> Result<String, LlmError> {
     )))
 }
 
-/// Resolves the provider, key and endpoint of a call.
-pub fn prepare(model: &str, opts: &CallOptions) -> Result<Prepared, LlmError> {
+/// Resolves the provider, key, endpoint and credentials of a call (Entra ID tokens may need a
+/// token exchange, hence async).
+pub async fn prepare(model: &str, opts: &CallOptions) -> Result<Prepared, LlmError> {
     let resolved = resolve(model, opts.custom_llm_provider.as_deref(), opts.explicit_api_base())?;
     let row = resolved.row();
     let api_key = resolve_key(row, opts);
-    if api_key.is_none() && !row.has(quirk::KEY_OPTIONAL) {
+    let is_azure = matches!(row.id, "azure" | "azure_ai");
+    let timeout = Duration::from_secs_f64(opts.timeout_secs());
+    let verify = opts.ssl_verify();
+    let mut bearer = None;
+    if api_key.is_none() && is_azure {
+        bearer = auth::static_token(opts);
+        if bearer.is_none() {
+            if let Some(creds) = auth::client_credentials(opts) {
+                let token = auth::entra_token(opts, creds, auth::COGNITIVE_SERVICES_SCOPE, timeout, verify)
+                    .await
+                    .map_err(|e| e.with_context(row.id, &resolved.model))?;
+                bearer = Some(token);
+            }
+        }
+    }
+    if api_key.is_none() && bearer.is_none() && !row.has(quirk::KEY_OPTIONAL) {
         let vars = row.key_env.join(" or ");
         let mut e = LlmError::new(
             ErrorKind::Authentication,
             format!(
-                "Missing API key for {}: pass api_key= to the call{}{}",
+                "Missing API key for {}: pass api_key= to the call{}{}{}",
                 row.id,
                 row.settings_key.map(|s| format!(", set litellm_rs.{s}")).unwrap_or_default(),
-                if vars.is_empty() { String::new() } else { format!(" or set {vars}") }
+                if vars.is_empty() { String::new() } else { format!(" or set {vars}") },
+                if is_azure { " (or azure_ad_token= / tenant_id, client_id and client_secret)" } else { "" }
             ),
         );
         e.provider = row.id.to_owned();
@@ -166,10 +184,16 @@ pub fn prepare(model: &str, opts: &CallOptions) -> Result<Prepared, LlmError> {
         return Err(e);
     }
     let api_base = resolve_base(row, opts).map_err(|e| e.with_context(row.id, &resolved.model))?;
+    let api_version = match opts.api_version.clone() {
+        Some(v) => Some(v),
+        None if row.id == "azure" => env("AZURE_API_VERSION").or_else(|| opts.azure_default_api_version.clone()),
+        None => None,
+    };
     let target = CallTarget {
         api_base,
         api_key,
-        api_version: opts.api_version.clone(),
+        bearer,
+        api_version,
         organization: opts
             .organization
             .clone()
@@ -179,13 +203,7 @@ pub fn prepare(model: &str, opts: &CallOptions) -> Result<Prepared, LlmError> {
         drop_params: opts.drop_params.unwrap_or(false),
         additional_drop_params: opts.additional_drop_params.clone().unwrap_or_default(),
     };
-    Ok(Prepared {
-        resolved,
-        target,
-        timeout: Duration::from_secs_f64(opts.timeout_secs()),
-        retries: opts.retries(),
-        verify: opts.ssl_verify(),
-    })
+    Ok(Prepared { resolved, target, timeout, retries: opts.retries(), verify })
 }
 
 /// The wait before retry number `attempt` (0-based): the server's `retry-after` when it gave one
@@ -240,7 +258,7 @@ pub async fn chat(mut req: ChatRequest, opts: &CallOptions) -> Result<(ChatRespo
     }
     let started = Instant::now();
     let original_model = std::mem::take(&mut req.model);
-    let p = prepare(&original_model, opts)?;
+    let p = prepare(&original_model, opts).await?;
     req.model.clone_from(&p.resolved.model);
     req.stream = None;
     let http = p.provider().build_chat(&req, &p.target).map_err(|e| p.finish_error(e))?;
@@ -258,7 +276,7 @@ pub async fn chat_stream(mut req: ChatRequest, opts: &CallOptions) -> Result<Chu
         return Ok(mock::chat_stream(&req, opts, text));
     }
     let original_model = std::mem::take(&mut req.model);
-    let p = prepare(&original_model, opts)?;
+    let p = prepare(&original_model, opts).await?;
     req.model.clone_from(&p.resolved.model);
     req.stream = Some(true);
     let http = p.provider().build_chat(&req, &p.target).map_err(|e| p.finish_error(e))?;
@@ -270,7 +288,7 @@ pub async fn chat_stream(mut req: ChatRequest, opts: &CallOptions) -> Result<Chu
 pub async fn embedding(mut req: EmbeddingRequest, opts: &CallOptions) -> Result<(EmbeddingResponse, Hidden), LlmError> {
     let started = Instant::now();
     let original_model = std::mem::take(&mut req.model);
-    let p = prepare(&original_model, opts)?;
+    let p = prepare(&original_model, opts).await?;
     req.model.clone_from(&p.resolved.model);
     let http = p.provider().build_embedding(&req, &p.target).map_err(|e| p.finish_error(e))?;
     let raw = send_ok(&p, &http).await?;
@@ -349,7 +367,7 @@ pub async fn text_completion(
     if opts.mock_response.is_none() {
         let started = Instant::now();
         let original_model = std::mem::take(&mut req.model);
-        let p = prepare(&original_model, opts)?;
+        let p = prepare(&original_model, opts).await?;
         req.model.clone_from(&p.resolved.model);
         if serves_text_completion(&p) {
             req.stream = None;
@@ -403,7 +421,7 @@ pub async fn text_completion_stream(
         return Ok(chat_stream(chat, opts).await?.into_text_stream());
     }
     let original_model = std::mem::take(&mut req.model);
-    let p = prepare(&original_model, opts)?;
+    let p = prepare(&original_model, opts).await?;
     if !serves_text_completion(&p) {
         req.model = original_model;
         let chat = bridged(&req)?;

@@ -31,6 +31,14 @@ pub struct CallOptions {
     pub mock_response: Option<String>,
     /// `False` disables certificate verification (a CA bundle path is taken from SSL_CERT_FILE).
     pub ssl_verify: Option<Value>,
+    /// Azure: a static Entra ID token, or client credentials for the token exchange.
+    pub azure_ad_token: Option<String>,
+    pub tenant_id: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub azure_authority_host: Option<String>,
+    /// `litellm_rs.AZURE_DEFAULT_API_VERSION` when changed from litellm's default.
+    pub azure_default_api_version: Option<String>,
     /// Module-level per-provider keys that are set (`{"groq_key": "..."}`). Module-level
     /// `api_key`, `api_base`, `headers`, ... arrive merged into the fields above (the call's value
     /// wins), as litellm applies them.

@@ -2,6 +2,7 @@
 //! Nothing here touches the network; `transport` sends what `build_*` returns.
 
 pub mod anthropic;
+pub mod azure;
 pub mod cohere;
 pub mod gemini;
 pub mod ollama;
@@ -31,6 +32,7 @@ pub enum Framing {
 #[derive(Debug, Clone, Copy)]
 pub enum Dispatch {
     Compat(OpenAiCompat),
+    Azure(azure::Azure),
     Anthropic(anthropic::Anthropic),
     Gemini(gemini::Gemini),
     Ollama(ollama::Ollama),
@@ -41,6 +43,7 @@ impl Dispatch {
     pub fn get(&self) -> &dyn Provider {
         match self {
             Self::Compat(p) => p,
+            Self::Azure(p) => p,
             Self::Anthropic(p) => p,
             Self::Gemini(p) => p,
             Self::Ollama(p) => p,
@@ -63,6 +66,8 @@ pub struct CallTarget {
     /// Base URL (no trailing slash).
     pub api_base: String,
     pub api_key: Option<String>,
+    /// An OAuth / Entra ID access token, sent as `Authorization: Bearer` instead of the key.
+    pub bearer: Option<String>,
     pub api_version: Option<String>,
     pub organization: Option<String>,
     /// Caller headers (module `headers`, then `headers`, then `extra_headers`), sent last.

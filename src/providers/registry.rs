@@ -68,13 +68,16 @@ impl Resolved {
 }
 
 /// Native providers that are wired in (their translation lives in their own module).
-const NATIVE_READY: &[&str] = &["anthropic", "gemini", "ollama", "ollama_chat", "cohere", "cohere_chat"];
+const NATIVE_READY: &[&str] =
+    &["azure", "azure_ai", "anthropic", "gemini", "ollama", "ollama_chat", "cohere", "cohere_chat"];
 
 /// The provider with this id, if litellm_rs implements it.
 fn lookup(id: &str) -> Option<(Dispatch, &'static Row)> {
-    use super::{anthropic, cohere, gemini, ollama};
+    use super::{anthropic, azure, cohere, gemini, ollama};
     if NATIVE_READY.contains(&id) {
         return match id {
+            "azure" => Some((Dispatch::Azure(azure::Azure { foundry: false }), &azure::ROW)),
+            "azure_ai" => Some((Dispatch::Azure(azure::Azure { foundry: true }), &azure::AI_ROW)),
             "anthropic" => Some((Dispatch::Anthropic(anthropic::Anthropic), &anthropic::ROW)),
             "gemini" => Some((Dispatch::Gemini(gemini::Gemini), &gemini::ROW)),
             "ollama" | "ollama_chat" => {

@@ -27,7 +27,7 @@ pub struct OpenAiCompat {
 }
 
 impl OpenAiCompat {
-    fn url(&self, target: &CallTarget, path: &str) -> String {
+    pub(crate) fn url(&self, target: &CallTarget, path: &str) -> String {
         let base = target.api_base.trim_end_matches('/');
         if base.ends_with(path) { base.to_owned() } else { format!("{base}{path}") }
     }
@@ -35,7 +35,9 @@ impl OpenAiCompat {
     fn headers(&self, target: &CallTarget) -> Vec<(String, String)> {
         let mut h: Vec<(String, String)> = Vec::with_capacity(4 + target.extra_headers.len());
         h.push(("content-type".into(), "application/json".into()));
-        if let Some(key) = target.api_key.as_deref().filter(|k| !k.is_empty()) {
+        if let Some(token) = target.bearer.as_deref() {
+            h.push(("authorization".into(), format!("Bearer {token}")));
+        } else if let Some(key) = target.api_key.as_deref().filter(|k| !k.is_empty()) {
             match self.row.auth {
                 Auth::Bearer => h.push(("authorization".into(), format!("Bearer {key}"))),
                 Auth::Header(name) => h.push((name.to_owned(), key.to_owned())),
