@@ -77,12 +77,11 @@ pub async fn entra_token(
         .unwrap_or_else(|| DEFAULT_AUTHORITY.to_owned());
     let authority = authority.trim_end_matches('/');
     let key = format!("{authority}|{tenant}|{client}|{scope}");
-    if let Ok(guard) = TOKENS.lock() {
-        if let Some((tok, exp)) = guard.as_ref().and_then(|m| m.get(&key)) {
-            if *exp > Instant::now() + Duration::from_secs(60) {
-                return Ok(tok.clone());
-            }
-        }
+    if let Ok(guard) = TOKENS.lock()
+        && let Some((tok, exp)) = guard.as_ref().and_then(|m| m.get(&key))
+        && *exp > Instant::now() + Duration::from_secs(60)
+    {
+        return Ok(tok.clone());
     }
     let req = HttpRequest {
         url: format!("{authority}/{tenant}/oauth2/v2.0/token"),

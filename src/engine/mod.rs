@@ -158,13 +158,13 @@ pub async fn prepare(model: &str, opts: &CallOptions) -> Result<Prepared, LlmErr
     let mut bearer = None;
     if api_key.is_none() && is_azure {
         bearer = auth::static_token(opts);
-        if bearer.is_none() {
-            if let Some(creds) = auth::client_credentials(opts) {
-                let token = auth::entra_token(opts, creds, auth::COGNITIVE_SERVICES_SCOPE, timeout, verify)
-                    .await
-                    .map_err(|e| e.with_context(row.id, &resolved.model))?;
-                bearer = Some(token);
-            }
+        if bearer.is_none()
+            && let Some(creds) = auth::client_credentials(opts)
+        {
+            let token = auth::entra_token(opts, creds, auth::COGNITIVE_SERVICES_SCOPE, timeout, verify)
+                .await
+                .map_err(|e| e.with_context(row.id, &resolved.model))?;
+            bearer = Some(token);
         }
     }
     if api_key.is_none() && bearer.is_none() && !row.has(quirk::KEY_OPTIONAL) {

@@ -95,11 +95,13 @@ impl Azure {
 
     /// Foundry's `*.services.ai.azure.com` endpoints take the key as `api-key`.
     fn fix_auth(&self, http: &mut HttpRequest, target: &CallTarget) {
-        if self.foundry && target.bearer.is_none() && target.api_base.contains("services.ai.azure.com") {
-            if let Some(h) = http.headers.iter_mut().find(|(k, _)| k == "authorization") {
-                h.0 = "api-key".into();
-                h.1 = target.api_key.clone().unwrap_or_default();
-            }
+        if self.foundry
+            && target.bearer.is_none()
+            && target.api_base.contains("services.ai.azure.com")
+            && let Some(h) = http.headers.iter_mut().find(|(k, _)| k == "authorization")
+        {
+            h.0 = "api-key".into();
+            h.1 = target.api_key.clone().unwrap_or_default();
         }
     }
 }
