@@ -13,7 +13,7 @@ cargo test --quiet
 echo "== build and install the package into $VENV"
 python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
-"$VENV/bin/python" -m pip install --quiet ".[test]"
+"$VENV/bin/python" -m pip install --quiet ".[test,differential]"
 
 echo "== stubs and lint"
 # the compiled module's stubs match it; the Python sources are clean

@@ -8,9 +8,9 @@ mod request;
 mod response;
 mod text;
 
-pub use chunk::{ChatChunk, ChunkChoice, Delta, ToolCallDelta};
+pub use chunk::{ChatChunk, ChunkChoice, Delta, FunctionDelta, ToolCallDelta};
 pub use embedding::{EmbeddingRequest, EmbeddingResponse};
-pub use message::{Content, ContentPart, FunctionCall, Message, Role, ToolCall};
+pub use message::{Content, ContentPart, FunctionCall, KnownPart, Message, Role, ToolCall};
 pub use request::{ChatRequest, OPENAI_CHAT_PARAMS, StreamOptions, Tool};
 pub use response::{ChatResponse, Choice, CompletionTokensDetails, PromptTokensDetails, ResponseMessage, Usage};
 pub use text::{TextChoice, TextCompletionRequest, TextCompletionResponse};

@@ -115,6 +115,9 @@ impl Serialize for ChatBody<'_> {
                 m.serialize_entry(k, v)?;
             }
         }
+        if self.row.has(quirk::USAGE_INCLUDE) && !r.extra.contains_key("usage") && !self.skipped("usage") {
+            m.serialize_entry("usage", &serde_json::json!({ "include": true }))?;
+        }
         m.end()
     }
 }

@@ -30,6 +30,9 @@ pub mod quirk {
     pub const NULL_CONTENT_AS_EMPTY: u32 = 1 << 7;
     /// Text completions go to `/fim/completions` (Codestral's fill-in-the-middle endpoint).
     pub const FIM_COMPLETIONS: u32 = 1 << 8;
+    /// Ask for usage accounting in the body (`"usage": {"include": true}`, OpenRouter) unless the
+    /// caller set `usage` itself.
+    pub const USAGE_INCLUDE: u32 = 1 << 9;
 }
 
 /// A provider of the OpenAI-compatible family.

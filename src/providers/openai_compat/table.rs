@@ -194,8 +194,8 @@ pub static ROWS: &[Row] = &[
         renames: &[],
         unsupported: &[],
         headers: &[("HTTP-Referer", "https://litellm.ai"), ("X-Title", "liteLLM")],
-        hosts: &[],
-        quirks: EMBEDDINGS,
+        hosts: &["openrouter.ai/api/v1"],
+        quirks: EMBEDDINGS | USAGE_INCLUDE,
     },
     // litellm DeepInfraConfig (DEEPINFRA_API_BASE/KEY, max_completion_tokens -> max_tokens) + deepinfra.com/docs/advanced/openai_api
     Row {
@@ -1317,7 +1317,8 @@ mod tests {
         | quirk::EMBEDDINGS
         | quirk::KEY_OPTIONAL
         | quirk::NULL_CONTENT_AS_EMPTY
-        | quirk::FIM_COMPLETIONS;
+        | quirk::FIM_COMPLETIONS
+        | quirk::USAGE_INCLUDE;
 
     /// The 42 providers of litellm's `litellm/llms/openai_like/providers.json`.
     const LITELLM_JSON_PROVIDERS: &[&str] = &[
