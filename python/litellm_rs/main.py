@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sys
 
-from . import _core
+from . import _aio, _core
 from .streaming import CustomStreamWrapper, TextCompletionStreamWrapper
 
 TYPE_CHECKING = False
@@ -627,8 +627,8 @@ async def acompletion(
         if mocked is not _NO_MOCK:
             return mocked
     if stream:
-        return _chat_stream(await _core.acompletion_stream(request, options), request, options)
-    data, hidden = await _core.acompletion(request, options)
+        return _chat_stream(await _aio.submit(_core.acompletion_stream_submit, request, options), request, options)
+    data, hidden = await _aio.submit(_core.acompletion_submit, request, options)
     return _chat_response(data, hidden)
 
 
@@ -733,8 +733,8 @@ async def atext_completion(*args: Any, **kwargs: Any) -> Any:
     """Async ``text_completion``."""
     request, options = _prepare_text(*args, **kwargs)
     if request.get("stream"):
-        return _text_stream(await _core.atext_completion_stream(request, options), request, options)
-    data, hidden = await _core.atext_completion(request, options)
+        return _text_stream(await _aio.submit(_core.atext_completion_stream_submit, request, options), request, options)
+    data, hidden = await _aio.submit(_core.atext_completion_submit, request, options)
     return _text_response(data, hidden)
 
 
@@ -793,7 +793,7 @@ async def aembedding(*args: Any, **kwargs: Any) -> Any:
     request, options = _prepare_embedding(*args, **kwargs)
     if "mock_response" in options:
         return _mock_embedding(request, options)
-    data, hidden = await _core.aembedding(request, options)
+    data, hidden = await _aio.submit(_core.aembedding_submit, request, options)
     return _embedding_response(data, hidden)
 
 

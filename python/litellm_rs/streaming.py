@@ -13,6 +13,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # no typing import at runtime: importing litellm_rs stays cheap
     from typing import Any, Optional
 
+from . import _aio
+
 __all__ = ["CustomStreamWrapper", "TextCompletionStreamWrapper"]
 
 
@@ -111,7 +113,7 @@ class CustomStreamWrapper:
         if pos >= len(batch):
             if self.sent_last_chunk:
                 raise StopAsyncIteration
-            batch = await self.completion_stream.next_batch()
+            batch = await _aio.submit(self.completion_stream.next_batch_submit)
             if not batch:
                 self._batch = []
                 self._pos = 0

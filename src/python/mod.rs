@@ -2,6 +2,7 @@
 //! Rust values once, the GIL is released for all I/O, and results go back as JSON bytes that the
 //! Python layer validates in one pass.
 
+mod aio;
 mod errors;
 mod runtime;
 mod stream;
@@ -14,7 +15,8 @@ use crate::engine::{self, CallOptions, Hidden};
 use crate::error::LlmError;
 use crate::types::{ChatChunk, ChatRequest, EmbeddingRequest, TextCompletionRequest};
 use errors::to_pyerr;
-use runtime::{ForkSafeTokio, block_on, guarded};
+use aio::{CompletionQueue, Ready};
+use runtime::block_on;
 use stream::PyStream;
 
 fn convert<T: DeserializeOwned>(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
@@ -46,13 +48,15 @@ where
     result_tuple(py, &resp, &hidden)
 }
 
-fn async_call<'py, Req, Resp, F, Fut>(
-    py: Python<'py>,
-    request: &Bound<'py, PyAny>,
-    options: &Bound<'py, PyAny>,
+/// Submits an async call to a loop's completion queue; returns the id its outcome will carry.
+fn submit_call<Req, Resp, F, Fut>(
+    py: Python<'_>,
+    queue: &CompletionQueue,
+    request: &Bound<'_, PyAny>,
+    options: &Bound<'_, PyAny>,
     what: &str,
     f: F,
-) -> PyResult<Bound<'py, PyAny>>
+) -> PyResult<u64>
 where
     Req: DeserializeOwned + Send + 'static,
     Resp: serde::Serialize + Send + 'static,
@@ -62,13 +66,10 @@ where
     let req: Req = convert(py, request, what)?;
     let opts: CallOptions = convert(py, options, "options")?;
     let fut = f(req, opts);
-    pyo3_async_runtimes::generic::future_into_py::<ForkSafeTokio, _, _>(py, async move {
-        let r = guarded(fut).await;
-        Python::attach(|py| match r {
-            Ok((resp, hidden)) => result_tuple(py, &resp, &hidden),
-            Err(e) => Err(to_pyerr(py, &e)),
-        })
-    })
+    Ok(queue.submit(async move {
+        let (resp, hidden) = fut.await?;
+        Ready::response(&resp, &hidden)
+    }))
 }
 
 #[pyfunction]
@@ -77,12 +78,15 @@ fn completion(py: Python<'_>, request: &Bound<'_, PyAny>, options: &Bound<'_, Py
 }
 
 #[pyfunction]
-fn acompletion<'py>(
-    py: Python<'py>,
-    request: &Bound<'py, PyAny>,
-    options: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyAny>> {
-    async_call(py, request, options, "completion request", |r: ChatRequest, o| async move { engine::chat(r, &o).await })
+fn acompletion_submit(
+    py: Python<'_>,
+    queue: &CompletionQueue,
+    request: &Bound<'_, PyAny>,
+    options: &Bound<'_, PyAny>,
+) -> PyResult<u64> {
+    submit_call(py, queue, request, options, "completion request", |r: ChatRequest, o| async move {
+        engine::chat(r, &o).await
+    })
 }
 
 #[pyfunction]
@@ -93,12 +97,13 @@ fn embedding(py: Python<'_>, request: &Bound<'_, PyAny>, options: &Bound<'_, PyA
 }
 
 #[pyfunction]
-fn aembedding<'py>(
-    py: Python<'py>,
-    request: &Bound<'py, PyAny>,
-    options: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyAny>> {
-    async_call(py, request, options, "embedding request", |r: EmbeddingRequest, o| async move {
+fn aembedding_submit(
+    py: Python<'_>,
+    queue: &CompletionQueue,
+    request: &Bound<'_, PyAny>,
+    options: &Bound<'_, PyAny>,
+) -> PyResult<u64> {
+    submit_call(py, queue, request, options, "embedding request", |r: EmbeddingRequest, o| async move {
         engine::embedding(r, &o).await
     })
 }
@@ -111,12 +116,13 @@ fn text_completion(py: Python<'_>, request: &Bound<'_, PyAny>, options: &Bound<'
 }
 
 #[pyfunction]
-fn atext_completion<'py>(
-    py: Python<'py>,
-    request: &Bound<'py, PyAny>,
-    options: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyAny>> {
-    async_call(py, request, options, "text_completion request", |r: TextCompletionRequest, o| async move {
+fn atext_completion_submit(
+    py: Python<'_>,
+    queue: &CompletionQueue,
+    request: &Bound<'_, PyAny>,
+    options: &Bound<'_, PyAny>,
+) -> PyResult<u64> {
+    submit_call(py, queue, request, options, "text_completion request", |r: TextCompletionRequest, o| async move {
         engine::text_completion(r, &o).await
     })
 }
@@ -130,17 +136,15 @@ fn completion_stream(py: Python<'_>, request: &Bound<'_, PyAny>, options: &Bound
 }
 
 #[pyfunction]
-fn acompletion_stream<'py>(
-    py: Python<'py>,
-    request: &Bound<'py, PyAny>,
-    options: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyAny>> {
+fn acompletion_stream_submit(
+    py: Python<'_>,
+    queue: &CompletionQueue,
+    request: &Bound<'_, PyAny>,
+    options: &Bound<'_, PyAny>,
+) -> PyResult<u64> {
     let req: ChatRequest = convert(py, request, "completion request")?;
     let opts: CallOptions = convert(py, options, "options")?;
-    pyo3_async_runtimes::generic::future_into_py::<ForkSafeTokio, _, _>(py, async move {
-        let r = guarded(async move { engine::chat_stream(req, &opts).await }).await;
-        Python::attach(|py| r.map(PyStream::new).map_err(|e| to_pyerr(py, &e)))
-    })
+    Ok(queue.submit(async move { engine::chat_stream(req, &opts).await.map(Ready::Stream) }))
 }
 
 #[pyfunction]
@@ -156,17 +160,15 @@ fn text_completion_stream(
 }
 
 #[pyfunction]
-fn atext_completion_stream<'py>(
-    py: Python<'py>,
-    request: &Bound<'py, PyAny>,
-    options: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyAny>> {
+fn atext_completion_stream_submit(
+    py: Python<'_>,
+    queue: &CompletionQueue,
+    request: &Bound<'_, PyAny>,
+    options: &Bound<'_, PyAny>,
+) -> PyResult<u64> {
     let req: TextCompletionRequest = convert(py, request, "text_completion request")?;
     let opts: CallOptions = convert(py, options, "options")?;
-    pyo3_async_runtimes::generic::future_into_py::<ForkSafeTokio, _, _>(py, async move {
-        let r = guarded(async move { engine::text_completion_stream(req, &opts).await }).await;
-        Python::attach(|py| r.map(PyStream::new).map_err(|e| to_pyerr(py, &e)))
-    })
+    Ok(queue.submit(async move { engine::text_completion_stream(req, &opts).await.map(Ready::Stream) }))
 }
 
 /// Rebuilds a complete response (JSON bytes) from chunk JSON bytes; None for no chunks.
@@ -205,16 +207,17 @@ fn provider_list() -> Vec<&'static str> {
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<PyStream>()?;
+    m.add_class::<CompletionQueue>()?;
     m.add_function(wrap_pyfunction!(completion, m)?)?;
-    m.add_function(wrap_pyfunction!(acompletion, m)?)?;
+    m.add_function(wrap_pyfunction!(acompletion_submit, m)?)?;
     m.add_function(wrap_pyfunction!(completion_stream, m)?)?;
-    m.add_function(wrap_pyfunction!(acompletion_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(acompletion_stream_submit, m)?)?;
     m.add_function(wrap_pyfunction!(text_completion, m)?)?;
-    m.add_function(wrap_pyfunction!(atext_completion, m)?)?;
+    m.add_function(wrap_pyfunction!(atext_completion_submit, m)?)?;
     m.add_function(wrap_pyfunction!(text_completion_stream, m)?)?;
-    m.add_function(wrap_pyfunction!(atext_completion_stream, m)?)?;
+    m.add_function(wrap_pyfunction!(atext_completion_stream_submit, m)?)?;
     m.add_function(wrap_pyfunction!(embedding, m)?)?;
-    m.add_function(wrap_pyfunction!(aembedding, m)?)?;
+    m.add_function(wrap_pyfunction!(aembedding_submit, m)?)?;
     m.add_function(wrap_pyfunction!(stream_chunk_builder, m)?)?;
     m.add_function(wrap_pyfunction!(get_llm_provider, m)?)?;
     m.add_function(wrap_pyfunction!(provider_list, m)?)?;

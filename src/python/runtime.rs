@@ -1,61 +1,16 @@
 //! Running engine futures from Python: sync calls block on the process runtime with the GIL
-//! released (Ctrl-C aware); async calls become awaitables driven by that same runtime.
+//! released (Ctrl-C aware). Async calls go through the completion queue (`aio.rs`).
 
-use std::cell::OnceCell;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
 use std::time::Duration;
 
 use futures_util::FutureExt;
 use pyo3::prelude::*;
-use pyo3_async_runtimes::TaskLocals;
-use pyo3_async_runtimes::generic::{ContextExt, Runtime};
 
 use super::errors::to_pyerr;
 use crate::error::{ErrorKind, LlmError};
 use crate::transport::core;
-
-/// Our runtime for pyo3-async-runtimes: spawns onto the fork-safe process runtime.
-pub struct ForkSafeTokio;
-
-tokio::task_local! {
-    static TASK_LOCALS: OnceCell<TaskLocals>;
-}
-
-impl Runtime for ForkSafeTokio {
-    type JoinError = tokio::task::JoinError;
-    type JoinHandle = tokio::task::JoinHandle<()>;
-
-    fn spawn<F>(fut: F) -> Self::JoinHandle
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        core().rt.spawn(fut)
-    }
-
-    fn spawn_blocking<F>(f: F) -> Self::JoinHandle
-    where
-        F: FnOnce() + Send + 'static,
-    {
-        core().rt.spawn_blocking(f)
-    }
-}
-
-impl ContextExt for ForkSafeTokio {
-    fn scope<F, R>(locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
-    where
-        F: Future<Output = R> + Send + 'static,
-    {
-        let cell = OnceCell::new();
-        let _ = cell.set(locals);
-        Box::pin(TASK_LOCALS.scope(cell, fut))
-    }
-
-    fn get_task_locals() -> Option<TaskLocals> {
-        TASK_LOCALS.try_with(|c| c.get().cloned()).unwrap_or_default()
-    }
-}
 
 /// Either an engine error or a Python error (KeyboardInterrupt from a signal check).
 pub enum CallError {

@@ -4,12 +4,13 @@
 use std::sync::{Arc, Mutex as StdMutex};
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList};
+use pyo3::types::PyBytes;
 use tokio::sync::Mutex;
 use tokio::sync::mpsc::error::TryRecvError;
 
 use super::errors::to_pyerr;
-use super::runtime::{ForkSafeTokio, block_on, guarded};
+use super::aio::{CompletionQueue, Ready};
+use super::runtime::block_on;
 use crate::engine::ChunkStream;
 use crate::error::LlmError;
 
@@ -62,48 +63,36 @@ impl PyStream {
         }
     }
 
-    /// Awaits at least one chunk and returns every chunk ready (up to 256); [] at the end.
-    fn next_batch<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    /// Submits "wait for at least one chunk, then take every chunk ready (up to 256)" to a loop's
+    /// completion queue; the outcome is a list of chunk bytes, [] at the end.
+    fn next_batch_submit(&self, py: Python<'_>, queue: &CompletionQueue) -> PyResult<u64> {
         if let Some(e) = self.take_pending() {
             return Err(to_pyerr(py, &e));
         }
         let inner = self.inner.clone();
         let pending = self.pending.clone();
-        pyo3_async_runtimes::generic::future_into_py::<ForkSafeTokio, _, _>(py, async move {
-            let res = guarded(async {
-                let mut g = inner.lock().await;
-                let mut out = Vec::new();
-                match g.rx.recv().await {
-                    None => return Ok(out),
-                    Some(Ok(b)) => out.push(b),
-                    Some(Err(e)) => return Err(e),
-                }
-                while out.len() < BATCH {
-                    match g.rx.try_recv() {
-                        Ok(Ok(b)) => out.push(b),
-                        Ok(Err(e)) => {
-                            if let Ok(mut p) = pending.lock() {
-                                *p = Some(e);
-                            }
-                            break;
+        Ok(queue.submit(async move {
+            let mut g = inner.lock().await;
+            let mut out = Vec::new();
+            match g.rx.recv().await {
+                None => return Ok(Ready::Batch(out)),
+                Some(Ok(b)) => out.push(b),
+                Some(Err(e)) => return Err(e),
+            }
+            while out.len() < BATCH {
+                match g.rx.try_recv() {
+                    Ok(Ok(b)) => out.push(b),
+                    Ok(Err(e)) => {
+                        if let Ok(mut p) = pending.lock() {
+                            *p = Some(e);
                         }
-                        Err(_) => break,
+                        break;
                     }
+                    Err(_) => break,
                 }
-                Ok(out)
-            })
-            .await;
-            Python::attach(|py| match res {
-                Ok(items) => {
-                    let list = PyList::empty(py);
-                    for b in items {
-                        list.append(PyBytes::new(py, &b))?;
-                    }
-                    Ok(list.into_any().unbind())
-                }
-                Err(e) => Err(to_pyerr(py, &e)),
-            })
-        })
+            }
+            Ok(Ready::Batch(out))
+        }))
     }
 
     /// Stops the stream and closes the upstream connection.
