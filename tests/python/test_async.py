@@ -143,3 +143,34 @@ async def test_async_stream_consumed_by_another_task(mock):
 
     chunks = await asyncio.create_task(consume())
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == mock.chat_text
+
+
+_EXIT_SCRIPT = """
+import asyncio, sys
+import litellm_rs
+
+async def main(url):
+    msgs = [{"role": "user", "content": "hi"}]
+    call = lambda: litellm_rs.acompletion(model="openai/gpt-4o-mini", messages=msgs, api_base=url, api_key="sk-x")
+    await asyncio.gather(*[call() for _ in range(64)])
+    # leave 64 calls in flight: they finish while the interpreter shuts down
+    for _ in range(64):
+        asyncio.ensure_future(call())
+    await asyncio.sleep(0.01)
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+def test_exit_with_calls_in_flight_is_clean(mock):
+    """Calls still running when the interpreter exits must not crash it (they finish on the
+    engine's threads, which never touch Python)."""
+    import subprocess
+    import sys
+
+    mock.slow(0.05, times=10_000)
+    for _ in range(5):
+        proc = subprocess.run(
+            [sys.executable, "-c", _EXIT_SCRIPT, mock.url], check=False, capture_output=True, timeout=60
+        )
+        assert proc.returncode == 0, proc.stderr.decode()[-2000:]
