@@ -1,9 +1,9 @@
 """``CustomStreamWrapper``: the object ``completion(..., stream=True)`` returns.
 
 It wraps one engine stream handle (``_core.Stream``) and yields ``ModelResponseStream`` chunks
-(``TextCompletionResponse`` chunks for text completions). Sync iteration pulls one chunk per
-``next()``; async iteration pulls whole batches with ``await next_batch()`` and hands them out
-one by one, so an async stream costs one await per batch, not per chunk.
+(``TextCompletionResponse`` chunks for text completions). Both iterations pull whole batches (every
+chunk already received) and hand them out one by one: a sync stream costs one engine call per
+batch, an async stream one await per batch, not per chunk.
 """
 # ruff: noqa: UP045 (annotations stay evaluable on Python 3.9: typing.get_type_hints)
 
@@ -48,7 +48,7 @@ class CustomStreamWrapper:
         self.sent_first_chunk = False
         self.sent_last_chunk = False
         self._validate = (chunk_type or _chunk_type(self._chunk_kind)).model_validate_json
-        self._batch: list[bytes] = []  # the async batch being handed out, and the position in it
+        self._batch: list[bytes] = []  # the batch being handed out, and the position in it
         self._pos = 0
         self._hidden: Optional[dict] = None
 
@@ -92,13 +92,21 @@ class CustomStreamWrapper:
         return self
 
     def __next__(self) -> Any:
-        if self.sent_last_chunk:
-            raise StopIteration
-        data = self.completion_stream.next()
-        if data is None:
-            self._finish()
-            raise StopIteration
-        chunk = self._validate(data)
+        batch = self._batch
+        pos = self._pos
+        if pos >= len(batch):
+            if self.sent_last_chunk:
+                raise StopIteration
+            batch = self.completion_stream.next_batch()
+            if not batch:
+                self._batch = []
+                self._pos = 0
+                self._finish()
+                raise StopIteration
+            self._batch = batch
+            pos = 0
+        self._pos = pos + 1
+        chunk = self._validate(batch[pos])
         self.chunks.append(chunk)
         self.sent_first_chunk = True
         return chunk

@@ -80,9 +80,7 @@ pub(super) fn chat_stream(req: &ChatRequest, opts: &CallOptions, text: &str) -> 
             ..Default::default()
         });
     }
-    let (tx, rx) = mpsc::channel(chunks.len().max(1));
-    for c in &chunks {
-        let _ = tx.try_send(Ok(encode(c)));
-    }
+    let (tx, rx) = mpsc::channel(1);
+    let _ = tx.try_send(Ok(chunks.iter().map(encode).collect()));
     ChunkStream::from_parts(rx, None, hidden(req, opts))
 }

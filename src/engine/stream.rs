@@ -2,7 +2,7 @@
 //! provider's pure per-event function, sending encoded chunks through a bounded channel. Dropping
 //! or closing the stream aborts the task, which drops (closes) the upstream connection.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,21 +16,75 @@ use crate::providers::{Framing, HttpRequest, StreamState};
 use crate::transport::{self, FrameDecoder};
 use crate::types::{ChatChunk, ChatResponse, Choice, FunctionCall, ResponseMessage, TextCompletionResponse, ToolCall};
 
-/// Items of a stream: one encoded chunk (JSON) or the error that ended it.
-pub type StreamItem = Result<Bytes, LlmError>;
+/// Items of the channel: the encoded chunks (JSON) of one network read, or the error that ended
+/// the stream. Sending a read's worth at a time keeps the hand-off to the consumer at one wake-up
+/// per read instead of one per chunk.
+pub type StreamItem = Result<Vec<Bytes>, LlmError>;
 
-const CHANNEL: usize = 256;
+const CHANNEL: usize = 32;
 
 /// An open stream of encoded chunks.
 pub struct ChunkStream {
-    pub rx: mpsc::Receiver<StreamItem>,
+    rx: mpsc::Receiver<StreamItem>,
+    buf: VecDeque<Bytes>,
+    err: Option<LlmError>,
+    ended: bool,
     abort: Option<AbortHandle>,
     pub hidden: Hidden,
 }
 
 impl ChunkStream {
     pub fn from_parts(rx: mpsc::Receiver<StreamItem>, abort: Option<AbortHandle>, hidden: Hidden) -> Self {
-        Self { rx, abort, hidden }
+        Self { rx, buf: VecDeque::new(), err: None, ended: false, abort, hidden }
+    }
+
+    fn absorb(&mut self, item: Option<StreamItem>) {
+        match item {
+            Some(Ok(chunks)) => self.buf.extend(chunks),
+            Some(Err(e)) => self.err = Some(e),
+            None => self.ended = true,
+        }
+    }
+
+    /// Moves everything already received into the buffer, without waiting.
+    fn fill_ready(&mut self) {
+        while self.err.is_none() && !self.ended {
+            match self.rx.try_recv() {
+                Ok(item) => self.absorb(Some(item)),
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => self.ended = true,
+            }
+        }
+    }
+
+    /// The next chunks (up to `max`) if some can be had without waiting: `Some(Ok([]))` at the
+    /// end, `Some(Err)` when the stream failed (after the chunks that came before the failure),
+    /// `None` when the caller has to wait.
+    pub fn try_next_batch(&mut self, max: usize) -> Option<Result<Vec<Bytes>, LlmError>> {
+        self.fill_ready();
+        if !self.buf.is_empty() {
+            let n = self.buf.len().min(max.max(1));
+            return Some(Ok(self.buf.drain(..n).collect()));
+        }
+        if let Some(e) = self.err.take() {
+            self.ended = true;
+            return Some(Err(e));
+        }
+        if self.ended {
+            return Some(Ok(Vec::new()));
+        }
+        None
+    }
+
+    /// Waits for the next chunks (up to `max`); `[]` at the end.
+    pub async fn next_batch(&mut self, max: usize) -> Result<Vec<Bytes>, LlmError> {
+        loop {
+            if let Some(r) = self.try_next_batch(max) {
+                return r;
+            }
+            let item = self.rx.recv().await;
+            self.absorb(item);
+        }
     }
 
     /// Stops reading upstream and closes the connection; pending chunks are discarded.
@@ -39,6 +93,8 @@ impl ChunkStream {
             a.abort();
         }
         self.rx.close();
+        self.buf.clear();
+        self.ended = true;
     }
 
     /// Re-encodes a chat chunk stream as text_completion chunks (text completion bridged to chat).
@@ -46,18 +102,26 @@ impl ChunkStream {
         let (tx, rx) = mpsc::channel(CHANNEL);
         let hidden = self.hidden.clone();
         let task = tokio::spawn(async move {
-            while let Some(item) = self.rx.recv().await {
-                let out = item.and_then(|b| {
-                    let c: ChatChunk = serde_json::from_slice(&b)
-                        .map_err(|e| LlmError::new(ErrorKind::Api, format!("bad chunk: {e}")))?;
-                    Ok(encode(&text_chunk_from_chat(c)))
-                });
-                if tx.send(out).await.is_err() {
+            loop {
+                let out = match self.next_batch(usize::MAX).await {
+                    Ok(batch) if batch.is_empty() => break,
+                    Ok(batch) => batch
+                        .iter()
+                        .map(|b| {
+                            let c: ChatChunk = serde_json::from_slice(b)
+                                .map_err(|e| LlmError::new(ErrorKind::Api, format!("bad chunk: {e}")))?;
+                            Ok(encode(&text_chunk_from_chat(c)))
+                        })
+                        .collect::<Result<Vec<_>, LlmError>>(),
+                    Err(e) => Err(e),
+                };
+                let failed = out.is_err();
+                if tx.send(out).await.is_err() || failed {
                     break;
                 }
             }
         });
-        ChunkStream { rx, abort: Some(task.abort_handle()), hidden }
+        ChunkStream::from_parts(rx, Some(task.abort_handle()), hidden)
     }
 }
 
@@ -120,7 +184,7 @@ pub(super) async fn open_chat(
     hidden.response_headers = transport::header_pairs(resp.headers());
     let provider = p.resolved.provider;
     let framing = provider.get().framing();
-    let state = StreamState { include_usage, ..StreamState::default() };
+    let state = StreamState { include_usage, model: p.resolved.model.clone(), ..StreamState::default() };
     Ok(spawn_reader(resp, p, state, hidden, chunk_timeout, framing, move |state, event, data| {
         Ok(provider.get().parse_chat_event(state, event, data)?.iter().map(encode).collect())
     }))
@@ -200,20 +264,23 @@ where
                     true
                 }
             };
+            let mut batch = Vec::new();
+            let mut failure = None;
             for ev in events.drain(..) {
                 match on_event(&mut state, ev.event.as_deref(), &ev.data) {
-                    Ok(chunks) => {
-                        for c in chunks {
-                            if tx.send(Ok(c)).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
+                    Ok(chunks) => batch.extend(chunks),
                     Err(e) => {
-                        let _ = tx.send(Err(fail(e))).await;
-                        return;
+                        failure = Some(fail(e));
+                        break;
                     }
                 }
+            }
+            if !batch.is_empty() && tx.send(Ok(batch)).await.is_err() {
+                return;
+            }
+            if let Some(e) = failure {
+                let _ = tx.send(Err(e)).await;
+                return;
             }
             if state.done {
                 return;
@@ -230,7 +297,7 @@ where
             }
         }
     });
-    ChunkStream { rx, abort: Some(task.abort_handle()), hidden }
+    ChunkStream::from_parts(rx, Some(task.abort_handle()), hidden)
 }
 
 /// Rebuilds a complete response from stream chunks (`stream_chunk_builder`): content and

@@ -1,18 +1,18 @@
-//! The `Stream` handle given to Python: `next()` for sync iteration (GIL released while waiting),
-//! `next_batch()` for async iteration (one awaitable per ready batch, not per chunk).
+//! The `Stream` handle given to Python. Chunks are handed over in batches (everything already
+//! received, up to 256): `next_batch()` for sync iteration (GIL released while waiting) and
+//! `next_batch_submit()` for async iteration through the loop's completion queue.
 
-use std::sync::{Arc, Mutex as StdMutex};
+use std::sync::Arc;
 
+use bytes::Bytes;
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyList};
 use tokio::sync::Mutex;
-use tokio::sync::mpsc::error::TryRecvError;
 
-use super::errors::to_pyerr;
 use super::aio::{CompletionQueue, Ready};
+use super::errors::to_pyerr;
 use super::runtime::block_on;
 use crate::engine::ChunkStream;
-use crate::error::LlmError;
 
 const BATCH: usize = 256;
 
@@ -20,79 +20,42 @@ const BATCH: usize = 256;
 pub struct PyStream {
     inner: Arc<Mutex<ChunkStream>>,
     hidden: serde_json::Value,
-    /// An error met while a batch was being filled, raised on the next call.
-    pending: Arc<StdMutex<Option<LlmError>>>,
 }
 
 impl PyStream {
     pub fn new(s: ChunkStream) -> Self {
         let hidden = s.hidden.to_json();
-        Self { inner: Arc::new(Mutex::new(s)), hidden, pending: Arc::new(StdMutex::new(None)) }
+        Self { inner: Arc::new(Mutex::new(s)), hidden }
     }
+}
 
-    fn take_pending(&self) -> Option<LlmError> {
-        self.pending.lock().ok().and_then(|mut g| g.take())
+fn to_list(py: Python<'_>, items: Vec<Bytes>) -> PyResult<Py<PyList>> {
+    let list = PyList::empty(py);
+    for b in items {
+        list.append(PyBytes::new(py, &b))?;
     }
+    Ok(list.unbind())
 }
 
 #[pymethods]
 impl PyStream {
-    /// The next chunk (JSON bytes), or None at the end.
-    fn next(&self, py: Python<'_>) -> PyResult<Option<Py<PyBytes>>> {
-        if let Some(e) = self.take_pending() {
-            return Err(to_pyerr(py, &e));
-        }
-        // Fast path: a chunk is already waiting, no need to release the GIL.
-        if let Ok(mut g) = self.inner.try_lock() {
-            match g.rx.try_recv() {
-                Ok(Ok(b)) => return Ok(Some(PyBytes::new(py, &b).unbind())),
-                Ok(Err(e)) => return Err(to_pyerr(py, &e)),
-                Err(TryRecvError::Disconnected) => return Ok(None),
-                Err(TryRecvError::Empty) => {}
-            }
+    /// The next chunks (JSON bytes): everything already received, at least one; [] at the end.
+    fn next_batch(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
+        // Fast path: chunks are already waiting, no need to release the GIL.
+        if let Ok(mut g) = self.inner.try_lock()
+            && let Some(r) = g.try_next_batch(BATCH)
+        {
+            return r.map_err(|e| to_pyerr(py, &e)).and_then(|items| to_list(py, items));
         }
         let inner = self.inner.clone();
-        let item = block_on(py, async move {
-            let mut g = inner.lock().await;
-            Ok(g.rx.recv().await)
-        })?;
-        match item {
-            None => Ok(None),
-            Some(Ok(b)) => Ok(Some(PyBytes::new(py, &b).unbind())),
-            Some(Err(e)) => Err(to_pyerr(py, &e)),
-        }
+        let items = block_on(py, async move { inner.lock().await.next_batch(BATCH).await })?;
+        to_list(py, items)
     }
 
-    /// Submits "wait for at least one chunk, then take every chunk ready (up to 256)" to a loop's
-    /// completion queue; the outcome is a list of chunk bytes, [] at the end.
-    fn next_batch_submit(&self, py: Python<'_>, queue: &CompletionQueue) -> PyResult<u64> {
-        if let Some(e) = self.take_pending() {
-            return Err(to_pyerr(py, &e));
-        }
+    /// The same, awaited: submits the wait to a loop's completion queue.
+    fn next_batch_submit(&self, queue: &CompletionQueue) -> u64 {
         let inner = self.inner.clone();
-        let pending = self.pending.clone();
-        Ok(queue.submit(async move {
-            let mut g = inner.lock().await;
-            let mut out = Vec::new();
-            match g.rx.recv().await {
-                None => return Ok(Ready::Batch(out)),
-                Some(Ok(b)) => out.push(b),
-                Some(Err(e)) => return Err(e),
-            }
-            while out.len() < BATCH {
-                match g.rx.try_recv() {
-                    Ok(Ok(b)) => out.push(b),
-                    Ok(Err(e)) => {
-                        if let Ok(mut p) = pending.lock() {
-                            *p = Some(e);
-                        }
-                        break;
-                    }
-                    Err(_) => break,
-                }
-            }
-            Ok(Ready::Batch(out))
-        }))
+        queue.submit(async move { inner.lock().await.next_batch(BATCH).await.map(Ready::Batch) })
     }
 
     /// Stops the stream and closes the upstream connection.
