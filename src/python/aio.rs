@@ -89,10 +89,10 @@ impl CompletionQueue {
             let outcome = guarded(fut).await;
             shared.push(id, outcome);
         });
-        if let Ok(mut r) = self.shared.running.lock() {
-            if !task.is_finished() {
-                r.insert(id, task.abort_handle());
-            }
+        if let Ok(mut r) = self.shared.running.lock()
+            && !task.is_finished()
+        {
+            r.insert(id, task.abort_handle());
         }
         id
     }

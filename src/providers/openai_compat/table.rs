@@ -194,7 +194,7 @@ pub static ROWS: &[Row] = &[
         renames: &[],
         unsupported: &[],
         headers: &[("HTTP-Referer", "https://litellm.ai"), ("X-Title", "liteLLM")],
-        hosts: &["openrouter.ai/api/v1"],
+        hosts: &[],
         quirks: EMBEDDINGS | USAGE_INCLUDE,
     },
     // litellm DeepInfraConfig (DEEPINFRA_API_BASE/KEY, max_completion_tokens -> max_tokens) + deepinfra.com/docs/advanced/openai_api
