@@ -78,11 +78,18 @@ impl Prepared {
 
     fn hidden(&self, model: &str) -> Hidden {
         Hidden {
-            custom_llm_provider: self.resolved.row().id.to_owned(),
+            custom_llm_provider: self.provider().id().to_owned(),
             api_base: self.target.api_base.clone(),
             model: model.to_owned(),
             ..Hidden::default()
         }
+    }
+
+    /// The signing step after the pure build (SigV4 for Bedrock; a no-op for other providers).
+    fn signed(&self, built: Result<HttpRequest, LlmError>) -> Result<HttpRequest, LlmError> {
+        let mut http = built.map_err(|e| self.finish_error(e))?;
+        self.provider().sign(&mut http, &self.target).map_err(|e| self.finish_error(e))?;
+        Ok(http)
     }
 
     /// Adds provider/model context and removes the key from an error.
@@ -151,7 +158,18 @@ fn resolve_base(row: &Row, opts: &CallOptions) -> Result<String, LlmError> {
 pub async fn prepare(model: &str, opts: &CallOptions) -> Result<Prepared, LlmError> {
     let resolved = resolve(model, opts.custom_llm_provider.as_deref(), opts.explicit_api_base())?;
     let row = resolved.row();
-    let api_key = resolve_key(row, opts);
+    let mut api_key = resolve_key(row, opts);
+    // Bedrock: region, endpoint and SigV4 credentials (or a Bedrock API key) from the call, the
+    // environment or the shared AWS files.
+    let bedrock = if row.id == "bedrock" {
+        let (_, id) = crate::providers::bedrock::route(&resolved.model)?;
+        let aws = crate::providers::bedrock::credentials::resolve(&opts.aws_inputs(), id)
+            .map_err(|e| e.with_context(row.id, &resolved.model))?;
+        api_key.clone_from(&aws.api_key);
+        Some(aws)
+    } else {
+        None
+    };
     let is_azure = matches!(row.id, "azure" | "azure_ai");
     let timeout = Duration::from_secs_f64(opts.timeout_secs());
     let verify = opts.ssl_verify();
@@ -183,7 +201,10 @@ pub async fn prepare(model: &str, opts: &CallOptions) -> Result<Prepared, LlmErr
         e.model = resolved.model.clone();
         return Err(e);
     }
-    let api_base = resolve_base(row, opts).map_err(|e| e.with_context(row.id, &resolved.model))?;
+    let api_base = match &bedrock {
+        Some(aws) => aws.endpoint.clone(),
+        None => resolve_base(row, opts).map_err(|e| e.with_context(row.id, &resolved.model))?,
+    };
     let api_version = match opts.api_version.clone() {
         Some(v) => Some(v),
         None if row.id == "azure" => env("AZURE_API_VERSION").or_else(|| opts.azure_default_api_version.clone()),
@@ -202,6 +223,7 @@ pub async fn prepare(model: &str, opts: &CallOptions) -> Result<Prepared, LlmErr
         extra_body: opts.extra_body.clone(),
         drop_params: opts.drop_params.unwrap_or(false),
         additional_drop_params: opts.additional_drop_params.clone().unwrap_or_default(),
+        aws: bedrock.map(|b| b.auth),
     };
     Ok(Prepared { resolved, target, timeout, retries: opts.retries(), verify })
 }
@@ -261,7 +283,7 @@ pub async fn chat(mut req: ChatRequest, opts: &CallOptions) -> Result<(ChatRespo
     let p = prepare(&original_model, opts).await?;
     req.model.clone_from(&p.resolved.model);
     req.stream = None;
-    let http = p.provider().build_chat(&req, &p.target).map_err(|e| p.finish_error(e))?;
+    let http = p.signed(p.provider().build_chat(&req, &p.target))?;
     let raw = send_ok(&p, &http).await?;
     let resp = p.provider().parse_chat(&raw.body, &req).map_err(|e| p.finish_error(e))?;
     let mut hidden = p.hidden(&original_model);
@@ -279,7 +301,7 @@ pub async fn chat_stream(mut req: ChatRequest, opts: &CallOptions) -> Result<Chu
     let p = prepare(&original_model, opts).await?;
     req.model.clone_from(&p.resolved.model);
     req.stream = Some(true);
-    let http = p.provider().build_chat(&req, &p.target).map_err(|e| p.finish_error(e))?;
+    let http = p.signed(p.provider().build_chat(&req, &p.target))?;
     let hidden = p.hidden(&original_model);
     stream::open_chat(p, http, req.include_usage(), hidden, opts.stream_timeout_secs()).await
 }
@@ -290,7 +312,7 @@ pub async fn embedding(mut req: EmbeddingRequest, opts: &CallOptions) -> Result<
     let original_model = std::mem::take(&mut req.model);
     let p = prepare(&original_model, opts).await?;
     req.model.clone_from(&p.resolved.model);
-    let http = p.provider().build_embedding(&req, &p.target).map_err(|e| p.finish_error(e))?;
+    let http = p.signed(p.provider().build_embedding(&req, &p.target))?;
     let raw = send_ok(&p, &http).await?;
     let resp = p.provider().parse_embedding(&raw.body, &req).map_err(|e| p.finish_error(e))?;
     let mut hidden = p.hidden(&original_model);
@@ -371,7 +393,7 @@ pub async fn text_completion(
         req.model.clone_from(&p.resolved.model);
         if serves_text_completion(&p) {
             req.stream = None;
-            let http = p.provider().build_text_completion(&req, &p.target).map_err(|e| p.finish_error(e))?;
+            let http = p.signed(p.provider().build_text_completion(&req, &p.target))?;
             let raw = send_ok(&p, &http).await?;
             let resp = p.provider().parse_text_completion(&raw.body).map_err(|e| p.finish_error(e))?;
             let mut hidden = p.hidden(&original_model);
@@ -429,7 +451,7 @@ pub async fn text_completion_stream(
     }
     req.model.clone_from(&p.resolved.model);
     req.stream = Some(true);
-    let http = p.provider().build_text_completion(&req, &p.target).map_err(|e| p.finish_error(e))?;
+    let http = p.signed(p.provider().build_text_completion(&req, &p.target))?;
     let hidden = p.hidden(&original_model);
     stream::open_text(p, http, hidden, opts.stream_timeout_secs()).await
 }

@@ -37,6 +37,16 @@ pub struct CallOptions {
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
     pub azure_authority_host: Option<String>,
+    /// AWS (Bedrock): static credentials, region, a shared-files profile, an endpoint override.
+    pub aws_access_key_id: Option<String>,
+    pub aws_secret_access_key: Option<String>,
+    pub aws_session_token: Option<String>,
+    pub aws_region_name: Option<String>,
+    pub region_name: Option<String>,
+    pub aws_profile_name: Option<String>,
+    pub aws_bedrock_runtime_endpoint: Option<String>,
+    pub aws_role_name: Option<String>,
+    pub aws_web_identity_token: Option<String>,
     /// `litellm_rs.AZURE_DEFAULT_API_VERSION` when changed from litellm's default.
     pub azure_default_api_version: Option<String>,
     /// Module-level per-provider keys that are set (`{"groq_key": "..."}`). Module-level
@@ -67,6 +77,22 @@ impl CallOptions {
 
     pub fn explicit_api_base(&self) -> Option<&str> {
         self.api_base.as_deref().or(self.base_url.as_deref()).filter(|s| !s.is_empty())
+    }
+
+    /// The AWS inputs of the call, for Bedrock's credential and endpoint resolution.
+    pub fn aws_inputs(&self) -> crate::providers::bedrock::AwsInputs {
+        crate::providers::bedrock::AwsInputs {
+            access_key_id: self.aws_access_key_id.clone(),
+            secret_access_key: self.aws_secret_access_key.clone(),
+            session_token: self.aws_session_token.clone(),
+            region_name: self.aws_region_name.clone().or_else(|| self.region_name.clone()),
+            profile_name: self.aws_profile_name.clone(),
+            runtime_endpoint: self.aws_bedrock_runtime_endpoint.clone(),
+            api_key: self.api_key.clone(),
+            api_base: self.explicit_api_base().map(str::to_owned),
+            role_name: self.aws_role_name.clone(),
+            web_identity_token: self.aws_web_identity_token.clone(),
+        }
     }
 
     /// Headers in order of precedence (later wins): `headers`, then `extra_headers`.

@@ -3,6 +3,7 @@
 
 pub mod anthropic;
 pub mod azure;
+pub mod bedrock;
 pub mod cohere;
 pub mod gemini;
 pub mod ollama;
@@ -26,6 +27,9 @@ pub enum Framing {
     Sse,
     /// One JSON object per line (Ollama).
     Ndjson,
+    /// AWS event-stream binary messages (Bedrock): the event name is the `:event-type` header
+    /// (`:exception-type` for exceptions), the data the payload as UTF-8 JSON.
+    AwsEventStream,
 }
 
 /// The provider serving a call: a closed set, dispatched without allocation.
@@ -37,6 +41,7 @@ pub enum Dispatch {
     Gemini(gemini::Gemini),
     Ollama(ollama::Ollama),
     Cohere(cohere::Cohere),
+    Bedrock(bedrock::Bedrock),
 }
 
 impl Dispatch {
@@ -48,6 +53,7 @@ impl Dispatch {
             Self::Gemini(p) => p,
             Self::Ollama(p) => p,
             Self::Cohere(p) => p,
+            Self::Bedrock(p) => p,
         }
     }
 }
@@ -78,6 +84,8 @@ pub struct CallTarget {
     pub drop_params: bool,
     /// Parameters to drop whatever the provider supports.
     pub additional_drop_params: Vec<String>,
+    /// AWS region and credentials for SigV4-signed providers (Bedrock); secrets are not printed.
+    pub aws: Option<bedrock::AwsAuth>,
 }
 
 /// The OpenAI parameters set on a request that a provider does not take (`supported` answers
@@ -176,6 +184,11 @@ pub trait Provider: Send + Sync {
     }
     fn parse_text_completion(&self, _body: &[u8]) -> Result<TextCompletionResponse, LlmError> {
         Err(LlmError::bad_request(format!("{} has no text completion endpoint", self.id())))
+    }
+
+    /// Signs the built request (Bedrock's SigV4); called by the engine right before sending.
+    fn sign(&self, _http: &mut HttpRequest, _target: &CallTarget) -> Result<(), LlmError> {
+        Ok(())
     }
 
     /// Maps a non-2xx answer to the error the caller sees.

@@ -69,7 +69,7 @@ impl Resolved {
 
 /// Native providers that are wired in (their translation lives in their own module).
 const NATIVE_READY: &[&str] =
-    &["azure", "azure_ai", "anthropic", "gemini", "ollama", "ollama_chat", "cohere", "cohere_chat"];
+    &["azure", "azure_ai", "anthropic", "gemini", "ollama", "ollama_chat", "cohere", "cohere_chat", "bedrock"];
 
 /// The provider with this id, if litellm_rs implements it.
 fn lookup(id: &str) -> Option<(Dispatch, &'static Row)> {
@@ -84,6 +84,7 @@ fn lookup(id: &str) -> Option<(Dispatch, &'static Row)> {
                 Some((Dispatch::Ollama(ollama::Ollama { chat: id == "ollama_chat" }), &ollama::ROW))
             }
             "cohere" | "cohere_chat" => Some((Dispatch::Cohere(cohere::Cohere), &cohere::ROW)),
+            "bedrock" => Some((Dispatch::Bedrock(super::bedrock::Bedrock), &super::bedrock::ROW)),
             _ => None,
         };
     }
@@ -289,9 +290,9 @@ mod tests {
         assert!(e.message.contains("foo/bar") && e.message.contains("'foo/'"), "{}", e.message);
         let e = resolve("mystery-model", None, None).unwrap_err();
         assert_eq!(e.kind, ErrorKind::UnknownProvider);
-        let e = resolve("bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0", None, None).unwrap_err();
+        let e = resolve("sagemaker/my-endpoint", None, None).unwrap_err();
         assert_eq!(e.kind, ErrorKind::BadRequest);
-        assert!(e.message.contains("bedrock"));
+        assert!(e.message.contains("sagemaker"));
         assert!(resolve("", None, None).is_err());
     }
 }

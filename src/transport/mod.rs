@@ -1,6 +1,7 @@
 //! The only network code: one process-wide runtime and pooled client (rebuilt in a forked child),
 //! sending, and stream decoding.
 
+pub mod eventstream;
 pub mod ndjson;
 pub mod sse;
 
@@ -171,6 +172,7 @@ pub fn map_reqwest(e: reqwest::Error) -> LlmError {
 pub enum FrameDecoder {
     Sse(sse::SseDecoder),
     Ndjson(ndjson::NdjsonDecoder),
+    AwsEventStream(eventstream::EventStreamDecoder),
 }
 
 impl FrameDecoder {
@@ -178,6 +180,7 @@ impl FrameDecoder {
         match framing {
             Framing::Sse => Self::Sse(sse::SseDecoder::new()),
             Framing::Ndjson => Self::Ndjson(ndjson::NdjsonDecoder::default()),
+            Framing::AwsEventStream => Self::AwsEventStream(eventstream::EventStreamDecoder::default()),
         }
     }
 
@@ -185,6 +188,7 @@ impl FrameDecoder {
         match self {
             Self::Sse(d) => d.feed(bytes, out),
             Self::Ndjson(d) => d.feed(bytes, out),
+            Self::AwsEventStream(d) => d.feed(bytes, out),
         }
     }
 
@@ -192,6 +196,7 @@ impl FrameDecoder {
         match self {
             Self::Sse(d) => d.finish(out),
             Self::Ndjson(d) => d.finish(out),
+            Self::AwsEventStream(d) => d.finish(out),
         }
     }
 }
