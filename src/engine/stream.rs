@@ -300,6 +300,54 @@ where
     ChunkStream::from_parts(rx, Some(task.abort_handle()), hidden)
 }
 
+/// Adds a streamed thinking-block fragment: fragments with the same `index` (or, without one, an
+/// unsigned thinking block still open) are one block: text appended, signature kept.
+fn merge_thinking(
+    blocks: &mut Vec<(Option<u64>, serde_json::Map<String, serde_json::Value>)>,
+    frag: &serde_json::Value,
+) {
+    use serde_json::Value;
+    let Some(f) = frag.as_object() else { return };
+    let idx = f.get("index").and_then(Value::as_u64);
+    let is_thinking = f.get("type").and_then(Value::as_str) == Some("thinking");
+    let open = blocks.iter().rposition(|(i, b)| match idx {
+        Some(_) => *i == idx,
+        None => b.get("type").and_then(Value::as_str) == Some("thinking") && !b.contains_key("signature"),
+    });
+    match open {
+        Some(pos) if is_thinking => {
+            let b = &mut blocks[pos].1;
+            if let Some(t) = f.get("thinking").and_then(Value::as_str) {
+                let mut text = b.get("thinking").and_then(Value::as_str).unwrap_or_default().to_owned();
+                text.push_str(t);
+                b.insert("thinking".into(), Value::String(text));
+            }
+            if let Some(sig) = f.get("signature") {
+                b.insert("signature".into(), sig.clone());
+            }
+        }
+        _ => {
+            let mut b = f.clone();
+            b.remove("index");
+            blocks.push((idx, b));
+        }
+    }
+}
+
+/// Per-chunk logprobs (`{"content": [...]}`) joined into one.
+fn merge_logprobs(parts: Vec<serde_json::Value>) -> Option<serde_json::Value> {
+    if parts.is_empty() {
+        return None;
+    }
+    let mut content = Vec::new();
+    for p in parts {
+        if let Some(items) = p.get("content").and_then(|c| c.as_array()) {
+            content.extend(items.iter().cloned());
+        }
+    }
+    Some(serde_json::json!({ "content": content }))
+}
+
 /// Rebuilds a complete response from stream chunks (`stream_chunk_builder`): content and
 /// reasoning concatenated, tool calls assembled by index, the last finish_reason and the usage
 /// chunk kept.
@@ -314,6 +362,7 @@ pub fn aggregate_chunks(chunks: &[ChatChunk]) -> Option<ChatResponse> {
         function: Option<(String, String)>,
         finish: Option<String>,
         logprobs: Vec<serde_json::Value>,
+        thinking: Vec<(Option<u64>, serde_json::Map<String, serde_json::Value>)>,
     }
     let mut choices: BTreeMap<u32, Acc> = BTreeMap::new();
     let mut usage = None;
@@ -368,6 +417,9 @@ pub fn aggregate_chunks(chunks: &[ChatChunk]) -> Option<ChatResponse> {
             if let Some(lp) = &ch.logprobs {
                 a.logprobs.push(lp.clone());
             }
+            for block in d.extra.get("thinking_blocks").and_then(|v| v.as_array()).into_iter().flatten() {
+                merge_thinking(&mut a.thinking, block);
+            }
         }
     }
     let choices = choices
@@ -384,15 +436,26 @@ pub fn aggregate_chunks(chunks: &[ChatChunk]) -> Option<ChatResponse> {
                     })
                     .collect()
             });
+            let mut extra = serde_json::Map::new();
+            if !a.thinking.is_empty() {
+                let blocks = a.thinking.into_iter().map(|(_, b)| serde_json::Value::Object(b)).collect();
+                extra.insert("thinking_blocks".into(), serde_json::Value::Array(blocks));
+            }
             let message = ResponseMessage {
                 role: a.role.unwrap_or_else(|| "assistant".into()),
                 content: a.content,
                 tool_calls,
                 function_call: a.function.map(|(name, arguments)| FunctionCall { name, arguments }),
                 reasoning_content: a.reasoning,
-                extra: Default::default(),
+                extra,
             };
-            Choice { index, message, finish_reason: a.finish, logprobs: None, extra: Default::default() }
+            Choice {
+                index,
+                message,
+                finish_reason: a.finish,
+                logprobs: merge_logprobs(a.logprobs),
+                extra: Default::default(),
+            }
         })
         .collect();
     Some(ChatResponse {
@@ -410,6 +473,29 @@ pub fn aggregate_chunks(chunks: &[ChatChunk]) -> Option<ChatResponse> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aggregate_merges_thinking_blocks_and_logprobs() {
+        let raw = [
+            r#"{"id":"c","choices":[{"index":0,"delta":{"reasoning_content":"Let me ","thinking_blocks":[{"type":"thinking","thinking":"Let me ","index":0}]},"logprobs":{"content":[{"token":"a","logprob":-0.1}]}}]}"#,
+            r#"{"id":"c","choices":[{"index":0,"delta":{"reasoning_content":"think.","thinking_blocks":[{"type":"thinking","thinking":"think.","index":0}]},"logprobs":{"content":[{"token":"b","logprob":-0.2}]}}]}"#,
+            r#"{"id":"c","choices":[{"index":0,"delta":{"thinking_blocks":[{"type":"thinking","thinking":"","signature":"sig-1","index":0}]}}]}"#,
+            r#"{"id":"c","choices":[{"index":0,"delta":{"thinking_blocks":[{"type":"thinking","thinking":"Second"}]}}]}"#,
+            r#"{"id":"c","choices":[{"index":0,"delta":{"content":"Answer"},"finish_reason":"stop"}]}"#,
+        ];
+        let chunks: Vec<ChatChunk> = raw.iter().map(|s| serde_json::from_str(s).unwrap()).collect();
+        let r = aggregate_chunks(&chunks).unwrap();
+        let m = &r.choices[0].message;
+        assert_eq!(m.reasoning_content.as_deref(), Some("Let me think."));
+        assert_eq!(
+            m.extra["thinking_blocks"],
+            serde_json::json!([
+                {"type": "thinking", "thinking": "Let me think.", "signature": "sig-1"},
+                {"type": "thinking", "thinking": "Second"}
+            ])
+        );
+        assert_eq!(r.choices[0].logprobs.as_ref().unwrap()["content"].as_array().unwrap().len(), 2);
+    }
 
     #[test]
     fn aggregate_rebuilds_parallel_tool_calls_and_usage() {
