@@ -213,3 +213,37 @@ def test_same_exception_class(status, name):
     assert type(ours).__name__ == name
     assert ours.status_code == ref.status_code == status
     assert f"upstream said {status}" in str(ours)
+
+
+ANTHROPIC_ANSWER = {
+    "id": "msg_01XFDUDYJgAACzvnptvVoYEL",
+    "type": "message",
+    "role": "assistant",
+    "model": "claude-sonnet-4-5-20250929",
+    "content": [{"type": "text", "text": "Hi!"}],
+    "stop_reason": "end_turn",
+    "stop_sequence": None,
+    "usage": {"input_tokens": 12, "output_tokens": 3, "cache_read_input_tokens": 4, "cache_creation_input_tokens": 0},
+}
+
+ANTHROPIC_CASES = [
+    ("anthropic/claude-sonnet-4-5-20250929", {}),
+    ("anthropic/claude-sonnet-4-5-20250929", {"max_tokens": 100, "temperature": 0.2, "stop": ["x"]}),
+    ("anthropic/claude-sonnet-4-5-20250929", {"tools": TOOLS, "tool_choice": "required", "max_tokens": 50}),
+    ("anthropic/claude-3-5-haiku-20241022", {"max_tokens": 10, "top_k": 5}),
+]
+
+
+@pytest.mark.parametrize(("model", "kw"), ANTHROPIC_CASES, ids=["default", "sampling", "tools", "haiku"])
+def test_anthropic_same_request_and_result(model, kw):
+    with RawMock() as m:
+        m.on("POST", r"/v1/messages$", json_body=ANTHROPIC_ANSWER)
+        seen = []
+        for lib in (litellm, litellm_rs):
+            r = lib.completion(model=model, messages=MESSAGES, api_base=m.url, api_key="sk-ant-diff", **kw)
+            q = m.requests[-1]
+            headers = {k: v for k, v in q.headers.items() if k.startswith("anthropic") or k == "x-api-key"}
+            u = r.usage
+            seen.append((q.path, headers, q.body, r.choices[0].message.content, r.choices[0].finish_reason,
+                         u.prompt_tokens, u.completion_tokens, u.prompt_tokens_details.cached_tokens))  # fmt: skip
+    assert seen[1] == seen[0]
