@@ -80,7 +80,7 @@ def test_chat_sync_options_and_exact_request(m):
     assert r.choices[0].finish_reason == "stop"
     assert r.model == "ollama_chat/llama3.2"
     assert (r.usage.prompt_tokens, r.usage.completion_tokens, r.usage.total_tokens) == (33, 4, 37)
-    assert r._hidden_params["custom_llm_provider"] == "ollama"
+    assert r._hidden_params["custom_llm_provider"] == "ollama_chat"  # litellm reports the route that served the call
     seen = m.requests[-1]
     assert seen.method == "POST"
     assert seen.path == "/api/chat"
