@@ -1,5 +1,7 @@
 //! `mock_response`: canned answers that go through the same rendering as real ones, without HTTP.
 
+use tokio::sync::mpsc;
+
 use super::stream::{ChunkStream, encode};
 use super::{CallOptions, Hidden, new_id};
 use crate::providers::resolve;
@@ -78,5 +80,7 @@ pub(super) fn chat_stream(req: &ChatRequest, opts: &CallOptions, text: &str) -> 
             ..Default::default()
         });
     }
-    ChunkStream::ready(chunks.iter().map(encode).collect(), hidden(req, opts))
+    let (tx, rx) = mpsc::channel(1);
+    let _ = tx.try_send(Ok(chunks.iter().map(encode).collect()));
+    ChunkStream::from_parts(rx, None, hidden(req, opts))
 }

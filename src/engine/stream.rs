@@ -1,14 +1,14 @@
-//! Streams: each read of the upstream body is fed to the frame decoder and each event to the
-//! provider's pure per-event function; the encoded chunks are handed to the consumer a read at a
-//! time. The body is read by whoever waits for the next chunks (the blocked Python thread, or the
-//! task of an awaited batch): no reader task and no channel, so a network read costs one hand-off.
-//! Dropping or closing the stream drops the body, which closes the upstream connection.
+//! Streams: a short loop that feeds upstream bytes to the SSE decoder and each event to the
+//! provider's pure per-event function, sending encoded chunks through a bounded channel. Dropping
+//! or closing the stream aborts the task, which drops (closes) the upstream connection.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
 
 use super::{Hidden, Prepared, with_retries};
 use crate::error::{ErrorKind, LlmError};
@@ -16,158 +16,121 @@ use crate::providers::{Framing, HttpRequest, StreamState};
 use crate::transport::{self, FrameDecoder};
 use crate::types::{ChatChunk, ChatResponse, Choice, FunctionCall, ResponseMessage, TextCompletionResponse, ToolCall};
 
-type OnEvent = Box<dyn FnMut(&mut StreamState, Option<&str>, &str) -> Result<Vec<Bytes>, LlmError> + Send>;
+/// Items of the channel: the encoded chunks (JSON) of one network read, or the error that ended
+/// the stream. Sending a read's worth at a time keeps the hand-off to the consumer at one wake-up
+/// per read instead of one per chunk.
+pub type StreamItem = Result<Vec<Bytes>, LlmError>;
 
-/// The upstream body of an open stream and everything needed to turn its reads into chunks.
-struct Reader {
-    body: futures_util::stream::BoxStream<'static, reqwest::Result<Bytes>>,
-    dec: FrameDecoder,
-    events: Vec<crate::transport::sse::SseEvent>,
-    state: StreamState,
-    on_event: OnEvent,
-    chunk_timeout: Duration,
-    prepared: Prepared,
-}
+const CHANNEL: usize = 32;
 
-impl Reader {
-    /// Reads once from the network: the chunks it completed (possibly none), or None when the
-    /// stream is over.
-    async fn read(&mut self) -> Result<Option<Vec<Bytes>>, LlmError> {
-        if self.state.done {
-            return Ok(None);
-        }
-        let next = tokio::time::timeout(self.chunk_timeout, self.body.next()).await;
-        let ended = match next {
-            Err(_) => return Err(self.prepared.finish_error(transport::timeout_error(self.chunk_timeout))),
-            Ok(Some(Err(e))) => {
-                let mut err = transport::map_reqwest(e);
-                err.message = format!("The stream was interrupted: {}", err.message);
-                return Err(self.prepared.finish_error(err));
-            }
-            Ok(Some(Ok(bytes))) => {
-                self.dec.feed(&bytes, &mut self.events);
-                false
-            }
-            Ok(None) => {
-                self.dec.finish(&mut self.events);
-                true
-            }
-        };
-        let mut batch = Vec::new();
-        for ev in self.events.drain(..) {
-            match (self.on_event)(&mut self.state, ev.event.as_deref(), &ev.data) {
-                Ok(chunks) => batch.extend(chunks),
-                Err(e) => return Err(self.prepared.finish_error(e)),
-            }
-        }
-        if ended && !self.state.done && !self.state.finished {
-            return Err(self.prepared.finish_error(LlmError::new(
-                ErrorKind::ApiConnection,
-                "The stream ended before it was complete: the connection closed without a finish_reason or [DONE]",
-            )));
-        }
-        if ended && batch.is_empty() {
-            return Ok(None);
-        }
-        if ended {
-            self.state.done = true;
-        }
-        Ok(Some(batch))
-    }
-}
-
-/// Where a stream's chunks come from.
-enum Source {
-    /// Nothing more: every chunk is in the buffer (mocked streams) or the stream is over.
-    Exhausted,
-    Upstream(Box<Reader>),
-    /// A chat stream re-encoded as text_completion chunks (text completion bridged to chat).
-    TextBridge(Box<ChunkStream>),
-}
-
-/// An open stream of encoded chunks (JSON bytes).
+/// An open stream of encoded chunks.
 pub struct ChunkStream {
-    src: Source,
+    rx: mpsc::Receiver<StreamItem>,
     buf: VecDeque<Bytes>,
     err: Option<LlmError>,
+    ended: bool,
+    abort: Option<AbortHandle>,
     pub hidden: Hidden,
 }
 
 impl ChunkStream {
-    /// A stream whose chunks are all known (mock responses).
-    pub fn ready(chunks: Vec<Bytes>, hidden: Hidden) -> Self {
-        Self { src: Source::Exhausted, buf: chunks.into(), err: None, hidden }
+    pub fn from_parts(rx: mpsc::Receiver<StreamItem>, abort: Option<AbortHandle>, hidden: Hidden) -> Self {
+        Self { rx, buf: VecDeque::new(), err: None, ended: false, abort, hidden }
     }
 
-    fn ended(&self) -> bool {
-        matches!(self.src, Source::Exhausted)
+    fn absorb(&mut self, item: Option<StreamItem>) {
+        match item {
+            Some(Ok(chunks)) => self.buf.extend(chunks),
+            Some(Err(e)) => self.err = Some(e),
+            None => self.ended = true,
+        }
     }
 
-    /// The next chunks (up to `max`) if they can be had without reading: `Some(Ok([]))` at the end,
-    /// `Some(Err)` when the stream failed (after the chunks that came before the failure), `None`
-    /// when the network has to be read.
+    /// Moves everything already received into the buffer, without waiting.
+    fn fill_ready(&mut self) {
+        while self.err.is_none() && !self.ended {
+            match self.rx.try_recv() {
+                Ok(item) => self.absorb(Some(item)),
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => self.ended = true,
+            }
+        }
+    }
+
+    /// The next chunks (up to `max`) if some can be had without waiting: `Some(Ok([]))` at the
+    /// end, `Some(Err)` when the stream failed (after the chunks that came before the failure),
+    /// `None` when the caller has to wait.
     pub fn try_next_batch(&mut self, max: usize) -> Option<Result<Vec<Bytes>, LlmError>> {
+        self.fill_ready();
         if !self.buf.is_empty() {
             let n = self.buf.len().min(max.max(1));
             return Some(Ok(self.buf.drain(..n).collect()));
         }
         if let Some(e) = self.err.take() {
+            self.ended = true;
             return Some(Err(e));
         }
-        self.ended().then(|| Ok(Vec::new()))
+        if self.ended {
+            return Some(Ok(Vec::new()));
+        }
+        None
     }
 
-    /// Reads until at least one chunk is ready and returns the ready ones (up to `max`); `[]` at
-    /// the end.
+    /// Waits for the next chunks (up to `max`); `[]` at the end.
     pub async fn next_batch(&mut self, max: usize) -> Result<Vec<Bytes>, LlmError> {
         loop {
             if let Some(r) = self.try_next_batch(max) {
                 return r;
             }
-            let read = match &mut self.src {
-                Source::Exhausted => Ok(None),
-                Source::Upstream(r) => r.read().await,
-                Source::TextBridge(inner) => Box::pin(inner.next_batch(usize::MAX)).await.and_then(|batch| {
-                    if batch.is_empty() {
-                        return Ok(None);
-                    }
-                    batch.iter().map(chat_chunk_to_text).collect::<Result<Vec<_>, _>>().map(Some)
-                }),
-            };
-            match read {
-                Ok(Some(chunks)) => self.buf.extend(chunks),
-                Ok(None) => self.src = Source::Exhausted,
-                Err(e) => {
-                    self.err = Some(e);
-                    self.src = Source::Exhausted;
-                }
-            }
+            let item = self.rx.recv().await;
+            self.absorb(item);
         }
     }
 
-    /// Stops the stream and closes the upstream connection; pending chunks are discarded.
+    /// Stops reading upstream and closes the connection; pending chunks are discarded.
     pub fn close(&mut self) {
-        self.src = Source::Exhausted;
+        if let Some(a) = self.abort.take() {
+            a.abort();
+        }
+        self.rx.close();
         self.buf.clear();
-        self.err = None;
+        self.ended = true;
     }
 
     /// Re-encodes a chat chunk stream as text_completion chunks (text completion bridged to chat).
     pub fn into_text_stream(mut self) -> ChunkStream {
+        let (tx, rx) = mpsc::channel(CHANNEL);
         let hidden = self.hidden.clone();
-        let buf = std::mem::take(&mut self.buf).iter().map(chat_chunk_to_text).collect::<Result<VecDeque<_>, _>>();
-        let (buf, err) = match buf {
-            Ok(b) => (b, None),
-            Err(e) => (VecDeque::new(), Some(e)),
-        };
-        ChunkStream { src: Source::TextBridge(Box::new(self)), buf, err, hidden }
+        let task = tokio::spawn(async move {
+            loop {
+                let out = match self.next_batch(usize::MAX).await {
+                    Ok(batch) if batch.is_empty() => break,
+                    Ok(batch) => batch
+                        .iter()
+                        .map(|b| {
+                            let c: ChatChunk = serde_json::from_slice(b)
+                                .map_err(|e| LlmError::new(ErrorKind::Api, format!("bad chunk: {e}")))?;
+                            Ok(encode(&text_chunk_from_chat(c)))
+                        })
+                        .collect::<Result<Vec<_>, LlmError>>(),
+                    Err(e) => Err(e),
+                };
+                let failed = out.is_err();
+                if tx.send(out).await.is_err() || failed {
+                    break;
+                }
+            }
+        });
+        ChunkStream::from_parts(rx, Some(task.abort_handle()), hidden)
     }
 }
 
-fn chat_chunk_to_text(b: &Bytes) -> Result<Bytes, LlmError> {
-    let c: ChatChunk =
-        serde_json::from_slice(b).map_err(|e| LlmError::new(ErrorKind::Api, format!("bad chunk: {e}")))?;
-    Ok(encode(&text_chunk_from_chat(c)))
+impl Drop for ChunkStream {
+    fn drop(&mut self) {
+        if let Some(a) = self.abort.take() {
+            a.abort();
+        }
+    }
 }
 
 pub(crate) fn encode<T: serde::Serialize>(v: &T) -> Bytes {
@@ -222,7 +185,7 @@ pub(super) async fn open_chat(
     let provider = p.resolved.provider;
     let framing = provider.get().framing();
     let state = StreamState { include_usage, model: p.resolved.model.clone(), ..StreamState::default() };
-    Ok(make_reader(resp, p, state, hidden, chunk_timeout, framing, move |state, event, data| {
+    Ok(spawn_reader(resp, p, state, hidden, chunk_timeout, framing, move |state, event, data| {
         Ok(provider.get().parse_chat_event(state, event, data)?.iter().map(encode).collect())
     }))
 }
@@ -235,7 +198,7 @@ pub(super) async fn open_text(
 ) -> Result<ChunkStream, LlmError> {
     let resp = open(&p, &http).await?;
     hidden.response_headers = transport::header_pairs(resp.headers());
-    Ok(make_reader(resp, p, StreamState::default(), hidden, chunk_timeout, Framing::Sse, |state, _event, data| {
+    Ok(spawn_reader(resp, p, StreamState::default(), hidden, chunk_timeout, Framing::Sse, |state, _event, data| {
         let data = data.trim();
         if data == "[DONE]" {
             state.done = true;
@@ -260,28 +223,81 @@ pub(super) async fn open_text(
     }))
 }
 
-fn make_reader<F>(
+fn spawn_reader<F>(
     resp: reqwest::Response,
-    prepared: Prepared,
-    state: StreamState,
+    p: Prepared,
+    mut state: StreamState,
     hidden: Hidden,
     chunk_timeout: f64,
     framing: Framing,
-    on_event: F,
+    mut on_event: F,
 ) -> ChunkStream
 where
     F: FnMut(&mut StreamState, Option<&str>, &str) -> Result<Vec<Bytes>, LlmError> + Send + 'static,
 {
-    let reader = Reader {
-        body: resp.bytes_stream().boxed(),
-        dec: FrameDecoder::new(framing),
-        events: Vec::new(),
-        state,
-        on_event: Box::new(on_event),
-        chunk_timeout: Duration::from_secs_f64(chunk_timeout.clamp(0.001, 1e7)),
-        prepared,
-    };
-    ChunkStream { src: Source::Upstream(Box::new(reader)), buf: VecDeque::new(), err: None, hidden }
+    let (tx, rx) = mpsc::channel(CHANNEL);
+    let chunk_timeout = Duration::from_secs_f64(chunk_timeout.clamp(0.001, 1e7));
+    let task = tokio::spawn(async move {
+        let fail = |e: LlmError| p.finish_error(e);
+        let mut body = resp.bytes_stream();
+        let mut dec = FrameDecoder::new(framing);
+        let mut events = Vec::new();
+        loop {
+            let next = tokio::time::timeout(chunk_timeout, body.next()).await;
+            let ended = match next {
+                Err(_) => {
+                    let _ = tx.send(Err(fail(transport::timeout_error(chunk_timeout)))).await;
+                    return;
+                }
+                Ok(Some(Err(e))) => {
+                    let mut err = transport::map_reqwest(e);
+                    err.message = format!("The stream was interrupted: {}", err.message);
+                    let _ = tx.send(Err(fail(err))).await;
+                    return;
+                }
+                Ok(Some(Ok(bytes))) => {
+                    dec.feed(&bytes, &mut events);
+                    false
+                }
+                Ok(None) => {
+                    dec.finish(&mut events);
+                    true
+                }
+            };
+            let mut batch = Vec::new();
+            let mut failure = None;
+            for ev in events.drain(..) {
+                match on_event(&mut state, ev.event.as_deref(), &ev.data) {
+                    Ok(chunks) => batch.extend(chunks),
+                    Err(e) => {
+                        failure = Some(fail(e));
+                        break;
+                    }
+                }
+            }
+            if !batch.is_empty() && tx.send(Ok(batch)).await.is_err() {
+                return;
+            }
+            if let Some(e) = failure {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
+            if state.done {
+                return;
+            }
+            if ended {
+                if !state.finished {
+                    let e = LlmError::new(
+                        ErrorKind::ApiConnection,
+                        "The stream ended before it was complete: the connection closed without a finish_reason or [DONE]",
+                    );
+                    let _ = tx.send(Err(fail(e))).await;
+                }
+                return;
+            }
+        }
+    });
+    ChunkStream::from_parts(rx, Some(task.abort_handle()), hidden)
 }
 
 /// Adds a streamed thinking-block fragment: fragments with the same `index` (or, without one, an
