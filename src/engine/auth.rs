@@ -1,5 +1,6 @@
-//! Credentials that need an exchange before the call: Entra ID (Azure AD) client credentials.
-//! Tokens are cached per (authority, tenant, client, scope) and refreshed a minute before expiry.
+//! Credentials that need an exchange before the call: Entra ID (Azure AD) client credentials and
+//! Google (Vertex AI) service-account / authorized-user credentials. Tokens are cached per
+//! identity and scope and refreshed a minute before expiry.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -116,6 +117,169 @@ pub async fn entra_token(
         guard.get_or_insert_with(HashMap::new).insert(key, (answer.access_token.clone(), expiry));
     }
     Ok(answer.access_token)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Google (Vertex AI): service-account / authorized-user credentials exchanged for an access token
+// ---------------------------------------------------------------------------------------------
+
+type Flight = std::sync::Arc<tokio::sync::Mutex<()>>;
+
+/// Per-identity locks so that concurrent calls share one Google token exchange.
+static GOOGLE_FLIGHTS: Mutex<Option<HashMap<String, Flight>>> = Mutex::new(None);
+
+/// Where a Vertex AI call goes and the bearer it carries.
+pub struct VertexTarget {
+    /// The resource base (`.../v1/projects/{p}/locations/{l}`) or the caller's full-path base.
+    pub api_base: String,
+    pub bearer: String,
+}
+
+fn vertex_credentials_input(opts: &CallOptions) -> Result<Option<serde_json::Value>, LlmError> {
+    use serde_json::Value;
+    let given = opts
+        .vertex_credentials
+        .clone()
+        .or_else(|| opts.vertex_ai_credentials.clone())
+        .filter(|v| !v.is_null() && v.as_str() != Some(""))
+        .or_else(|| env("VERTEXAI_CREDENTIALS").map(Value::String));
+    let from_file = |path: &str| -> Result<Value, LlmError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            LlmError::new(ErrorKind::Authentication, format!("Unable to read vertex credentials file {path}: {e}"))
+        })?;
+        Ok(Value::String(text))
+    };
+    if let Some(v) = given {
+        return match &v {
+            Value::String(s) if !s.trim_start().starts_with('{') && std::path::Path::new(s.trim()).is_file() => {
+                from_file(s.trim()).map(Some)
+            }
+            _ => Ok(Some(v)),
+        };
+    }
+    if let Some(path) = env("GOOGLE_APPLICATION_CREDENTIALS") {
+        return from_file(&path).map(Some);
+    }
+    // gcloud's application-default credentials
+    let adc = env("CLOUDSDK_CONFIG")
+        .map(std::path::PathBuf::from)
+        .or_else(|| env("HOME").map(|h| std::path::Path::new(&h).join(".config").join("gcloud")))
+        .map(|d| d.join("application_default_credentials.json"));
+    match adc.filter(|p| p.is_file()) {
+        Some(p) => from_file(&p.to_string_lossy()).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Resolves a Vertex AI call: credentials (`vertex_credentials`, VERTEXAI_CREDENTIALS,
+/// GOOGLE_APPLICATION_CREDENTIALS, gcloud's application-default file), project
+/// (`vertex_project`, `litellm_rs.vertex_project`, VERTEXAI_PROJECT, VERTEX_PROJECT, the
+/// credentials' project, GOOGLE_CLOUD_PROJECT), location (`vertex_location`, ...,
+/// VERTEXAI_LOCATION, VERTEX_LOCATION, us-central1) and the bearer: the caller's `api_key` or
+/// access token as given, else a token from the exchange (cached).
+pub async fn vertex_target(
+    opts: &CallOptions,
+    api_key: Option<&str>,
+    timeout: Duration,
+    verify: bool,
+) -> Result<VertexTarget, LlmError> {
+    use crate::providers::vertex::{self, GoogleCredentials};
+    let setting = |name: &str| opts.provider_keys.as_ref().and_then(|m| m.get(name)).filter(|v| !v.is_empty()).cloned();
+    let creds = match api_key.filter(|k| !k.is_empty()) {
+        Some(_) => None,
+        None => vertex_credentials_input(opts)?.map(|v| vertex::parse_credentials(&v)).transpose()?,
+    };
+    let project = opts
+        .vertex_project
+        .clone()
+        .or_else(|| opts.vertex_ai_project.clone())
+        .filter(|p| !p.is_empty())
+        .or_else(|| setting("vertex_project"))
+        .or_else(|| env("VERTEXAI_PROJECT"))
+        .or_else(|| env("VERTEX_PROJECT"))
+        .or_else(|| creds.as_ref().and_then(|c| c.project_id().map(str::to_owned)))
+        .or_else(|| env("GOOGLE_CLOUD_PROJECT"));
+    let location = opts
+        .vertex_location
+        .clone()
+        .or_else(|| opts.vertex_ai_location.clone())
+        .filter(|l| !l.is_empty())
+        .or_else(|| setting("vertex_location"))
+        .or_else(|| env("VERTEXAI_LOCATION"))
+        .or_else(|| env("VERTEX_LOCATION"))
+        .unwrap_or_else(|| vertex::DEFAULT_LOCATION.to_owned());
+    let api_base = vertex::resource_base(opts.explicit_api_base(), project.as_deref(), &location)?;
+    let bearer = match (api_key.filter(|k| !k.is_empty()), creds) {
+        (Some(k), _) => k.to_owned(),
+        (None, Some(GoogleCredentials::AccessToken(t))) => t,
+        (None, Some(c)) => google_token(opts, &c, vertex::CLOUD_PLATFORM_SCOPE, timeout, verify).await?,
+        (None, None) => {
+            let mut e = LlmError::new(
+                ErrorKind::Authentication,
+                "Missing credentials for vertex_ai: pass vertex_credentials= (a service-account JSON string, dict \
+                 or file path), set GOOGLE_APPLICATION_CREDENTIALS, run `gcloud auth application-default login`, \
+                 or pass an access token as api_key=",
+            );
+            e.status = 401;
+            return Err(e);
+        }
+    };
+    Ok(VertexTarget { api_base, bearer })
+}
+
+/// An access token for Google credentials, from the cache while it has more than a minute left;
+/// otherwise exchanged at the token endpoint (`vertex_token_url` / VERTEX_TOKEN_URL, else the
+/// credentials' `token_uri`). Failures are `AuthenticationError`s without the private key.
+pub async fn google_token(
+    opts: &CallOptions,
+    creds: &crate::providers::vertex::GoogleCredentials,
+    scope: &str,
+    timeout: Duration,
+    verify: bool,
+) -> Result<String, LlmError> {
+    use crate::providers::vertex;
+    let override_url = opts.vertex_token_url.clone().filter(|u| !u.is_empty()).or_else(|| env("VERTEX_TOKEN_URL"));
+    let token_url = override_url.clone().unwrap_or_else(|| creds.token_uri().to_owned());
+    let key = creds.cache_key(scope, &token_url);
+    let cached = || {
+        TOKENS
+            .lock()
+            .ok()
+            .and_then(|g| g.as_ref().and_then(|m| m.get(&key)).cloned())
+            .filter(|(_, exp)| *exp > Instant::now() + Duration::from_secs(60))
+            .map(|(tok, _)| tok)
+    };
+    if let Some(tok) = cached() {
+        return Ok(tok);
+    }
+    // One exchange per identity at a time: concurrent first calls wait for it, then read the cache.
+    let flight = GOOGLE_FLIGHTS
+        .lock()
+        .map(|mut g| g.get_or_insert_with(HashMap::new).entry(key.clone()).or_default().clone())
+        .unwrap_or_default();
+    let _turn = flight.lock().await;
+    if let Some(tok) = cached() {
+        return Ok(tok);
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let req = vertex::token_request(creds, scope, Some(&token_url), now)?;
+    let raw = transport::send(&req, timeout, verify).await.map_err(|e| {
+        let mut e = LlmError::new(
+            ErrorKind::Authentication,
+            format!("VertexAIException - Google token request to {token_url} failed: {}", e.message),
+        );
+        e.status = 401;
+        e.redact(Some(creds.secret()))
+    })?;
+    if !raw.is_success() {
+        return Err(vertex::token_error(raw.status, &raw.body, creds.secret()));
+    }
+    let (token, secs) = vertex::parse_token_answer(&raw.body)?;
+    let expiry = Instant::now() + Duration::from_secs_f64(secs);
+    if let Ok(mut guard) = TOKENS.lock() {
+        guard.get_or_insert_with(HashMap::new).insert(key, (token.clone(), expiry));
+    }
+    Ok(token)
 }
 
 #[cfg(test)]

@@ -153,8 +153,8 @@ fn resolve_base(row: &Row, opts: &CallOptions) -> Result<String, LlmError> {
     )))
 }
 
-/// Resolves the provider, key, endpoint and credentials of a call (Entra ID tokens may need a
-/// token exchange, hence async).
+/// Resolves the provider, key, endpoint and credentials of a call (Entra ID and Google tokens may
+/// need a token exchange, hence async).
 pub async fn prepare(model: &str, opts: &CallOptions) -> Result<Prepared, LlmError> {
     let resolved = resolve(model, opts.custom_llm_provider.as_deref(), opts.explicit_api_base())?;
     let row = resolved.row();
@@ -174,6 +174,16 @@ pub async fn prepare(model: &str, opts: &CallOptions) -> Result<Prepared, LlmErr
     let timeout = Duration::from_secs_f64(opts.timeout_secs());
     let verify = opts.ssl_verify();
     let mut bearer = None;
+    // Vertex AI: project/location resource base and a Google access token (exchanged and cached).
+    let vertex = if crate::providers::vertex::is_vertex(row.id) {
+        let v = auth::vertex_target(opts, api_key.as_deref(), timeout, verify)
+            .await
+            .map_err(|e| e.with_context(row.id, &resolved.model))?;
+        bearer = Some(v.bearer);
+        Some(v.api_base)
+    } else {
+        None
+    };
     if api_key.is_none() && is_azure {
         bearer = auth::static_token(opts);
         if bearer.is_none()
@@ -201,9 +211,10 @@ pub async fn prepare(model: &str, opts: &CallOptions) -> Result<Prepared, LlmErr
         e.model = resolved.model.clone();
         return Err(e);
     }
-    let api_base = match &bedrock {
-        Some(aws) => aws.endpoint.clone(),
-        None => resolve_base(row, opts).map_err(|e| e.with_context(row.id, &resolved.model))?,
+    let api_base = match (&bedrock, vertex) {
+        (Some(aws), _) => aws.endpoint.clone(),
+        (None, Some(base)) => base,
+        (None, None) => resolve_base(row, opts).map_err(|e| e.with_context(row.id, &resolved.model))?,
     };
     let api_version = match opts.api_version.clone() {
         Some(v) => Some(v),

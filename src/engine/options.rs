@@ -47,6 +47,17 @@ pub struct CallOptions {
     pub aws_bedrock_runtime_endpoint: Option<String>,
     pub aws_role_name: Option<String>,
     pub aws_web_identity_token: Option<String>,
+    /// Vertex AI: project and location, and credentials as a JSON string, a dict (arrives as a JSON
+    /// object), a file path or an access token; `vertex_ai_*` are litellm's aliases.
+    pub vertex_project: Option<String>,
+    pub vertex_location: Option<String>,
+    pub vertex_credentials: Option<Value>,
+    pub vertex_ai_project: Option<String>,
+    pub vertex_ai_location: Option<String>,
+    pub vertex_ai_credentials: Option<Value>,
+    /// Where the Google token exchange is sent instead of the credentials' `token_uri` (tests,
+    /// private endpoints); also VERTEX_TOKEN_URL.
+    pub vertex_token_url: Option<String>,
     /// `litellm_rs.AZURE_DEFAULT_API_VERSION` when changed from litellm's default.
     pub azure_default_api_version: Option<String>,
     /// Module-level per-provider keys that are set (`{"groq_key": "..."}`). Module-level

@@ -9,6 +9,7 @@ pub mod gemini;
 pub mod ollama;
 pub mod openai_compat;
 pub mod registry;
+pub mod vertex;
 
 use crate::error::LlmError;
 use crate::types::{
@@ -42,6 +43,7 @@ pub enum Dispatch {
     Ollama(ollama::Ollama),
     Cohere(cohere::Cohere),
     Bedrock(bedrock::Bedrock),
+    Vertex(vertex::Vertex),
 }
 
 impl Dispatch {
@@ -54,6 +56,7 @@ impl Dispatch {
             Self::Ollama(p) => p,
             Self::Cohere(p) => p,
             Self::Bedrock(p) => p,
+            Self::Vertex(p) => p,
         }
     }
 }

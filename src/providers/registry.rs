@@ -68,8 +68,19 @@ impl Resolved {
 }
 
 /// Native providers that are wired in (their translation lives in their own module).
-const NATIVE_READY: &[&str] =
-    &["azure", "azure_ai", "anthropic", "gemini", "ollama", "ollama_chat", "cohere", "cohere_chat", "bedrock"];
+const NATIVE_READY: &[&str] = &[
+    "azure",
+    "azure_ai",
+    "anthropic",
+    "gemini",
+    "ollama",
+    "ollama_chat",
+    "cohere",
+    "cohere_chat",
+    "bedrock",
+    "vertex_ai",
+    "vertex_ai_beta",
+];
 
 /// The provider with this id, if litellm_rs implements it.
 fn lookup(id: &str) -> Option<(Dispatch, &'static Row)> {
@@ -85,6 +96,10 @@ fn lookup(id: &str) -> Option<(Dispatch, &'static Row)> {
             }
             "cohere" | "cohere_chat" => Some((Dispatch::Cohere(cohere::Cohere), &cohere::ROW)),
             "bedrock" => Some((Dispatch::Bedrock(super::bedrock::Bedrock), &super::bedrock::ROW)),
+            "vertex_ai" => Some((Dispatch::Vertex(super::vertex::Vertex { beta: false }), &super::vertex::ROW)),
+            "vertex_ai_beta" => {
+                Some((Dispatch::Vertex(super::vertex::Vertex { beta: true }), &super::vertex::BETA_ROW))
+            }
             _ => None,
         };
     }
@@ -204,7 +219,11 @@ pub fn resolve(model: &str, custom_llm_provider: Option<&str>, api_base: Option<
         };
     }
     if model.starts_with("gemini-") {
-        return Err(native_not_ready("vertex_ai", model));
+        // litellm lists bare Gemini names under vertex_ai
+        return match lookup("vertex_ai") {
+            Some((provider, row)) => Ok(Resolved::new(provider, row, model)),
+            None => Err(native_not_ready("vertex_ai", model)),
+        };
     }
     Err(unknown(model, custom_llm_provider, api_base))
 }

@@ -32,7 +32,7 @@ pub enum Ready {
     /// A complete response: JSON bytes and hidden params.
     Response(Vec<u8>, serde_json::Value),
     /// An opened stream.
-    Stream(ChunkStream),
+    Stream(Box<ChunkStream>),
     /// A batch of stream chunks (empty at the end of the stream).
     Batch(Vec<Bytes>),
 }
@@ -137,7 +137,7 @@ impl CompletionQueue {
                     let h = pythonize::pythonize(py, &hidden)?;
                     (true, PyTuple::new(py, [PyBytes::new(py, &bytes).into_any(), h])?.into_any().unbind())
                 }
-                Ok(Ready::Stream(s)) => (true, Py::new(py, PyStream::new(s))?.into_any()),
+                Ok(Ready::Stream(s)) => (true, Py::new(py, PyStream::new(*s))?.into_any()),
                 Ok(Ready::Batch(items)) => {
                     let list = PyList::empty(py);
                     for b in items {

@@ -14,8 +14,8 @@ use serde::de::DeserializeOwned;
 use crate::engine::{self, CallOptions, Hidden};
 use crate::error::LlmError;
 use crate::types::{ChatChunk, ChatRequest, EmbeddingRequest, TextCompletionRequest};
-use errors::to_pyerr;
 use aio::{CompletionQueue, Ready};
+use errors::to_pyerr;
 use runtime::block_on;
 use stream::PyStream;
 
@@ -144,7 +144,7 @@ fn acompletion_stream_submit(
 ) -> PyResult<u64> {
     let req: ChatRequest = convert(py, request, "completion request")?;
     let opts: CallOptions = convert(py, options, "options")?;
-    Ok(queue.submit(async move { engine::chat_stream(req, &opts).await.map(Ready::Stream) }))
+    Ok(queue.submit(async move { engine::chat_stream(req, &opts).await.map(|s| Ready::Stream(Box::new(s))) }))
 }
 
 #[pyfunction]
@@ -168,7 +168,8 @@ fn atext_completion_stream_submit(
 ) -> PyResult<u64> {
     let req: TextCompletionRequest = convert(py, request, "text_completion request")?;
     let opts: CallOptions = convert(py, options, "options")?;
-    Ok(queue.submit(async move { engine::text_completion_stream(req, &opts).await.map(Ready::Stream) }))
+    Ok(queue
+        .submit(async move { engine::text_completion_stream(req, &opts).await.map(|s| Ready::Stream(Box::new(s))) }))
 }
 
 /// Rebuilds a complete response (JSON bytes) from chunk JSON bytes; None for no chunks.

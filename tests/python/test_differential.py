@@ -247,3 +247,20 @@ def test_anthropic_same_request_and_result(model, kw):
             seen.append((q.path, headers, q.body, r.choices[0].message.content, r.choices[0].finish_reason,
                          u.prompt_tokens, u.completion_tokens, u.prompt_tokens_details.cached_tokens))  # fmt: skip
     assert seen[1] == seen[0]
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [{"api_key": "az-key"}, {"api_key": "az-key", "api_version": "2024-10-21", "temperature": 0.1},
+     {"azure_ad_token": "eyJ.token"}],
+    ids=["api-key", "api-version", "entra-token"],
+)  # fmt: skip
+def test_azure_same_request(kw):
+    with RawMock() as m:
+        m.on("POST", r"/chat/completions$", json_body=CHAT)
+        seen = []
+        for lib in (litellm, litellm_rs):
+            lib.completion(model="azure/my-deployment", messages=MESSAGES, api_base=m.url, **kw)
+            q = m.requests[-1]
+            seen.append((q.path, q.query, q.headers.get("api-key"), q.headers.get("authorization"), q.body))
+    assert seen[1] == seen[0]
