@@ -286,3 +286,18 @@ fn readme_lists_every_provider() {
     }
     assert_eq!(listed.len(), ROWS.len(), "README lists providers that are not in the table");
 }
+
+#[test]
+fn debug_output_never_shows_credentials() {
+    let req = request(json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]}));
+    let mut t = target(Some("sk-very-secret-key"));
+    t.bearer = Some("eyJ.secret-token".into());
+    t.extra_headers = vec![("x-api-key".into(), "another-secret".into())];
+    let openai = OpenAiCompat { row: ROWS.iter().find(|r| r.id == "openai").unwrap() };
+    let http = openai.build_chat(&req, &t).unwrap();
+    let printed = format!("{http:?} {t:?}");
+    for secret in ["sk-very-secret-key", "eyJ.secret-token", "another-secret"] {
+        assert!(!printed.contains(secret), "{secret} printed in {printed}");
+    }
+    assert!(printed.contains("http://127.0.0.1:9/v1/chat/completions"));
+}

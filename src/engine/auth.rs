@@ -77,7 +77,15 @@ pub async fn entra_token(
         .or_else(|| env("AZURE_AUTHORITY_HOST"))
         .unwrap_or_else(|| DEFAULT_AUTHORITY.to_owned());
     let authority = authority.trim_end_matches('/');
-    let key = format!("{authority}|{tenant}|{client}|{scope}");
+    // The secret is part of the identity: a call with a wrong secret must not reuse a token that
+    // another call's right secret obtained. Only a hash of it is kept.
+    let secret_id = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        secret.hash(&mut h);
+        h.finish()
+    };
+    let key = format!("{authority}|{tenant}|{client}|{secret_id:x}|{scope}");
     if let Ok(guard) = TOKENS.lock()
         && let Some((tok, exp)) = guard.as_ref().and_then(|m| m.get(&key))
         && *exp > Instant::now() + Duration::from_secs(60)

@@ -94,7 +94,9 @@ impl Prepared {
 
     /// Adds provider/model context and removes the key from an error.
     fn finish_error(&self, e: LlmError) -> LlmError {
-        e.with_context(self.resolved.row().id, &self.resolved.model).redact(self.target.api_key.as_deref())
+        self.target
+            .secrets()
+            .fold(e.with_context(self.resolved.row().id, &self.resolved.model), |e, s| e.redact(Some(s)))
     }
 }
 

@@ -7,7 +7,8 @@ use serde_json::{Map, Value};
 
 /// Everything about a call that is not the upstream body. Built by the Python layer (or the proxy)
 /// from kwargs and module settings; unknown names are ignored.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// Not `Debug`: it holds credentials (keys, secrets, tokens) that must never be printed.
+#[derive(Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct CallOptions {
     pub api_key: Option<String>,
@@ -69,13 +70,24 @@ pub struct CallOptions {
 /// litellm's default `request_timeout` (seconds).
 pub const DEFAULT_TIMEOUT: f64 = 6000.0;
 
+/// The longest timeout honoured (one year).
+pub const MAX_TIMEOUT: f64 = 365.0 * 24.0 * 3600.0;
+
 impl CallOptions {
+    /// Seconds for the call; absent, non-positive or non-finite values mean litellm's default, and
+    /// anything longer than a year is a year (a Duration cannot hold every float).
     pub fn timeout_secs(&self) -> f64 {
-        self.timeout.or(self.request_timeout).filter(|t| t.is_finite() && *t > 0.0).unwrap_or(DEFAULT_TIMEOUT)
+        self.timeout
+            .or(self.request_timeout)
+            .filter(|t| t.is_finite() && *t > 0.0)
+            .unwrap_or(DEFAULT_TIMEOUT)
+            .min(MAX_TIMEOUT)
     }
 
     pub fn stream_timeout_secs(&self) -> f64 {
-        self.stream_timeout.filter(|t| t.is_finite() && *t > 0.0).unwrap_or_else(|| self.timeout_secs())
+        self.stream_timeout
+            .filter(|t| t.is_finite() && *t > 0.0)
+            .map_or_else(|| self.timeout_secs(), |t| t.min(MAX_TIMEOUT))
     }
 
     pub fn ssl_verify(&self) -> bool {

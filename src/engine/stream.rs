@@ -87,6 +87,12 @@ impl ChunkStream {
         }
     }
 
+    /// A handle that stops the upstream reader from anywhere, even while another thread waits on
+    /// this stream.
+    pub fn abort_handle(&self) -> Option<AbortHandle> {
+        self.abort.clone()
+    }
+
     /// Stops reading upstream and closes the connection; pending chunks are discarded.
     pub fn close(&mut self) {
         if let Some(a) = self.abort.take() {

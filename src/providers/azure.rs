@@ -151,8 +151,10 @@ impl Provider for Azure {
         self.compat().parse_embedding(body, req)
     }
 
+    /// `azure/` deployments are chat models: litellm sends text completions to them through chat
+    /// (only `azure_text/` speaks the legacy `/completions`).
     fn supports_text_completion(&self) -> bool {
-        !self.foundry
+        false
     }
 
     fn build_text_completion(&self, req: &TextCompletionRequest, target: &CallTarget) -> Result<HttpRequest, LlmError> {

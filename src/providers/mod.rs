@@ -62,15 +62,37 @@ impl Dispatch {
 }
 
 /// An HTTP request ready to send.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HttpRequest {
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
+/// Header names whose values are credentials.
+pub fn is_secret_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    n == "authorization" || n.contains("api-key") || n.contains("api_key") || n.contains("token") || n == "cookie"
+}
+
+/// Debug output never shows credentials (keys, tokens, signatures).
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), if is_secret_header(k) { "[REDACTED]" } else { v.as_str() }))
+            .collect();
+        f.debug_struct("HttpRequest")
+            .field("url", &self.url)
+            .field("headers", &headers)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
 /// Everything about the call that is not the body: where to send it and with which key.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct CallTarget {
     /// Base URL (no trailing slash).
     pub api_base: String,
@@ -89,6 +111,42 @@ pub struct CallTarget {
     pub additional_drop_params: Vec<String>,
     /// AWS region and credentials for SigV4-signed providers (Bedrock); secrets are not printed.
     pub aws: Option<bedrock::AwsAuth>,
+}
+
+impl CallTarget {
+    /// Every credential of the call, for redaction from errors.
+    pub fn secrets(&self) -> impl Iterator<Item = &str> {
+        let aws = self.aws.as_ref().and_then(|a| a.credentials.as_ref());
+        [
+            self.api_key.as_deref(),
+            self.bearer.as_deref(),
+            aws.map(|c| c.secret_access_key.as_str()),
+            aws.and_then(|c| c.session_token.as_deref()),
+        ]
+        .into_iter()
+        .flatten()
+    }
+}
+
+/// Debug output never shows credentials.
+impl std::fmt::Debug for CallTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |o: &Option<String>| o.as_ref().map(|_| "[REDACTED]");
+        let headers: Vec<(&str, &str)> = self
+            .extra_headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), if is_secret_header(k) { "[REDACTED]" } else { v.as_str() }))
+            .collect();
+        f.debug_struct("CallTarget")
+            .field("api_base", &self.api_base)
+            .field("api_key", &redacted(&self.api_key))
+            .field("bearer", &redacted(&self.bearer))
+            .field("api_version", &self.api_version)
+            .field("extra_headers", &headers)
+            .field("drop_params", &self.drop_params)
+            .field("aws", &self.aws)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The OpenAI parameters set on a request that a provider does not take (`supported` answers

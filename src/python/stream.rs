@@ -8,6 +8,7 @@ use bytes::Bytes;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 use tokio::sync::Mutex;
+use tokio::task::AbortHandle;
 
 use super::aio::{CompletionQueue, Ready};
 use super::errors::to_pyerr;
@@ -19,13 +20,26 @@ const BATCH: usize = 256;
 #[pyclass(module = "litellm_rs._core", name = "Stream")]
 pub struct PyStream {
     inner: Arc<Mutex<ChunkStream>>,
+    /// Kept outside the lock so that close() and drop act at once, even while another thread
+    /// waits for chunks.
+    abort: Option<AbortHandle>,
     hidden: serde_json::Value,
 }
 
 impl PyStream {
     pub fn new(s: ChunkStream) -> Self {
         let hidden = s.hidden.to_json();
-        Self { inner: Arc::new(Mutex::new(s)), hidden }
+        let abort = s.abort_handle();
+        Self { inner: Arc::new(Mutex::new(s)), abort, hidden }
+    }
+
+    fn stop(&self) {
+        if let Some(a) = &self.abort {
+            a.abort();
+        }
+        if let Ok(mut g) = self.inner.try_lock() {
+            g.close();
+        }
     }
 }
 
@@ -60,12 +74,7 @@ impl PyStream {
 
     /// Stops the stream and closes the upstream connection.
     fn close(&self) {
-        if let Ok(mut g) = self.inner.try_lock() {
-            g.close();
-        } else {
-            let inner = self.inner.clone();
-            crate::transport::core().rt.spawn(async move { inner.lock().await.close() });
-        }
+        self.stop();
     }
 
     fn hidden_params(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
@@ -75,8 +84,6 @@ impl PyStream {
 
 impl Drop for PyStream {
     fn drop(&mut self) {
-        if let Ok(mut g) = self.inner.try_lock() {
-            g.close();
-        }
+        self.stop();
     }
 }

@@ -151,6 +151,28 @@ def test_api_key_never_appears_in_the_exception(mock):
         assert secret not in text
 
 
+def test_a_key_with_no_recognisable_shape_is_redacted_by_the_engine(mock):
+    """An Azure-style 32-hex key matches no key pattern: only the engine's redaction (which knows
+    the key it sent) can keep it out of the exception, its body and its response text."""
+    secret = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+    mock.fail(401, f"Access denied due to invalid subscription key {secret}.", code="401")
+
+    with pytest.raises(litellm_rs.AuthenticationError) as ei:
+        chat(mock, api_key=secret, num_retries=0)
+
+    e = ei.value
+    assert mock.last.header("authorization") == f"Bearer {secret}"
+    assert "invalid subscription key" in str(e)
+    texts = [str(e), repr(e), e.message, str(e.args), str(getattr(e, "body", "")), e.response.text]
+    for text in texts:
+        assert secret not in text
+
+
+def test_a_huge_timeout_is_a_long_timeout_not_an_error(mock):
+    r = chat(mock, timeout=1e20)
+    assert r.choices[0].message.content
+
+
 def test_connection_refused_is_api_connection_error():
     port = free_port()
     t0 = time.monotonic()

@@ -64,14 +64,24 @@ pub struct AwsAuth {
     pub credentials: Option<AwsCredentials>,
 }
 
-/// The outcome of resolution.
-#[derive(Debug, Clone)]
+/// The outcome of resolution (its Debug output hides the Bedrock API key).
+#[derive(Clone)]
 pub struct ResolvedAws {
     /// `https://bedrock-runtime.{region}.amazonaws.com`, or the override (no trailing slash).
     pub endpoint: String,
     /// A Bedrock API key, sent as `Authorization: Bearer`.
     pub api_key: Option<String>,
     pub auth: AwsAuth,
+}
+
+impl fmt::Debug for ResolvedAws {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResolvedAws")
+            .field("endpoint", &self.endpoint)
+            .field("api_key", &self.api_key.as_ref().map(|_| "[REDACTED]"))
+            .field("auth", &self.auth)
+            .finish()
+    }
 }
 
 fn env(name: &str) -> Option<String> {
