@@ -14,6 +14,7 @@ pub mod error;
 pub mod providers;
 pub mod transport;
 pub mod types;
+pub mod util;
 
 #[cfg(feature = "python")]
 mod python;

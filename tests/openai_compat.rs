@@ -301,3 +301,23 @@ fn debug_output_never_shows_credentials() {
     }
     assert!(printed.contains("http://127.0.0.1:9/v1/chat/completions"));
 }
+
+#[test]
+fn text_completion_stream_events() {
+    let p = OpenAiCompat { row: ROWS.iter().find(|r| r.id == "text-completion-openai").unwrap() };
+    let mut state = StreamState::default();
+    let out = p
+        .parse_text_event(
+            &mut state,
+            None,
+            r#"{"id":"cmpl-1","object":"text_completion","created":1,"model":"gpt-3.5-turbo-instruct","choices":[{"text":"Hi","index":0,"logprobs":null,"finish_reason":"eos"}]}"#,
+        )
+        .unwrap();
+    assert_eq!(out[0].choices[0].text, "Hi");
+    assert_eq!(out[0].choices[0].finish_reason.as_deref(), Some("stop"));
+    assert!(state.finished);
+    let e =
+        p.parse_text_event(&mut state, None, r#"{"error":{"message":"Rate limit reached","code":429}}"#).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::RateLimit, "an error event keeps its status");
+    assert!(p.parse_text_event(&mut state, None, "[DONE]").unwrap().is_empty() && state.done);
+}

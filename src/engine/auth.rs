@@ -20,9 +20,7 @@ const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
 
 static TOKENS: Mutex<Option<HashMap<String, (String, Instant)>>> = Mutex::new(None);
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
+use crate::util::env_var as env;
 
 /// Client credentials from the call or the environment (AZURE_TENANT_ID, AZURE_CLIENT_ID,
 /// AZURE_CLIENT_SECRET), when all three are there.

@@ -22,15 +22,7 @@ use crate::types::{
     TextCompletionResponse,
 };
 
-/// A random id with a prefix (`chatcmpl-3f2a...`).
-pub fn new_id(prefix: &str) -> String {
-    let mut s = String::with_capacity(prefix.len() + 32);
-    s.push_str(prefix);
-    for _ in 0..2 {
-        s.push_str(&format!("{:016x}", fastrand::u64(..)));
-    }
-    s
-}
+pub use crate::util::new_id;
 
 /// Metadata about a call, returned beside the response (`_hidden_params` in Python).
 #[derive(Debug, Clone, Default)]
@@ -100,9 +92,7 @@ impl Prepared {
     }
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
+use crate::util::env_var as env;
 
 /// The key: the call's (or `litellm_rs.api_key`, merged in by the edge), then the provider's
 /// module setting (`litellm_rs.groq_key`), then its environment variables.

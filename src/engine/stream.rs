@@ -14,7 +14,7 @@ use super::{Hidden, Prepared, with_retries};
 use crate::error::{ErrorKind, LlmError};
 use crate::providers::{Framing, HttpRequest, StreamState};
 use crate::transport::{self, FrameDecoder};
-use crate::types::{ChatChunk, ChatResponse, Choice, FunctionCall, ResponseMessage, TextCompletionResponse, ToolCall};
+use crate::types::{ChatChunk, ChatResponse, Choice, FunctionCall, ResponseMessage, ToolCall};
 
 /// Items of the channel: the encoded chunks (JSON) of one network read, or the error that ended
 /// the stream. Sending a read's worth at a time keeps the hand-off to the consumer at one wake-up
@@ -204,28 +204,10 @@ pub(super) async fn open_text(
 ) -> Result<ChunkStream, LlmError> {
     let resp = open(&p, &http).await?;
     hidden.response_headers = transport::header_pairs(resp.headers());
-    Ok(spawn_reader(resp, p, StreamState::default(), hidden, chunk_timeout, Framing::Sse, |state, _event, data| {
-        let data = data.trim();
-        if data == "[DONE]" {
-            state.done = true;
-            return Ok(Vec::new());
-        }
-        if data.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut t: TextCompletionResponse =
-            crate::providers::openai_compat::parse_json(data.as_bytes(), "stream chunk")?;
-        if t.choices.is_empty() && t.usage.is_none() && t.extra.contains_key("error") {
-            let body = serde_json::to_vec(&t.extra).unwrap_or_default();
-            return Err(LlmError::from_upstream(500, Vec::new(), &body, "", ""));
-        }
-        if t.choices.iter().any(|c| c.finish_reason.is_some()) {
-            state.finished = true;
-        }
-        if t.object.is_empty() {
-            t.object = "text_completion".into();
-        }
-        Ok(vec![encode(&t)])
+    let provider = p.resolved.provider;
+    let framing = provider.get().framing();
+    Ok(spawn_reader(resp, p, StreamState::default(), hidden, chunk_timeout, framing, move |state, event, data| {
+        Ok(provider.get().parse_text_event(state, event, data)?.iter().map(encode).collect())
     }))
 }
 

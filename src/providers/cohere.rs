@@ -509,7 +509,7 @@ struct EventFunction {
 }
 
 fn new_call_id() -> String {
-    crate::engine::new_id("call_")
+    crate::util::new_id("call_")
 }
 
 fn chunk(state: &mut StreamState, mut delta: Delta, finish: Option<&str>) -> ChatChunk {
@@ -592,7 +592,7 @@ impl Provider for Cohere {
         }
         let finish = if tool_calls.is_empty() { finish_of(r.finish_reason.as_deref()) } else { "tool_calls" };
         Ok(ChatResponse {
-            id: r.id.filter(|i| !i.is_empty()).unwrap_or_else(|| crate::engine::new_id("chatcmpl-")),
+            id: r.id.filter(|i| !i.is_empty()).unwrap_or_else(|| crate::util::new_id("chatcmpl-")),
             object: "chat.completion".into(),
             created: crate::types::unix_now(),
             model: req.model.clone(),
@@ -636,7 +636,7 @@ impl Provider for Cohere {
                 .id
                 .as_deref()
                 .filter(|s| !s.is_empty())
-                .map_or_else(|| crate::engine::new_id("chatcmpl-"), str::to_owned);
+                .map_or_else(|| crate::util::new_id("chatcmpl-"), str::to_owned);
             state.created = crate::types::unix_now();
         }
         let index = ev.index.unwrap_or(0);

@@ -246,6 +246,15 @@ pub trait Provider: Send + Sync {
     fn parse_text_completion(&self, _body: &[u8]) -> Result<TextCompletionResponse, LlmError> {
         Err(LlmError::bad_request(format!("{} has no text completion endpoint", self.id())))
     }
+    /// Translates one event of a text completion stream into zero or more text_completion chunks.
+    fn parse_text_event(
+        &self,
+        _state: &mut StreamState,
+        _event: Option<&str>,
+        _data: &str,
+    ) -> Result<Vec<TextCompletionResponse>, LlmError> {
+        Err(LlmError::bad_request(format!("{} has no text completion endpoint", self.id())))
+    }
 
     /// Signs the built request (Bedrock's SigV4); called by the engine right before sending.
     fn sign(&self, _http: &mut HttpRequest, _target: &CallTarget) -> Result<(), LlmError> {

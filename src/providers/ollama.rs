@@ -607,7 +607,7 @@ fn arguments_string(v: &Value) -> String {
 }
 
 fn call_id(id: Option<&String>) -> String {
-    id.filter(|s| !s.is_empty()).cloned().unwrap_or_else(|| crate::engine::new_id("call_"))
+    id.filter(|s| !s.is_empty()).cloned().unwrap_or_else(|| crate::util::new_id("call_"))
 }
 
 /// A complete tool call as one stream delta.
@@ -734,7 +734,7 @@ impl Provider for Ollama {
         let finish = if tool_calls.is_empty() { finish_of(line.done_reason.as_deref()) } else { "tool_calls" };
         let content = if content.is_empty() && !tool_calls.is_empty() { None } else { Some(content.to_owned()) };
         Ok(ChatResponse {
-            id: crate::engine::new_id("chatcmpl-"),
+            id: crate::util::new_id("chatcmpl-"),
             object: "chat.completion".into(),
             created: crate::types::unix_now(),
             model: format!("{}/{}", self.id(), req.model),
@@ -771,7 +771,7 @@ impl Provider for Ollama {
             return Err(self.embedded_error(data.as_bytes()));
         }
         if state.id.is_empty() {
-            state.id = crate::engine::new_id("chatcmpl-");
+            state.id = crate::util::new_id("chatcmpl-");
             state.created = crate::types::unix_now();
         }
         if state.model.is_empty()

@@ -82,6 +82,18 @@ const NATIVE_READY: &[&str] = &[
     "vertex_ai_beta",
 ];
 
+/// Every provider id litellm_rs knows (`litellm.provider_list`): the OpenAI-compatible rows, the
+/// native providers it implements, then those it recognises but does not implement yet.
+pub fn provider_ids() -> Vec<&'static str> {
+    let mut ids: Vec<&'static str> = openai_compat::ROWS.iter().map(|r| r.id).collect();
+    for id in NATIVE_READY.iter().chain(NATIVE_PROVIDERS) {
+        if !ids.contains(id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
 /// The provider with this id, if litellm_rs implements it.
 fn lookup(id: &str) -> Option<(Dispatch, &'static Row)> {
     use super::{anthropic, azure, cohere, gemini, ollama};
@@ -300,6 +312,17 @@ mod tests {
         );
         assert!(!is_openai_chat_model("gpt-3.5-turbo-instruct") && !is_openai_chat_model("davinci-002"));
         assert!(!is_openai_chat_model("my-vllm-model"));
+    }
+
+    #[test]
+    fn provider_list_has_every_implemented_provider_once() {
+        let ids = provider_ids();
+        for id in ["openai", "groq", "anthropic", "azure", "bedrock", "vertex_ai", "gemini", "ollama_chat", "cohere"] {
+            assert_eq!(ids.iter().filter(|i| **i == id).count(), 1, "{id}");
+        }
+        for id in NATIVE_READY {
+            assert!(lookup(id).is_some(), "{id} is listed as ready but not wired in lookup()");
+        }
     }
 
     #[test]

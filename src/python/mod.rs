@@ -200,7 +200,7 @@ fn get_llm_provider(
 
 #[pyfunction]
 fn provider_list() -> Vec<&'static str> {
-    crate::providers::openai_compat::ROWS.iter().map(|r| r.id).collect()
+    crate::providers::registry::provider_ids()
 }
 
 #[pymodule]

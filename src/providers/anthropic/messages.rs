@@ -276,7 +276,7 @@ fn sanitize_tool_id(id: &str) -> Cow<'_, str> {
 fn tool_result<'a>(msg: &'a Message, conv: &mut Conversation<'a>) -> Result<Block<'a>, LlmError> {
     let id: Cow<'a, str> = match msg.tool_call_id.as_deref() {
         Some(id) => sanitize_tool_id(id),
-        None if msg.role == Role::Function => Cow::Owned(crate::engine::new_id("toolu_")),
+        None if msg.role == Role::Function => Cow::Owned(crate::util::new_id("toolu_")),
         None => return Err(bad("A message with role 'tool' needs `tool_call_id`")),
     };
     let content = match &msg.content {
@@ -380,7 +380,7 @@ fn assistant_blocks<'a>(msg: &'a Message, seen_ids: &mut Vec<Cow<'a, str>>) -> R
     }
     if let Some(fc) = &msg.function_call {
         out.push(Block::Typed(Typed::ToolUse {
-            id: Cow::Owned(crate::engine::new_id("toolu_")),
+            id: Cow::Owned(crate::util::new_id("toolu_")),
             name: &fc.name,
             input: parse_arguments(&fc.name, &fc.arguments)?,
             cache_control: None,

@@ -297,7 +297,7 @@ pub(super) fn parse(body: &[u8], req: &ChatRequest) -> Result<ChatResponse, LlmE
     let mut raw = RawUsage::default();
     raw.merge(&r.usage);
     Ok(ChatResponse {
-        id: if r.id.is_empty() { crate::engine::new_id("chatcmpl-") } else { r.id },
+        id: if r.id.is_empty() { crate::util::new_id("chatcmpl-") } else { r.id },
         object: "chat.completion".into(),
         created: crate::types::unix_now(),
         model: if r.model.is_empty() { req.model.clone() } else { r.model },

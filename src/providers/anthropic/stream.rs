@@ -166,7 +166,7 @@ struct MessageDeltaBody {
 
 fn ensure_id(state: &mut StreamState) {
     if state.id.is_empty() {
-        state.id = crate::engine::new_id("chatcmpl-");
+        state.id = crate::util::new_id("chatcmpl-");
     }
     if state.created == 0 {
         state.created = crate::types::unix_now();

@@ -651,7 +651,7 @@ pub fn parse_response(body: &[u8], req: &ChatRequest, model_id: &str) -> Result<
         finish = "stop".into();
     }
     let mut resp = ChatResponse {
-        id: crate::engine::new_id("chatcmpl-"),
+        id: crate::util::new_id("chatcmpl-"),
         object: "chat.completion".into(),
         created: crate::types::unix_now(),
         model: model_id.to_owned(),
@@ -700,7 +700,7 @@ pub fn parse_event(state: &mut StreamState, event: Option<&str>, data: &str) -> 
         return Err(errors::stream_exception(event, data));
     }
     if state.id.is_empty() {
-        state.id = crate::engine::new_id("chatcmpl-");
+        state.id = crate::util::new_id("chatcmpl-");
         state.created = crate::types::unix_now();
     }
     let v: Value = match serde_json::from_str(data) {

@@ -84,8 +84,9 @@ impl fmt::Debug for ResolvedAws {
     }
 }
 
+/// A set, non-blank environment variable (AWS treats whitespace-only values as unset).
 fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    crate::util::env_var(name).filter(|v| !v.trim().is_empty())
 }
 
 fn given(v: &Option<String>) -> Option<&str> {

@@ -469,7 +469,7 @@ pub fn parse_response(provider: &str, body: &[u8], model: &str) -> Result<ChatRe
         return Err(embedded_error(provider, err));
     }
     let mut resp = ChatResponse {
-        id: r.response_id.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| crate::engine::new_id("chatcmpl-")),
+        id: r.response_id.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| crate::util::new_id("chatcmpl-")),
         object: "chat.completion".into(),
         created: crate::types::unix_now(),
         model: r.model_version.clone().filter(|m| !m.is_empty()).unwrap_or_else(|| model.to_owned()),
@@ -655,7 +655,7 @@ pub fn parse_stream_event(provider: &str, state: &mut StreamState, data: &str) -
         return Ok(Vec::new());
     }
     if state.id.is_empty() {
-        state.id = crate::engine::new_id("chatcmpl-");
+        state.id = crate::util::new_id("chatcmpl-");
     }
     if state.created == 0 {
         state.created = crate::types::unix_now();

@@ -115,7 +115,7 @@ impl Provider for OpenAiCompat {
             return Err(e);
         }
         if r.id.is_empty() {
-            r.id = crate::engine::new_id("chatcmpl-");
+            r.id = crate::util::new_id("chatcmpl-");
         }
         if r.created == 0 {
             r.created = crate::types::unix_now();
@@ -151,7 +151,7 @@ impl Provider for OpenAiCompat {
             return Err(e);
         }
         if state.id.is_empty() {
-            state.id = if c.id.is_empty() { crate::engine::new_id("chatcmpl-") } else { c.id.clone() };
+            state.id = if c.id.is_empty() { crate::util::new_id("chatcmpl-") } else { c.id.clone() };
             state.created = if c.created == 0 { crate::types::unix_now() } else { c.created };
             if !c.model.is_empty() {
                 state.model.clone_from(&c.model);
@@ -211,6 +211,39 @@ impl Provider for OpenAiCompat {
         let body = body::merged_json(req, target.extra_body.as_ref())?;
         let path = if self.row.has(quirk::FIM_COMPLETIONS) { "/fim/completions" } else { "/completions" };
         Ok(HttpRequest { url: self.url(target, path), headers: self.headers(target), body })
+    }
+
+    fn parse_text_event(
+        &self,
+        state: &mut StreamState,
+        _event: Option<&str>,
+        data: &str,
+    ) -> Result<Vec<TextCompletionResponse>, LlmError> {
+        let data = data.trim();
+        if data == "[DONE]" {
+            state.done = true;
+            return Ok(Vec::new());
+        }
+        if data.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut t: TextCompletionResponse = parse_json(data.as_bytes(), "stream chunk")?;
+        if t.choices.is_empty()
+            && t.usage.is_none()
+            && let Some(e) = embedded_error(&t.extra)
+        {
+            return Err(e);
+        }
+        for c in &mut t.choices {
+            if c.finish_reason.is_some() {
+                normalise_finish(&mut c.finish_reason);
+                state.finished = true;
+            }
+        }
+        if t.object.is_empty() {
+            t.object = "text_completion".into();
+        }
+        Ok(vec![t])
     }
 
     fn parse_text_completion(&self, body: &[u8]) -> Result<TextCompletionResponse, LlmError> {

@@ -1,0 +1,16 @@
+//! Small helpers shared by the engine and the providers.
+
+/// A non-empty environment variable.
+pub fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// A random id with a prefix (`chatcmpl-3f2a...`, 32 hex digits).
+pub fn new_id(prefix: &str) -> String {
+    let mut s = String::with_capacity(prefix.len() + 32);
+    s.push_str(prefix);
+    for _ in 0..2 {
+        s.push_str(&format!("{:016x}", fastrand::u64(..)));
+    }
+    s
+}
