@@ -339,7 +339,7 @@ fn signable() -> HttpRequest {
             "https://bedrock-runtime.us-west-2.amazonaws.com/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse"
                 .into(),
         headers: vec![("content-type".into(), "application/json".into()), ("accept".into(), "application/json".into())],
-        body: br#"{"messages":[{"role":"user","content":[{"text":"hi"}]}]}"#.to_vec(),
+        body: br#"{"messages":[{"role":"user","content":[{"text":"hi"}]}]}"#.to_vec().into(),
     }
 }
 

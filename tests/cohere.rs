@@ -256,7 +256,7 @@ fn extra_body_overrides_and_passthrough_kwargs() {
     assert_eq!(body["citation_options"], json!({"mode": "FAST"}));
     assert_eq!(body["k"], 10, "an explicit k wins over top_k");
     assert!(body.get("top_k").is_none());
-    assert_eq!(String::from_utf8(http.body).unwrap().matches("\"temperature\"").count(), 1);
+    assert_eq!(String::from_utf8(http.body.to_vec()).unwrap().matches("\"temperature\"").count(), 1);
 }
 
 #[test]

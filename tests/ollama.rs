@@ -279,7 +279,7 @@ fn explicit_format_think_options_and_extra_body_win() {
     assert_eq!(body["options"], json!({"temperature": 0.9, "num_gpu": 1}));
     assert_eq!(body["keep_alive"], "5m");
     assert_eq!(body["stream"], true);
-    let text = String::from_utf8(CHAT.build_chat(&req, &t).unwrap().body).unwrap();
+    let text = String::from_utf8(CHAT.build_chat(&req, &t).unwrap().body.to_vec()).unwrap();
     assert_eq!(text.matches("\"stream\"").count(), 1, "{text}");
 }
 

@@ -99,7 +99,8 @@ pub async fn entra_token(
             ("client_secret", &secret),
             ("scope", scope),
         ])
-        .into_bytes(),
+        .into_bytes()
+        .into(),
     };
     let raw = transport::send(&req, timeout, verify).await?;
     if !raw.is_success() {

@@ -179,7 +179,7 @@ impl Provider for Anthropic {
         Ok(HttpRequest {
             url: messages_url(&target.api_base),
             headers: headers(target, &built.betas),
-            body: built.body,
+            body: built.body.into(),
         })
     }
 

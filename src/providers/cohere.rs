@@ -548,7 +548,7 @@ impl Provider for Cohere {
             skip.push("n".into());
         }
         let body = Body { req, skip: &skip, extra_body: target.extra_body.as_ref() };
-        Ok(HttpRequest { url: chat_url(target), headers: headers(target), body: encode(&body)? })
+        Ok(HttpRequest { url: chat_url(target), headers: headers(target), body: encode(&body)?.into() })
     }
 
     fn parse_chat(&self, body: &[u8], req: &ChatRequest) -> Result<ChatResponse, LlmError> {
@@ -768,7 +768,7 @@ impl Provider for Cohere {
         if let Some(extra) = &target.extra_body {
             body.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
-        Ok(HttpRequest { url: embed_url(target), headers: headers(target), body: encode(&body)? })
+        Ok(HttpRequest { url: embed_url(target), headers: headers(target), body: encode(&body)?.into() })
     }
 
     fn parse_embedding(&self, body: &[u8], req: &EmbeddingRequest) -> Result<EmbeddingResponse, LlmError> {

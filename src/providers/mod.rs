@@ -66,7 +66,8 @@ impl Dispatch {
 pub struct HttpRequest {
     pub url: String,
     pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+    /// Shared, so that retries send the same body without copying it.
+    pub body: bytes::Bytes,
 }
 
 /// Header names whose values are credentials.

@@ -702,7 +702,7 @@ impl Provider for Ollama {
         let skip = super::params_to_drop(self.id(), req.set_params(), |p| supported.contains(&p), target)?;
         let body = self.build_body(req, &skip, target)?;
         let path = if self.chat { "/api/chat" } else { "/api/generate" };
-        Ok(HttpRequest { url: url(target, path), headers: headers(target), body: encode(&body)? })
+        Ok(HttpRequest { url: url(target, path), headers: headers(target), body: encode(&body)?.into() })
     }
 
     fn parse_chat(&self, body: &[u8], req: &ChatRequest) -> Result<ChatResponse, LlmError> {
@@ -864,7 +864,7 @@ impl Provider for Ollama {
         if let Some(extra) = &target.extra_body {
             body.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
-        Ok(HttpRequest { url: url(target, "/api/embed"), headers: headers(target), body: encode(&body)? })
+        Ok(HttpRequest { url: url(target, "/api/embed"), headers: headers(target), body: encode(&body)?.into() })
     }
 
     fn parse_embedding(&self, body: &[u8], req: &EmbeddingRequest) -> Result<EmbeddingResponse, LlmError> {

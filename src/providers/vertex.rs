@@ -344,7 +344,7 @@ pub fn token_request(
     Ok(HttpRequest {
         url,
         headers: vec![("content-type".into(), "application/x-www-form-urlencoded".into())],
-        body: body.into_bytes(),
+        body: body.into_bytes().into(),
     })
 }
 
@@ -420,7 +420,7 @@ impl Vertex {
         Ok(HttpRequest {
             url: model_url(&target.api_base, &req.model, req.is_stream(), v1beta1),
             headers: Self::headers(target),
-            body,
+            body: body.into(),
         })
     }
 
@@ -443,7 +443,8 @@ impl Vertex {
             url: model_url(&target.api_base, &req.model, req.is_stream(), false),
             headers,
             body: serde_json::to_vec(&out)
-                .map_err(|e| LlmError::bad_request(format!("cannot encode the request: {e}")))?,
+                .map_err(|e| LlmError::bad_request(format!("cannot encode the request: {e}")))?
+                .into(),
         })
     }
 }

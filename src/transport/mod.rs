@@ -99,7 +99,7 @@ fn prepare(client: &reqwest::Client, req: &HttpRequest) -> reqwest::RequestBuild
     for (k, v) in &req.headers {
         b = b.header(k.as_str(), v.as_str());
     }
-    b.body(req.body.clone())
+    b.body(req.body.clone()) // a reference-count increment, not a copy
 }
 
 pub fn header_pairs(h: &reqwest::header::HeaderMap) -> Vec<(String, String)> {

@@ -147,7 +147,7 @@ impl Provider for Bedrock {
         Ok(HttpRequest {
             url: Self::url(target, Self::url_id(req, id), api, stream),
             headers: Self::headers(target, stream),
-            body,
+            body: body.into(),
         })
     }
 

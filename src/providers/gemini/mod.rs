@@ -191,7 +191,7 @@ impl Provider for Gemini {
         Ok(HttpRequest {
             url: model_url(&target.api_base, &req.model, req.is_stream()),
             headers: Self::headers(target),
-            body,
+            body: body.into(),
         })
     }
 

@@ -104,7 +104,7 @@ impl Provider for OpenAiCompat {
         let skip =
             super::params_to_drop(self.row.id, req.set_params(), |p| !self.row.unsupported.contains(&p), target)?;
         let body = body::chat_body(self.row, req, &skip, target.extra_body.as_ref())?;
-        Ok(HttpRequest { url: self.url(target, "/chat/completions"), headers: self.headers(target), body })
+        Ok(HttpRequest { url: self.url(target, "/chat/completions"), headers: self.headers(target), body: body.into() })
     }
 
     fn parse_chat(&self, body: &[u8], req: &ChatRequest) -> Result<ChatResponse, LlmError> {
@@ -187,7 +187,7 @@ impl Provider for OpenAiCompat {
             )));
         }
         let body = body::merged_json(req, target.extra_body.as_ref())?;
-        Ok(HttpRequest { url: self.url(target, "/embeddings"), headers: self.headers(target), body })
+        Ok(HttpRequest { url: self.url(target, "/embeddings"), headers: self.headers(target), body: body.into() })
     }
 
     fn parse_embedding(&self, body: &[u8], req: &EmbeddingRequest) -> Result<EmbeddingResponse, LlmError> {
@@ -210,7 +210,7 @@ impl Provider for OpenAiCompat {
     fn build_text_completion(&self, req: &TextCompletionRequest, target: &CallTarget) -> Result<HttpRequest, LlmError> {
         let body = body::merged_json(req, target.extra_body.as_ref())?;
         let path = if self.row.has(quirk::FIM_COMPLETIONS) { "/fim/completions" } else { "/completions" };
-        Ok(HttpRequest { url: self.url(target, path), headers: self.headers(target), body })
+        Ok(HttpRequest { url: self.url(target, path), headers: self.headers(target), body: body.into() })
     }
 
     fn parse_text_event(
