@@ -277,6 +277,10 @@ async def test_cancelling_a_task_in_the_middle_of_an_async_stream(mock):
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+    # cancelling the consumer cancels only its pending wait: the stream is intact and readable
+    n = len(got)
+    nxt = await asyncio.wait_for(stream.__anext__(), 5)
+    assert nxt.choices and len(got) == n
     await stream.aclose()
 
     assert await asyncio.to_thread(mock.wait_for_disconnect, 2.0)
