@@ -32,6 +32,7 @@ __all__ = [
     "completion_stream",
     "embedding",
     "get_llm_provider",
+    "get_supported_openai_params",
     "provider_list",
     "stream_chunk_builder",
     "text_completion",
@@ -55,6 +56,7 @@ def get_llm_provider(
     model: str, custom_llm_provider: str | None = None, api_base: str | None = None, api_key: str | None = None
 ) -> tuple[str, str, str | None, str | None]: ...
 def provider_list() -> list[str]: ...
+def get_supported_openai_params(model: str, custom_llm_provider: str | None = None) -> list[str] | None: ...
 
 @final
 class Stream:

@@ -31,6 +31,7 @@ __all__ = [
     "completion",
     "embedding",
     "get_llm_provider",
+    "get_supported_openai_params",
     "mock_completion",
     "provider_list",  # noqa: F822 - computed on first access by __getattr__
     "stream_chunk_builder",
@@ -883,6 +884,17 @@ def get_llm_provider(
         api_key = api_key or _param(litellm_params, "api_key")
         custom_llm_provider = custom_llm_provider or _param(litellm_params, "custom_llm_provider")
     return _core.get_llm_provider(model, custom_llm_provider, api_base, api_key)
+
+
+def get_supported_openai_params(
+    model: str, custom_llm_provider: Optional[str] = None, request_type: str = "chat_completion"
+) -> Optional[list]:
+    """The OpenAI parameters the provider serving ``model`` takes (chat completions), or None when
+    the provider is not known. Parameters outside this list raise ``UnsupportedParamsError``
+    unless ``drop_params`` is set."""
+    if request_type != "chat_completion":
+        return None
+    return _core.get_supported_openai_params(model, custom_llm_provider)
 
 
 def __getattr__(name: str) -> Any:

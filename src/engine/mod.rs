@@ -472,3 +472,15 @@ pub fn provider_info(
     let row = resolved.row();
     Ok((resolved.model.clone(), row.id.to_owned(), resolve_key(row, &opts), resolve_base(row, &opts).ok()))
 }
+
+/// The OpenAI chat parameters the provider serving `model` takes (litellm's
+/// `get_supported_openai_params`).
+pub fn supported_openai_params(model: &str, custom_llm_provider: Option<&str>) -> Result<Vec<&'static str>, LlmError> {
+    let resolved = resolve(model, custom_llm_provider, None)?;
+    let provider = resolved.provider.get();
+    Ok(crate::types::OPENAI_CHAT_PARAMS
+        .iter()
+        .copied()
+        .filter(|p| provider.supports_openai_param(&resolved.model, p))
+        .collect())
+}

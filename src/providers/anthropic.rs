@@ -174,6 +174,14 @@ impl Provider for Anthropic {
         "anthropic"
     }
 
+    fn supports_openai_param(&self, model: &str, name: &str) -> bool {
+        match name {
+            "top_p" => models::supports_sampling(model),
+            "reasoning_effort" => models::supports_reasoning(model),
+            p => !ROW.unsupported.contains(&p),
+        }
+    }
+
     fn build_chat(&self, req: &ChatRequest, target: &CallTarget) -> Result<HttpRequest, LlmError> {
         let built = request::build(req, target)?;
         Ok(HttpRequest {

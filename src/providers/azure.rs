@@ -119,6 +119,10 @@ impl Provider for Azure {
         if self.foundry { "azure_ai" } else { "azure" }
     }
 
+    fn supports_openai_param(&self, model: &str, name: &str) -> bool {
+        self.compat().supports_openai_param(model, name)
+    }
+
     fn build_chat(&self, req: &ChatRequest, target: &CallTarget) -> Result<HttpRequest, LlmError> {
         let mut http = self.compat().build_chat(req, target)?;
         http.url = self.url(target, &req.model, "chat/completions");

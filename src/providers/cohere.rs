@@ -541,6 +541,10 @@ impl Provider for Cohere {
         "cohere"
     }
 
+    fn supports_openai_param(&self, _model: &str, name: &str) -> bool {
+        PARAMS.contains(&name)
+    }
+
     fn build_chat(&self, req: &ChatRequest, target: &CallTarget) -> Result<HttpRequest, LlmError> {
         let supported = |p: &str| PARAMS.contains(&p) && (p != "n" || req.n == Some(1));
         let mut skip = super::params_to_drop(self.id(), req.set_params(), supported, target)?;

@@ -208,6 +208,12 @@ pub struct StreamState {
 pub trait Provider: Send + Sync {
     fn id(&self) -> &str;
 
+    /// Whether this provider takes an OpenAI chat parameter for this model (what
+    /// `get_supported_openai_params` answers; value-dependent checks happen when building).
+    fn supports_openai_param(&self, _model: &str, _name: &str) -> bool {
+        true
+    }
+
     fn build_chat(&self, req: &ChatRequest, target: &CallTarget) -> Result<HttpRequest, LlmError>;
     fn parse_chat(&self, body: &[u8], req: &ChatRequest) -> Result<ChatResponse, LlmError>;
 

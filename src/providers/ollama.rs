@@ -693,6 +693,10 @@ impl Provider for Ollama {
         if self.chat { "ollama_chat" } else { "ollama" }
     }
 
+    fn supports_openai_param(&self, _model: &str, name: &str) -> bool {
+        if self.chat { CHAT_PARAMS.contains(&name) } else { GENERATE_PARAMS.contains(&name) }
+    }
+
     fn framing(&self) -> Framing {
         Framing::Ndjson
     }

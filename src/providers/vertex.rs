@@ -466,6 +466,14 @@ impl Provider for Vertex {
         if self.beta { "vertex_ai_beta" } else { "vertex_ai" }
     }
 
+    fn supports_openai_param(&self, model: &str, name: &str) -> bool {
+        if is_claude(model) {
+            Anthropic.supports_openai_param(model, name)
+        } else {
+            gemini::supports_param(model, name)
+        }
+    }
+
     fn build_chat(&self, req: &ChatRequest, target: &CallTarget) -> Result<HttpRequest, LlmError> {
         if is_claude(&req.model) { self.build_claude(req, target) } else { self.build_gemini(req, target) }
     }

@@ -198,6 +198,13 @@ fn get_llm_provider(
     engine::provider_info(model, custom_llm_provider, api_base, api_key).map_err(|e| to_pyerr(py, &e))
 }
 
+/// The OpenAI chat parameters the provider of `model` takes; None when the provider is unknown.
+#[pyfunction]
+#[pyo3(signature = (model, custom_llm_provider=None))]
+fn get_supported_openai_params(model: &str, custom_llm_provider: Option<&str>) -> Option<Vec<&'static str>> {
+    engine::supported_openai_params(model, custom_llm_provider).ok()
+}
+
 #[pyfunction]
 fn provider_list() -> Vec<&'static str> {
     crate::providers::registry::provider_ids()
@@ -222,5 +229,6 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(stream_chunk_builder, m)?)?;
     m.add_function(wrap_pyfunction!(get_llm_provider, m)?)?;
     m.add_function(wrap_pyfunction!(provider_list, m)?)?;
+    m.add_function(wrap_pyfunction!(get_supported_openai_params, m)?)?;
     Ok(())
 }

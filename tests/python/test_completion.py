@@ -490,3 +490,14 @@ def test_stale_keep_alive_connection_is_replaced(mock):
     assert r.choices[0].message.content == mock.chat_text
     assert mock.count() == 2
     assert mock.requests[0].connection_id != mock.requests[1].connection_id
+
+
+def test_get_supported_openai_params_answers_per_provider():
+    openai = litellm_rs.get_supported_openai_params("gpt-4o-mini")
+    assert "tools" in openai and "logprobs" in openai
+    anthropic = litellm_rs.get_supported_openai_params("claude-sonnet-4-5", custom_llm_provider="anthropic")
+    assert "tools" in anthropic and "reasoning_effort" in anthropic
+    assert "logit_bias" not in anthropic and "presence_penalty" not in anthropic
+    assert "logprobs" not in litellm_rs.get_supported_openai_params("groq/llama-3.3-70b-versatile")
+    assert litellm_rs.get_supported_openai_params("nosuchprovider/x") is None
+    assert litellm_rs.get_supported_openai_params("gpt-4o", request_type="embeddings") is None

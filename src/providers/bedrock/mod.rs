@@ -133,6 +133,10 @@ impl Provider for Bedrock {
         "bedrock"
     }
 
+    fn supports_openai_param(&self, _model: &str, name: &str) -> bool {
+        converse::supported(name)
+    }
+
     fn build_chat(&self, req: &ChatRequest, target: &CallTarget) -> Result<HttpRequest, LlmError> {
         let (api, id) = route(&req.model)?;
         let stream = req.is_stream();

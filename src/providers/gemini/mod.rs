@@ -184,6 +184,10 @@ impl Provider for Gemini {
         "gemini"
     }
 
+    fn supports_openai_param(&self, model: &str, name: &str) -> bool {
+        supports_param(model, name)
+    }
+
     fn build_chat(&self, req: &ChatRequest, target: &CallTarget) -> Result<HttpRequest, LlmError> {
         let skip = super::params_to_drop("gemini", req.set_params(), |p| supports_param(&req.model, p), target)?;
         let opts = BodyOptions { vertex: false, drop_params: target.drop_params };

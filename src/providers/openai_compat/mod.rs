@@ -100,6 +100,10 @@ impl Provider for OpenAiCompat {
         self.row.id
     }
 
+    fn supports_openai_param(&self, _model: &str, name: &str) -> bool {
+        !self.row.unsupported.contains(&name)
+    }
+
     fn build_chat(&self, req: &ChatRequest, target: &CallTarget) -> Result<HttpRequest, LlmError> {
         let skip =
             super::params_to_drop(self.row.id, req.set_params(), |p| !self.row.unsupported.contains(&p), target)?;
