@@ -264,3 +264,39 @@ def test_azure_same_request(kw):
             q = m.requests[-1]
             seen.append((q.path, q.query, q.headers.get("api-key"), q.headers.get("authorization"), q.body))
     assert seen[1] == seen[0]
+
+
+BEDROCK_ANSWER = {
+    "output": {"message": {"role": "assistant", "content": [{"text": "Hi!"}]}},
+    "stopReason": "end_turn",
+    "usage": {"inputTokens": 12, "outputTokens": 3, "totalTokens": 15},
+    "metrics": {"latencyMs": 100},
+}
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [{}, {"max_tokens": 100, "temperature": 0.2, "stop": ["x"]}, {"tools": TOOLS, "tool_choice": "required"}],
+    ids=["default", "sampling", "tools"],
+)
+def test_bedrock_same_request_and_result(kw):
+    creds = {
+        "aws_access_key_id": "AKIDEXAMPLE",
+        "aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        "aws_region_name": "us-west-2",
+    }
+    with RawMock() as m:
+        m.on("POST", r"/converse$", json_body=BEDROCK_ANSWER)
+        seen = []
+        for lib in (litellm, litellm_rs):
+            r = lib.completion(
+                model="bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0",
+                messages=MESSAGES,
+                aws_bedrock_runtime_endpoint=m.url,
+                **creds,
+                **kw,
+            )
+            q = m.requests[-1]
+            scope = q.headers["authorization"].split("Credential=")[1].split(",")[0].split("/", 2)[2]
+            seen.append((q.path, scope, q.body, r.choices[0].message.content, r.usage.total_tokens))
+    assert seen[1] == seen[0]

@@ -212,7 +212,10 @@ pub fn build_body(req: &ChatRequest, target: &CallTarget, model_id: &str) -> Res
         additional.insert(k.clone(), v.clone());
     }
 
-    body.insert("additionalModelRequestFields".into(), Value::Object(additional));
+    if !additional.is_empty() {
+        // litellm leaves the field out when there is nothing model-specific to send
+        body.insert("additionalModelRequestFields".into(), Value::Object(additional));
+    }
     body.insert("system".into(), Value::Array(system));
     body.insert("inferenceConfig".into(), Value::Object(inference));
     for k in TOP_LEVEL {
