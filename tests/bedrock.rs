@@ -579,9 +579,9 @@ fn invoke_route_builds_the_claude_body() {
         // The Anthropic translation is being finished concurrently; until then invoke says so.
         Err(e) => panic!("invoke not ready: {e}"),
     }
-    let r = request(
-        json!({"model": "invoke/meta.llama3-8b-instruct-v1:0", "messages": [{"role": "user", "content": "hi"}]}),
-    );
+    // A family without an invoke translation points to the Converse route.
+    let r =
+        request(json!({"model": "invoke/ai21.jamba-1-5-large-v1:0", "messages": [{"role": "user", "content": "hi"}]}));
     assert!(Bedrock.build_chat(&r, &target()).unwrap_err().message.contains("Converse route"));
 }
 
@@ -603,4 +603,141 @@ fn invoke_stream_chunks_wrap_anthropic_events() {
     let agg = aggregate_chunks(&chunks).unwrap();
     assert_eq!(agg.choices[0].message.content.as_deref(), Some("Hi!"));
     assert_eq!(agg.choices[0].finish_reason.as_deref(), Some("stop"));
+}
+
+const INVOKE_FAMILIES: &[&str] =
+    &["invoke_llama", "invoke_mistral", "invoke_titan", "invoke_nova", "invoke_cohere", "invoke_deepseek"];
+
+/// `chunk` events as invoke-with-response-stream sends them: each the base64 of the vendor's JSON.
+fn invoke_events(inner: &Value) -> Value {
+    let b64 = |v: &Value| aws_smithy_types::base64::encode(v.to_string());
+    Value::Array(inner.as_array().unwrap().iter().map(|e| json!(["chunk", {"bytes": b64(e), "p": "abcd"}])).collect())
+}
+
+#[test]
+fn invoke_families_bodies_responses_and_streams() {
+    for s in INVOKE_FAMILIES {
+        let mut req = request(load(s, "input.json"));
+        let http = Bedrock.build_chat(&req, &target()).unwrap_or_else(|e| panic!("{s}: {e}"));
+        let body: Value = serde_json::from_slice(&http.body).unwrap();
+        assert_eq!(body, load(s, "expected_body.json"), "{s}: upstream body\n{body:#}");
+        assert!(http.url.ends_with("/invoke"), "{s}: {}", http.url);
+        let id = req.model.strip_prefix("invoke/").unwrap().to_owned();
+        assert!(http.url.contains(&format!("/model/{}/", id.replace(':', "%3A"))), "{s}: {}", http.url);
+        assert!(header(&signable_from(&http), "authorization").is_some_and(|a| a.starts_with("AWS4-HMAC-SHA256")));
+        let resp = Bedrock
+            .parse_chat(serde_json::to_vec(&load(s, "response.json")).unwrap().as_slice(), &req)
+            .unwrap_or_else(|e| panic!("{s}: {e}"));
+        let got = serde_json::to_value(&resp).unwrap();
+        assert_subset(&load(s, "expected.json"), &got, s);
+        assert_eq!(resp.model, req.model.strip_prefix("invoke/").unwrap(), "{s}");
+        // The stream route and its chunks.
+        req.stream = Some(true);
+        let http = Bedrock.build_chat(&req, &target()).unwrap();
+        assert!(http.url.ends_with("/invoke-with-response-stream"), "{s}: {}", http.url);
+        assert_eq!(serde_json::from_slice::<Value>(&http.body).unwrap(), load(s, "expected_body.json"), "{s}");
+        let bytes = encode_events(&invoke_events(&load(s, "events.json")));
+        for split in [1, 13, bytes.len()] {
+            let (chunks, state, err) = run_stream_model(&bytes, split, true, &req.model);
+            assert!(err.is_none(), "{s}: {err:?}");
+            assert!(state.finished && state.done, "{s}");
+            assert_eq!(chunks[0].choices[0].delta.role.as_deref(), Some("assistant"), "{s}");
+            let last = chunks.last().unwrap();
+            assert!(last.choices.is_empty() && last.usage.is_some(), "{s}: usage chunk last");
+            let agg = serde_json::to_value(aggregate_chunks(&chunks).unwrap()).unwrap();
+            assert_subset(&load(s, "expected_stream.json"), &agg, s);
+        }
+    }
+}
+
+fn signable_from(h: &HttpRequest) -> HttpRequest {
+    let mut h = h.clone();
+    Bedrock.sign(&mut h, &target()).unwrap();
+    h
+}
+
+fn run_stream_model(
+    bytes: &[u8],
+    split: usize,
+    include_usage: bool,
+    model: &str,
+) -> (Vec<ChatChunk>, StreamState, Option<LlmError>) {
+    let mut dec = FrameDecoder::new(Bedrock.framing());
+    let mut state = StreamState { include_usage, model: model.to_owned(), ..StreamState::default() };
+    let mut chunks = Vec::new();
+    let mut events = Vec::new();
+    for piece in bytes.chunks(split) {
+        dec.feed(piece, &mut events);
+    }
+    dec.finish(&mut events);
+    for ev in events {
+        match Bedrock.parse_chat_event(&mut state, ev.event.as_deref(), &ev.data) {
+            Ok(c) => chunks.extend(c),
+            Err(e) => return (chunks, state, Some(e)),
+        }
+    }
+    (chunks, state, None)
+}
+
+#[test]
+fn invoke_families_params_prompts_and_errors() {
+    let t = target();
+    let build = |v: Value| Bedrock.build_chat(&request(v), &t);
+    let body = |v: Value| serde_json::from_slice::<Value>(&build(v).unwrap().body).unwrap();
+    let hi = json!([{"role": "user", "content": "hi"}]);
+    // Parameters a family's body cannot take: UnsupportedParamsError naming them, or dropped.
+    let e = build(json!({"model": "invoke/meta.llama3-8b-instruct-v1:0", "messages": hi, "stop": ["x"], "tools": [{"type": "function", "function": {"name": "f", "parameters": {}}}]}))
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::UnsupportedParams, "{e}");
+    assert!(e.message.contains("'stop'") && e.message.contains("'tools'"), "{e}");
+    let mut dropping = t.clone();
+    dropping.drop_params = true;
+    let r = request(
+        json!({"model": "invoke/meta.llama3-8b-instruct-v1:0", "messages": hi, "stop": ["x"], "max_completion_tokens": 9}),
+    );
+    let b: Value = serde_json::from_slice(&Bedrock.build_chat(&r, &dropping).unwrap().body).unwrap();
+    assert_eq!(b.get("stop"), None);
+    assert_eq!(b["max_gen_len"], 9);
+    // Images cannot go into a text prompt.
+    let img = json!([{"role": "user", "content": [{"type": "text", "text": "what?"}, {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]}]);
+    let e = build(json!({"model": "invoke/amazon.titan-text-premier-v1:0", "messages": img})).unwrap_err();
+    assert!(e.message.contains("Converse route"), "{e}");
+    // Text parts are joined; a Titan prompt with no settings still sends an empty config.
+    let parts = json!([{"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}]);
+    assert_eq!(
+        body(json!({"model": "invoke/amazon.titan-text-lite-v1", "messages": parts})),
+        json!({"inputText": "\n\nUser: ab\n\nBot: ", "textGenerationConfig": {}})
+    );
+    // Cross-region profiles and ARNs pick the family from the foundation model; Nova beats Titan.
+    for (id, key) in [
+        ("us.meta.llama3-2-11b-instruct-v1:0", "max_gen_len"),
+        ("arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.meta.llama3-1-8b-instruct-v1:0", "max_gen_len"),
+        ("eu.mistral.pixtral-large-2502-v1:0", "max_tokens"),
+    ] {
+        let b = body(json!({"model": format!("invoke/{id}"), "messages": hi, "max_tokens": 5}));
+        assert_eq!(b[key], 5, "{id}: {b}");
+    }
+    let b = body(json!({"model": "invoke/amazon.nova-lite-v1:0", "messages": hi, "max_tokens": 5}));
+    assert_eq!(b["inferenceConfig"]["maxTokens"], 5);
+    assert!(b.get("system").is_none(), "empty system is left out: {b}");
+    // Nova takes tools (Converse's toolConfig).
+    let b = body(json!({"model": "invoke/us.amazon.nova-pro-v1:0", "messages": hi,
+        "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {}}}}]}));
+    assert_eq!(b["toolConfig"]["tools"][0]["toolSpec"]["name"], "get_weather");
+    // A Mistral chat-format answer (Mistral Large) and an unexpected body.
+    let r = request(json!({"model": "invoke/mistral.mistral-large-2407-v1:0", "messages": hi}));
+    let out = Bedrock
+        .parse_chat(
+            br#"{"choices":[{"index":0,"message":{"role":"assistant","content":"Hello"},"stop_reason":"stop"}]}"#,
+            &r,
+        )
+        .unwrap();
+    assert_eq!(out.choices[0].message.content.as_deref(), Some("Hello"));
+    assert!(Bedrock.parse_chat(br#"{"unexpected": true}"#, &r).is_err());
+    // DeepSeek without a think block: everything is the answer.
+    let r = request(json!({"model": "invoke/us.deepseek.r1-v1:0", "messages": hi}));
+    let out = Bedrock.parse_chat(br#"{"choices":[{"text":"Hello","stop_reason":"length"}]}"#, &r).unwrap();
+    assert_eq!(out.choices[0].message.content.as_deref(), Some("Hello"));
+    assert_eq!(out.choices[0].message.reasoning_content, None);
+    assert_eq!(out.choices[0].finish_reason.as_deref(), Some("length"));
 }

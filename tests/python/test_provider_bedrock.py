@@ -266,3 +266,167 @@ def test_missing_credentials_is_an_authentication_error():
     with pytest.raises(AuthenticationError) as ei:
         litellm_rs.completion(model=f"bedrock/{MODEL}", messages=MESSAGES, api_base="http://127.0.0.1:9")
     assert "Unable to locate AWS credentials" in str(ei.value)
+
+
+# --- bedrock/invoke/ for the non-Anthropic families --------------------------------------------
+
+INVOKE_MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is 2+2?"}]
+
+
+def invoke_chunks(payloads: list[dict]) -> bytes:
+    """invoke-with-response-stream: `chunk` events, each the base64 of the model's own JSON."""
+    import base64
+
+    return event_stream([("chunk", {"bytes": base64.b64encode(json.dumps(p).encode()).decode()}) for p in payloads])
+
+
+INVOKE_FAMILIES = {
+    "meta.llama3-8b-instruct-v1:0": (
+        {"generation": "4.", "prompt_token_count": 21, "generation_token_count": 2, "stop_reason": "stop"},
+        [
+            {"generation": "4", "prompt_token_count": 21, "generation_token_count": 1, "stop_reason": None},
+            {
+                "generation": ".",
+                "generation_token_count": 2,
+                "stop_reason": "stop",
+                "amazon-bedrock-invocationMetrics": {"inputTokenCount": 21, "outputTokenCount": 2},
+            },
+        ],
+        (21, 2),
+    ),
+    "amazon.titan-text-express-v1": (
+        {"inputTextTokenCount": 15, "results": [{"tokenCount": 2, "outputText": "4.", "completionReason": "FINISH"}]},
+        [
+            {"outputText": "4", "index": 0, "completionReason": None},
+            {
+                "outputText": ".",
+                "index": 0,
+                "completionReason": "FINISH",
+                "amazon-bedrock-invocationMetrics": {"inputTokenCount": 15, "outputTokenCount": 2},
+            },
+        ],
+        (15, 2),
+    ),
+    "mistral.mistral-7b-instruct-v0:2": (
+        {"outputs": [{"text": "4.", "stop_reason": "stop"}]},
+        [
+            {"outputs": [{"text": "4", "stop_reason": None}]},
+            {
+                "outputs": [{"text": ".", "stop_reason": "stop"}],
+                "amazon-bedrock-invocationMetrics": {"inputTokenCount": 12, "outputTokenCount": 2},
+            },
+        ],
+        None,
+    ),
+    "us.amazon.nova-lite-v1:0": (
+        {
+            "output": {"message": {"role": "assistant", "content": [{"text": "4."}]}},
+            "stopReason": "end_turn",
+            "usage": {"inputTokens": 11, "outputTokens": 2, "totalTokens": 13},
+        },
+        [
+            {"messageStart": {"role": "assistant"}},
+            {"contentBlockDelta": {"delta": {"text": "4"}, "contentBlockIndex": 0}},
+            {"contentBlockDelta": {"delta": {"text": "."}, "contentBlockIndex": 0}},
+            {"messageStop": {"stopReason": "end_turn"}},
+            {"metadata": {"usage": {"inputTokens": 11, "outputTokens": 2, "totalTokens": 13}}},
+        ],
+        (11, 2),
+    ),
+    "cohere.command-r-v1:0": (
+        {"text": "4.", "finish_reason": "COMPLETE", "meta": {"billed_units": {"input_tokens": 9, "output_tokens": 2}}},
+        [
+            {"is_finished": False, "event_type": "text-generation", "text": "4"},
+            {"is_finished": False, "event_type": "text-generation", "text": "."},
+            {
+                "is_finished": True,
+                "event_type": "stream-end",
+                "finish_reason": "COMPLETE",
+                "amazon-bedrock-invocationMetrics": {"inputTokenCount": 9, "outputTokenCount": 2},
+            },
+        ],
+        (9, 2),
+    ),
+    "us.deepseek.r1-v1:0": (
+        {"choices": [{"text": "2 plus 2.</think>\n\n4.", "stop_reason": "stop"}]},
+        [
+            {"choices": [{"text": "2 plus 2.", "stop_reason": None}]},
+            {"choices": [{"text": "</think>\n\n4", "stop_reason": None}]},
+            {
+                "choices": [{"text": ".", "stop_reason": "stop"}],
+                "amazon-bedrock-invocationMetrics": {"inputTokenCount": 14, "outputTokenCount": 6},
+            },
+        ],
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("model", list(INVOKE_FAMILIES), ids=[k.split(".")[-2] for k in INVOKE_FAMILIES])
+def test_invoke_families_end_to_end(m, model):
+    answer, stream_payloads, usage = INVOKE_FAMILIES[model]
+    path = "/model/" + model.replace(":", "%3A")
+    m.on("POST", path + "/invoke$", json_body=answer)
+    r = litellm_rs.completion(model=f"bedrock/invoke/{model}", messages=INVOKE_MESSAGES, api_base=m.url, max_tokens=20, **KEYS)  # fmt: skip
+    seen = m.requests[-1]
+    assert seen.path == path + "/invoke"
+    assert seen.headers["authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+    assert r.choices[0].message.content == "4."
+    assert r.choices[0].finish_reason == "stop"
+    if usage:
+        assert (r.usage.prompt_tokens, r.usage.completion_tokens) == usage
+    if "deepseek" in model:
+        assert r.choices[0].message.reasoning_content == "2 plus 2."
+    body = seen.body
+    assert "stream" not in body and "model" not in body
+    if "llama" in model:
+        assert body["max_gen_len"] == 20 and body["prompt"].endswith(
+            "<|start_header_id|>assistant<|end_header_id|>\n\n"
+        )
+    elif "titan" in model:
+        assert body == {
+            "inputText": "\n\nUser: <admin>Be brief.</admin>\n\nUser: What is 2+2?\n\nBot: ",
+            "textGenerationConfig": {"maxTokenCount": 20},
+        }
+    # The stream.
+    m.on(
+        "POST",
+        path + "/invoke-with-response-stream$",
+        body=invoke_chunks(stream_payloads),
+        headers={"content-type": "application/vnd.amazon.eventstream"},
+    )
+    chunks = list(
+        litellm_rs.completion(
+            model=f"bedrock/invoke/{model}",
+            messages=INVOKE_MESSAGES,
+            api_base=m.url,
+            stream=True,
+            stream_options={"include_usage": True},
+            **KEYS,
+        )
+    )
+    assert m.requests[-1].path == path + "/invoke-with-response-stream"
+    assert chunks[0].choices[0].delta.role == "assistant"
+    built = litellm_rs.stream_chunk_builder(chunks)
+    assert built.choices[0].message.content == "4."
+    assert built.choices[0].finish_reason == "stop"
+    assert chunks[-1].usage.total_tokens > 0
+
+
+def test_invoke_unknown_family_and_unsupported_params(m):
+    with pytest.raises(litellm_rs.exceptions.BadRequestError, match="Converse route"):
+        litellm_rs.completion(
+            model="bedrock/invoke/ai21.jamba-instruct-v1:0", messages=MESSAGES, api_base=m.url, **KEYS
+        )
+    with pytest.raises(litellm_rs.exceptions.UnsupportedParamsError, match="tools"):
+        litellm_rs.completion(
+            model="bedrock/invoke/meta.llama3-8b-instruct-v1:0",
+            messages=MESSAGES,
+            api_base=m.url,
+            tools=[WEATHER],
+            **KEYS,
+        )
+    params = litellm_rs.get_supported_openai_params(
+        "invoke/meta.llama3-8b-instruct-v1:0", custom_llm_provider="bedrock"
+    )
+    assert "temperature" in params and "tools" not in params

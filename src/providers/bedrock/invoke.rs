@@ -1,8 +1,12 @@
-//! The Invoke API (`bedrock/invoke/<id>`): the model vendor's own body. Implemented for
-//! Anthropic's Claude (the Messages body with `anthropic_version: "bedrock-2023-05-31"`, built and
-//! parsed by the Anthropic translation); other vendors' invoke bodies (Llama, Mistral, Cohere,
-//! Titan, Nova, DeepSeek) are not implemented yet and are reported as such — their Converse route
-//! (`bedrock/<id>`) works.
+//! The Invoke API (`bedrock/invoke/<id>`): the model vendor's own body. Anthropic's Claude gets
+//! the Messages body with `anthropic_version: "bedrock-2023-05-31"` (built and parsed by the
+//! Anthropic translation); Meta Llama, Mistral, Amazon Titan text, Amazon Nova, Cohere Command R
+//! and DeepSeek R1 get their vendor bodies (`families`). Other families are a clear error pointing
+//! to the Converse route.
+
+pub mod families;
+
+pub use families::Family;
 
 use serde_json::Value;
 
@@ -15,21 +19,35 @@ use crate::types::{ChatChunk, ChatRequest, ChatResponse};
 /// The `anthropic_version` Bedrock expects in Claude invoke bodies.
 pub const BEDROCK_ANTHROPIC_VERSION: &str = "bedrock-2023-05-31";
 
-pub fn check_supported(model_id: &str) -> Result<(), LlmError> {
-    if base_model(model_id).starts_with("anthropic.") || model_id.starts_with("arn:") {
-        return Ok(());
+/// The family of an invoke model id; ARNs whose last segment names no family are taken as
+/// Claude (provisioned throughput / inference profiles for Claude).
+pub fn family(model_id: &str) -> Result<Family, LlmError> {
+    if let Some(f) = Family::of(base_model(model_id)) {
+        return Ok(f);
+    }
+    if model_id.starts_with("arn:") {
+        return Ok(Family::Anthropic);
     }
     let mut e = LlmError::bad_request(format!(
-        "bedrock/invoke/{model_id}: litellm_rs implements the Invoke API for Anthropic models only so far; use the \
-         Converse route (model=\"bedrock/{model_id}\") for this model"
+        "bedrock/invoke/{model_id}: litellm_rs implements the Invoke API for Anthropic Claude, Meta Llama, Mistral, \
+         Amazon Titan text, Amazon Nova, Cohere Command R and DeepSeek R1 models; use the Converse route \
+         (model=\"bedrock/{model_id}\") for this model"
     ));
     e.provider = "bedrock".into();
     Err(e)
 }
 
+pub fn check_supported(model_id: &str) -> Result<(), LlmError> {
+    family(model_id).map(|_| ())
+}
+
 /// The Claude invoke body: Anthropic's Messages body without `model` and `stream` (both are in the
 /// URL), with `anthropic_version`, and the caller's `anthropic-beta` header as `anthropic_beta`.
 pub fn build_body(req: &ChatRequest, target: &CallTarget, model_id: &str) -> Result<Value, LlmError> {
+    let fam = family(model_id)?;
+    if fam != Family::Anthropic {
+        return families::build_body(req, target, fam, model_id);
+    }
     let mut areq = req.clone();
     areq.model = base_model(model_id).strip_prefix("anthropic.").unwrap_or(model_id).to_owned();
     let mut t = target.clone();
@@ -63,12 +81,17 @@ pub fn build_body(req: &ChatRequest, target: &CallTarget, model_id: &str) -> Res
 }
 
 pub fn parse_response(body: &[u8], req: &ChatRequest, model_id: &str) -> Result<ChatResponse, LlmError> {
+    let fam = family(model_id)?;
+    if fam != Family::Anthropic {
+        return families::parse_response(body, req, fam, model_id);
+    }
     let mut r = Anthropic.parse_chat(body, req)?;
     r.model = model_id.to_owned();
     Ok(r)
 }
 
-/// One `chunk` event of invoke-with-response-stream: `{"bytes": base64(Anthropic SSE event JSON)}`.
+/// One `chunk` event of invoke-with-response-stream: `{"bytes": base64(the vendor's event JSON)}`.
+/// Anthropic events carry a `type`; the other families are told apart by their keys.
 pub fn parse_chunk(state: &mut StreamState, data: &str) -> Result<Vec<ChatChunk>, LlmError> {
     let v: Value = match serde_json::from_str(data) {
         Ok(v) => v,
@@ -82,7 +105,10 @@ pub fn parse_chunk(state: &mut StreamState, data: &str) -> Result<Vec<ChatChunk>
         Ok(v) => v,
         Err(_) => return Ok(Vec::new()),
     };
-    let kind = inner.get("type").and_then(Value::as_str).map(str::to_owned);
+    let Some(kind) = inner.get("type").and_then(Value::as_str).map(str::to_owned) else {
+        return families::parse_chunk(state, &inner);
+    };
+    let kind = Some(kind);
     let out = Anthropic.parse_chat_event(state, kind.as_deref(), &text)?;
     if kind.as_deref() == Some("message_stop") {
         state.done = true;

@@ -133,8 +133,11 @@ impl Provider for Bedrock {
         "bedrock"
     }
 
-    fn supports_openai_param(&self, _model: &str, name: &str) -> bool {
-        converse::supported(name)
+    fn supports_openai_param(&self, model: &str, name: &str) -> bool {
+        match route(model) {
+            Ok((Api::Invoke, id)) => invoke::family(id).is_ok_and(|f| f.supports(name)),
+            _ => converse::supported(name),
+        }
     }
 
     fn build_chat(&self, req: &ChatRequest, target: &CallTarget) -> Result<HttpRequest, LlmError> {
