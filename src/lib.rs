@@ -9,9 +9,11 @@
 // headers, body); it lives on the cold path, so results are not boxed for its size.
 #![allow(clippy::result_large_err)]
 
+pub mod cost;
 pub mod engine;
 pub mod error;
 pub mod providers;
+pub mod tokens;
 pub mod transport;
 pub mod types;
 pub mod util;

@@ -235,10 +235,19 @@ _EXCEPTION_NAMES = (
 )  # fmt: skip
 _LAZY = {name: "types.utils" for name in _TYPE_NAMES}
 _LAZY.update({name: "exceptions" for name in _EXCEPTION_NAMES})
+_COST_NAMES = (
+    "completion_cost", "cost_per_token", "get_model_info", "get_max_tokens", "register_model",
+    "cheaper_alternatives", "supports_function_calling", "supports_parallel_function_calling", "supports_vision",
+    "supports_response_schema", "supports_reasoning", "supports_prompt_caching", "supports_audio_input",
+    "supports_audio_output", "supports_pdf_input", "supports_system_messages", "supports_web_search",
+    "supports_tool_choice",
+)  # fmt: skip
+_LAZY.update({name: "cost" for name in _COST_NAMES})
 _LAZY["provider_list"] = "main"
+_LAZY.update({name: "tokens" for name in ("token_counter", "encode", "decode")})
 _LAZY["verbose_logger"] = "_logging"
 _LAZY["print_verbose"] = "_logging"
-_SUBMODULES = frozenset(("types", "exceptions", "utils", "main", "streaming"))
+_SUBMODULES = frozenset(("types", "exceptions", "utils", "main", "streaming", "cost", "tokens"))
 
 
 def __getattr__(name: str) -> object:
@@ -253,6 +262,10 @@ def __getattr__(name: str) -> object:
         from importlib import import_module
 
         return import_module("." + name, __name__)
+    if name == "model_cost":  # litellm's map as a dict, built on first access
+        from .cost import _model_cost
+
+        return _model_cost()
     if name == "__version__":
         from ._core import __version__ as value
 
@@ -262,7 +275,7 @@ def __getattr__(name: str) -> object:
 
 
 def __dir__() -> list:
-    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES | {"__version__"})
+    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES | {"__version__", "model_cost"})
 
 
 __all__ = [  # noqa: RUF022 - grouped: calls, types, exceptions, settings
@@ -277,6 +290,28 @@ __all__ = [  # noqa: RUF022 - grouped: calls, types, exceptions, settings
     "get_supported_openai_params",
     "mock_completion",
     "provider_list",
+    "token_counter",
+    "encode",
+    "decode",
+    "completion_cost",
+    "cost_per_token",
+    "get_model_info",
+    "get_max_tokens",
+    "register_model",
+    "model_cost",
+    "cheaper_alternatives",
+    "supports_function_calling",
+    "supports_parallel_function_calling",
+    "supports_vision",
+    "supports_response_schema",
+    "supports_reasoning",
+    "supports_prompt_caching",
+    "supports_audio_input",
+    "supports_audio_output",
+    "supports_pdf_input",
+    "supports_system_messages",
+    "supports_web_search",
+    "supports_tool_choice",
     "CustomStreamWrapper",
     "TextCompletionStreamWrapper",
     "ModelResponse",

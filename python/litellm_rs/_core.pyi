@@ -28,15 +28,24 @@ __all__ = [
     "aembedding_submit",
     "atext_completion_stream_submit",
     "atext_completion_submit",
+    "cheaper_alternatives",
     "completion",
     "completion_stream",
+    "cost_per_token",
+    "decode",
     "embedding",
+    "encode",
     "get_llm_provider",
     "get_supported_openai_params",
+    "model_cost_json",
+    "model_info",
     "provider_list",
+    "register_model_json",
     "stream_chunk_builder",
     "text_completion",
     "text_completion_stream",
+    "token_counter",
+    "tokenizer_encoding_name",
 ]
 
 __version__: str
@@ -57,6 +66,34 @@ def get_llm_provider(
 ) -> tuple[str, str, str | None, str | None]: ...
 def provider_list() -> list[str]: ...
 def get_supported_openai_params(model: str, custom_llm_provider: str | None = None) -> list[str] | None: ...
+def model_cost_json() -> str: ...
+def register_model_json(text: str) -> int: ...
+def model_info(model: str, custom_llm_provider: str | None = None) -> dict[str, Any] | None: ...
+def cost_per_token(
+    model: str,
+    custom_llm_provider: str | None,
+    usage_json: str,
+    pricing_json: str | None = None,
+    service_tier: str | None = None,
+    response_ms: float = 0.0,
+) -> tuple[float, float] | None: ...
+def cheaper_alternatives(model: str, custom_llm_provider: str | None = None) -> list[tuple[str, str, float]] | None: ...
+
+# Token counting (src/tokens.rs): exactly one of `text` and `messages_json` is given; the JSON
+# arguments are JSON texts of the OpenAI-shaped messages, tools and tool choice. ValueError on bad input.
+def token_counter(
+    model: str,
+    text: str | None = None,
+    messages_json: str | None = None,
+    tools_json: str | None = None,
+    count_response_tokens: bool = False,
+    tool_choice_json: str | None = None,
+    use_default_image_token_count: bool = False,
+    default_token_count: int | None = None,
+) -> int: ...
+def encode(model: str, text: str) -> list[int]: ...
+def decode(model: str, tokens: list[int]) -> str: ...
+def tokenizer_encoding_name(model: str) -> str: ...
 
 @final
 class Stream:

@@ -46,7 +46,9 @@ pub(super) fn chat(req: &ChatRequest, opts: &CallOptions, text: &str) -> (ChatRe
     (resp, hidden(req, opts))
 }
 
-pub(super) fn chat_stream(req: &ChatRequest, opts: &CallOptions, text: &str) -> ChunkStream {
+pub(super) fn chat_stream(req: &ChatRequest, opts: &CallOptions, text: &str, tier: Option<&str>) -> ChunkStream {
+    let hidden = hidden(req, opts);
+    let pricer = hidden.stream_pricer(opts, tier);
     let id = new_id("chatcmpl-");
     let created = unix_now();
     let chunk = |delta: Delta, finish: Option<&str>| ChatChunk {
@@ -71,16 +73,18 @@ pub(super) fn chat_stream(req: &ChatRequest, opts: &CallOptions, text: &str) -> 
     }
     chunks.push(chunk(Delta::default(), Some("stop")));
     if req.include_usage() {
+        let mut usage = Usage::new(MOCK_PROMPT_TOKENS, MOCK_COMPLETION_TOKENS);
+        pricer.on_usage(&mut usage);
         chunks.push(ChatChunk {
             id: id.clone(),
             object: "chat.completion.chunk".into(),
             created,
             model: req.model.clone(),
-            usage: Some(Usage::new(MOCK_PROMPT_TOKENS, MOCK_COMPLETION_TOKENS)),
+            usage: Some(usage),
             ..Default::default()
         });
     }
     let (tx, rx) = mpsc::channel(1);
     let _ = tx.try_send(Ok(chunks.iter().map(encode).collect()));
-    ChunkStream::from_parts(rx, None, hidden(req, opts))
+    ChunkStream::from_parts(rx, None, hidden)
 }

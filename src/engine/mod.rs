@@ -33,9 +33,43 @@ pub struct Hidden {
     pub response_headers: Vec<(String, String)>,
     pub response_ms: f64,
     pub mocked: bool,
+    /// USD cost of the call (`response_cost`), when the model is priced.
+    pub response_cost: Option<f64>,
+    /// A stream's cost, filled in by the reader once the usage chunk was seen.
+    pub stream_cost: crate::cost::CostCell,
 }
 
 impl Hidden {
+    /// The call's cost: the response's, or the stream's once its usage was seen.
+    pub fn cost(&self) -> Option<f64> {
+        self.response_cost.or_else(|| self.stream_cost.lock().ok().and_then(|g| *g))
+    }
+
+    /// Prices the response of this call (`response_cost`) from its usage.
+    fn price(&mut self, usage: Option<&crate::types::Usage>, opts: &CallOptions, tier: Option<&str>, resp_model: &str) {
+        self.response_cost = crate::cost::response_cost(
+            &self.model,
+            &self.custom_llm_provider,
+            usage,
+            &opts.custom_pricing(),
+            tier,
+            self.response_ms,
+            Some(resp_model),
+        );
+    }
+
+    /// The pricer of a stream of this call.
+    pub(super) fn stream_pricer(&self, opts: &CallOptions, tier: Option<&str>) -> crate::cost::StreamPricer {
+        let entry =
+            crate::cost::effective_entry(&self.model, Some(&self.custom_llm_provider), &opts.custom_pricing(), None);
+        crate::cost::StreamPricer::new(
+            entry,
+            tier.map(str::to_owned),
+            opts.include_cost_in_streaming_usage.unwrap_or(false),
+            self.stream_cost.clone(),
+        )
+    }
+
     pub fn to_json(&self) -> Value {
         let mut additional = Map::new();
         for (k, v) in &self.response_headers {
@@ -46,7 +80,7 @@ impl Hidden {
             "api_base": if self.api_base.is_empty() { Value::Null } else { Value::String(self.api_base.clone()) },
             "model_id": Value::Null,
             "litellm_model_name": self.model,
-            "response_cost": Value::Null,
+            "response_cost": self.cost().map_or(Value::Null, Value::from),
             "additional_headers": additional,
             "_response_ms": self.response_ms,
         })
@@ -276,10 +310,18 @@ async fn send_ok(p: &Prepared, http: &HttpRequest) -> Result<RawResponse, LlmErr
     .map_err(|e| p.finish_error(e))
 }
 
+/// The request's `service_tier` (`flex`, `priority`), which picks the matching prices.
+fn service_tier(extra: &Map<String, Value>) -> Option<&str> {
+    extra.get("service_tier").and_then(Value::as_str)
+}
+
 /// A chat completion.
 pub async fn chat(mut req: ChatRequest, opts: &CallOptions) -> Result<(ChatResponse, Hidden), LlmError> {
+    let tier = service_tier(&req.extra);
     if let Some(text) = &opts.mock_response {
-        return Ok(mock::chat(&req, opts, text));
+        let (resp, mut hidden) = mock::chat(&req, opts, text);
+        hidden.price(resp.usage.as_ref(), opts, tier, &resp.model);
+        return Ok((resp, hidden));
     }
     let started = Instant::now();
     let original_model = std::mem::take(&mut req.model);
@@ -292,13 +334,15 @@ pub async fn chat(mut req: ChatRequest, opts: &CallOptions) -> Result<(ChatRespo
     let mut hidden = p.hidden(&original_model);
     hidden.response_headers = raw.headers;
     hidden.response_ms = started.elapsed().as_secs_f64() * 1000.0;
+    hidden.price(resp.usage.as_ref(), opts, tier, &resp.model);
     Ok((resp, hidden))
 }
 
 /// A streamed chat completion: returns once the upstream answered with a stream.
 pub async fn chat_stream(mut req: ChatRequest, opts: &CallOptions) -> Result<ChunkStream, LlmError> {
+    let tier = service_tier(&req.extra);
     if let Some(text) = &opts.mock_response {
-        return Ok(mock::chat_stream(&req, opts, text));
+        return Ok(mock::chat_stream(&req, opts, text, tier));
     }
     let original_model = std::mem::take(&mut req.model);
     let p = prepare(&original_model, opts).await?;
@@ -306,7 +350,8 @@ pub async fn chat_stream(mut req: ChatRequest, opts: &CallOptions) -> Result<Chu
     req.stream = Some(true);
     let http = p.signed(p.provider().build_chat(&req, &p.target))?;
     let hidden = p.hidden(&original_model);
-    stream::open_chat(p, http, req.include_usage(), hidden, opts.stream_timeout_secs()).await
+    let pricer = hidden.stream_pricer(opts, tier);
+    stream::open_chat(p, http, req.include_usage(), hidden, pricer, opts.stream_timeout_secs()).await
 }
 
 /// Embeddings.
@@ -321,6 +366,7 @@ pub async fn embedding(mut req: EmbeddingRequest, opts: &CallOptions) -> Result<
     let mut hidden = p.hidden(&original_model);
     hidden.response_headers = raw.headers;
     hidden.response_ms = started.elapsed().as_secs_f64() * 1000.0;
+    hidden.price(resp.usage.as_ref(), opts, None, &resp.model);
     Ok((resp, hidden))
 }
 
@@ -402,6 +448,7 @@ pub async fn text_completion(
             let mut hidden = p.hidden(&original_model);
             hidden.response_headers = raw.headers;
             hidden.response_ms = started.elapsed().as_secs_f64() * 1000.0;
+            hidden.price(resp.usage.as_ref(), opts, service_tier(&req.extra), &resp.model);
             return Ok((resp, hidden));
         }
         req.model = original_model;
@@ -414,7 +461,11 @@ pub async fn text_completion(
         let t = text_from_chat(resp, i as u32);
         match &mut out {
             None => out = Some((t, hidden)),
-            Some((acc, _)) => {
+            Some((acc, h)) => {
+                h.response_cost = match (h.response_cost, hidden.response_cost) {
+                    (Some(a), Some(b)) => Some(a + b),
+                    _ => None,
+                };
                 acc.choices.extend(t.choices);
                 if let (Some(a), Some(b)) = (acc.usage.as_mut(), t.usage) {
                     a.prompt_tokens += b.prompt_tokens;
@@ -456,7 +507,8 @@ pub async fn text_completion_stream(
     req.stream = Some(true);
     let http = p.signed(p.provider().build_text_completion(&req, &p.target))?;
     let hidden = p.hidden(&original_model);
-    stream::open_text(p, http, hidden, opts.stream_timeout_secs()).await
+    let pricer = hidden.stream_pricer(opts, service_tier(&req.extra));
+    stream::open_text(p, http, hidden, pricer, opts.stream_timeout_secs()).await
 }
 
 /// What litellm's `get_llm_provider` returns: the model without prefix, the provider, the key

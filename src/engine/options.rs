@@ -65,6 +65,16 @@ pub struct CallOptions {
     /// `api_key`, `api_base`, `headers`, ... arrive merged into the fields above (the call's value
     /// wins), as litellm applies them.
     pub provider_keys: Option<HashMap<String, String>>,
+    /// Per-call pricing (litellm's custom pricing kwargs): prices per token or per second, the
+    /// model whose map entry prices the call, and entry overrides.
+    pub input_cost_per_token: Option<f64>,
+    pub output_cost_per_token: Option<f64>,
+    pub input_cost_per_second: Option<f64>,
+    pub output_cost_per_second: Option<f64>,
+    pub base_model: Option<String>,
+    pub model_info: Option<Value>,
+    /// `litellm_rs.include_cost_in_streaming_usage`: the usage chunk of a stream carries `cost`.
+    pub include_cost_in_streaming_usage: Option<bool>,
 }
 
 /// litellm's default `request_timeout` (seconds).
@@ -100,6 +110,21 @@ impl CallOptions {
 
     pub fn explicit_api_base(&self) -> Option<&str> {
         self.api_base.as_deref().or(self.base_url.as_deref()).filter(|s| !s.is_empty())
+    }
+
+    /// The call's custom pricing (empty when it has none).
+    pub fn custom_pricing(&self) -> crate::cost::CustomPricing {
+        crate::cost::CustomPricing {
+            input_cost_per_token: self.input_cost_per_token,
+            output_cost_per_token: self.output_cost_per_token,
+            input_cost_per_second: self.input_cost_per_second,
+            output_cost_per_second: self.output_cost_per_second,
+            base_model: self.base_model.clone(),
+            model_info: match &self.model_info {
+                Some(Value::Object(m)) => Some(m.clone()),
+                _ => None,
+            },
+        }
     }
 
     /// The AWS inputs of the call, for Bedrock's credential and endpoint resolution.

@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
 use super::{Hidden, Prepared, with_retries};
+use crate::cost::StreamPricer;
 use crate::error::{ErrorKind, LlmError};
 use crate::providers::{Framing, HttpRequest, StreamState};
 use crate::transport::{self, FrameDecoder};
@@ -184,6 +185,7 @@ pub(super) async fn open_chat(
     http: HttpRequest,
     include_usage: bool,
     mut hidden: Hidden,
+    pricer: StreamPricer,
     chunk_timeout: f64,
 ) -> Result<ChunkStream, LlmError> {
     let resp = open(&p, &http).await?;
@@ -192,7 +194,11 @@ pub(super) async fn open_chat(
     let framing = provider.get().framing();
     let state = StreamState { include_usage, model: p.resolved.model.clone(), ..StreamState::default() };
     Ok(spawn_reader(resp, p, state, hidden, chunk_timeout, framing, move |state, event, data| {
-        Ok(provider.get().parse_chat_event(state, event, data)?.iter().map(encode).collect())
+        let mut chunks = provider.get().parse_chat_event(state, event, data)?;
+        for usage in chunks.iter_mut().filter_map(|c| c.usage.as_mut()) {
+            pricer.on_usage(usage);
+        }
+        Ok(chunks.iter().map(encode).collect())
     }))
 }
 
@@ -200,6 +206,7 @@ pub(super) async fn open_text(
     p: Prepared,
     http: HttpRequest,
     mut hidden: Hidden,
+    pricer: StreamPricer,
     chunk_timeout: f64,
 ) -> Result<ChunkStream, LlmError> {
     let resp = open(&p, &http).await?;
@@ -207,7 +214,11 @@ pub(super) async fn open_text(
     let provider = p.resolved.provider;
     let framing = provider.get().framing();
     Ok(spawn_reader(resp, p, StreamState::default(), hidden, chunk_timeout, framing, move |state, event, data| {
-        Ok(provider.get().parse_text_event(state, event, data)?.iter().map(encode).collect())
+        let mut chunks = provider.get().parse_text_event(state, event, data)?;
+        for usage in chunks.iter_mut().filter_map(|c| c.usage.as_mut()) {
+            pricer.on_usage(usage);
+        }
+        Ok(chunks.iter().map(encode).collect())
     }))
 }
 

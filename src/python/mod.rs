@@ -3,6 +3,7 @@
 //! Python layer validates in one pass.
 
 mod aio;
+mod cost;
 mod errors;
 mod runtime;
 mod stream;
@@ -210,6 +211,96 @@ fn provider_list() -> Vec<&'static str> {
     crate::providers::registry::provider_ids()
 }
 
+/// Texts shorter than this are tokenised without releasing the GIL (detaching costs more).
+const DETACH_BYTES: usize = 4096;
+
+fn token_error(e: crate::tokens::TokenError) -> PyErr {
+    pyo3::exceptions::PyValueError::new_err(e.0)
+}
+
+fn parse_json<T: DeserializeOwned>(json: Option<&str>, what: &str) -> PyResult<Option<T>> {
+    json.map(|j| serde_json::from_str(j))
+        .transpose()
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("invalid {what}: {e}")))
+}
+
+/// `litellm.token_counter`: tokens of `text`, or of a chat prompt (`messages_json`, `tools_json`,
+/// `tool_choice_json` are JSON texts). Exactly one of `text` and `messages_json` is given.
+#[pyfunction]
+#[pyo3(signature = (
+    model, text=None, messages_json=None, tools_json=None, count_response_tokens=false, tool_choice_json=None,
+    use_default_image_token_count=false, default_token_count=None
+))]
+#[allow(clippy::too_many_arguments)]
+fn token_counter(
+    py: Python<'_>,
+    model: &str,
+    text: Option<String>,
+    messages_json: Option<String>,
+    tools_json: Option<String>,
+    count_response_tokens: bool,
+    tool_choice_json: Option<String>,
+    use_default_image_token_count: bool,
+    default_token_count: Option<usize>,
+) -> PyResult<usize> {
+    use serde_json::Value;
+    let model = model.to_owned();
+    match (text, messages_json) {
+        (Some(_), Some(_)) => Err(pyo3::exceptions::PyValueError::new_err("text and messages cannot both be set")),
+        (None, None) => Err(pyo3::exceptions::PyValueError::new_err("Either text or messages must be provided")),
+        (Some(text), None) => {
+            if tools_json.is_some() || tool_choice_json.is_some() {
+                return Err(pyo3::exceptions::PyValueError::new_err(
+                    "tools or tool_choice cannot be set if using text",
+                ));
+            }
+            if text.len() < DETACH_BYTES {
+                Ok(crate::tokens::count_text(&model, &text))
+            } else {
+                Ok(py.detach(|| crate::tokens::count_text(&model, &text)))
+            }
+        }
+        (None, Some(messages_json)) => {
+            let long = messages_json.len() >= DETACH_BYTES;
+            let run = move || -> PyResult<usize> {
+                let messages: Vec<Value> = parse_json(Some(&messages_json), "messages")?.unwrap_or_default();
+                let tools: Option<Vec<Value>> = parse_json(tools_json.as_deref(), "tools")?;
+                let tool_choice: Option<Value> = parse_json(tool_choice_json.as_deref(), "tool_choice")?;
+                let opts = crate::tokens::CountOptions {
+                    tools: tools.as_deref(),
+                    tool_choice: tool_choice.as_ref(),
+                    count_response_tokens,
+                    use_default_image_token_count,
+                    default_token_count,
+                };
+                crate::tokens::count_messages(&model, &messages, &opts).map_err(token_error)
+            };
+            if long { py.detach(run) } else { run() }
+        }
+    }
+}
+
+/// `litellm.encode`: token ids of `text` in `model`'s encoding.
+#[pyfunction]
+fn encode(py: Python<'_>, model: &str, text: String) -> Vec<u32> {
+    let enc = crate::tokens::encoding_for_model(model);
+    if text.len() < DETACH_BYTES { enc.encode(&text) } else { py.detach(|| enc.encode(&text)) }
+}
+
+/// `litellm.decode`: the text of `tokens` in `model`'s encoding.
+#[pyfunction]
+fn decode(py: Python<'_>, model: &str, tokens: Vec<u32>) -> PyResult<String> {
+    let enc = crate::tokens::encoding_for_model(model);
+    if tokens.len() < DETACH_BYTES / 4 { enc.decode(&tokens) } else { py.detach(|| enc.decode(&tokens)) }
+        .map_err(token_error)
+}
+
+/// The tiktoken encoding `token_counter`, `encode` and `decode` use for `model`.
+#[pyfunction]
+fn tokenizer_encoding_name(model: &str) -> &'static str {
+    crate::tokens::encoding_for_model(model).name()
+}
+
 #[pymodule]
 #[pyo3(name = "_core")]
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -217,6 +308,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyStream>()?;
     m.add_class::<CompletionQueue>()?;
     m.add_function(wrap_pyfunction!(completion, m)?)?;
+    cost::register(m)?;
     m.add_function(wrap_pyfunction!(acompletion_submit, m)?)?;
     m.add_function(wrap_pyfunction!(completion_stream, m)?)?;
     m.add_function(wrap_pyfunction!(acompletion_stream_submit, m)?)?;
@@ -230,5 +322,9 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(get_llm_provider, m)?)?;
     m.add_function(wrap_pyfunction!(provider_list, m)?)?;
     m.add_function(wrap_pyfunction!(get_supported_openai_params, m)?)?;
+    m.add_function(wrap_pyfunction!(token_counter, m)?)?;
+    m.add_function(wrap_pyfunction!(encode, m)?)?;
+    m.add_function(wrap_pyfunction!(decode, m)?)?;
+    m.add_function(wrap_pyfunction!(tokenizer_encoding_name, m)?)?;
     Ok(())
 }

@@ -23,12 +23,14 @@ pub struct PyStream {
     /// Kept outside the lock so that close() and drop act at once, even while another thread
     /// waits for chunks.
     abort: Option<AbortHandle>,
-    hidden: serde_json::Value,
+    /// The call's hidden params; rendered when asked, so a stream's cost shows once its usage
+    /// chunk was seen.
+    hidden: crate::engine::Hidden,
 }
 
 impl PyStream {
     pub fn new(s: ChunkStream) -> Self {
-        let hidden = s.hidden.to_json();
+        let hidden = s.hidden.clone();
         let abort = s.abort_handle();
         Self { inner: Arc::new(Mutex::new(s)), abort, hidden }
     }
@@ -78,7 +80,7 @@ impl PyStream {
     }
 
     fn hidden_params(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(pythonize::pythonize(py, &self.hidden)?.unbind())
+        Ok(pythonize::pythonize(py, &self.hidden.to_json())?.unbind())
     }
 }
 

@@ -274,15 +274,3 @@ def test_bedrock_invoke_same_stream(model):
     # Usage: Bedrock's last chunk carries `amazon-bedrock-invocationMetrics` with the model's own
     # counts; litellm ignores them and estimates with its tokenizer. The model's counts are right.
     assert ours[4] == (12, 3)
-
-
-# --- Vertex AI --------------------------------------------------------------------------------
-
-
-def test_vertex_ai_differential_needs_google_auth():
-    # litellm signs Vertex service-account credentials with google-auth (google.oauth2); without
-    # that package it cannot run offline against a mock token endpoint at all.
-    pytest.importorskip(
-        "google.auth", reason="litellm needs google-auth for Vertex service-account tokens; not installed here"
-    )
-    pytest.skip("google-auth present: Vertex differential not written yet")

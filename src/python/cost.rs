@@ -1,0 +1,78 @@
+//! Cost and model-map functions of `litellm_rs._core` (`litellm_rs.cost` builds the public API on
+//! them). Values cross as JSON text or plain tuples.
+
+use pyo3::prelude::*;
+
+use crate::cost::{self, TokenUsage, prices};
+use crate::engine::CallOptions;
+use crate::types::Usage;
+
+fn value_error(what: &str, e: impl std::fmt::Display) -> PyErr {
+    pyo3::exceptions::PyValueError::new_err(format!("invalid {what}: {e}"))
+}
+
+/// The whole model map as JSON in litellm's format.
+#[pyfunction]
+fn model_cost_json(py: Python<'_>) -> String {
+    py.detach(prices::to_json)
+}
+
+/// Adds or updates model-map entries from a JSON object in litellm's format; returns how many.
+#[pyfunction]
+fn register_model_json(text: &str) -> PyResult<usize> {
+    prices::register_json(text).map_err(|e| value_error("model cost map", e))
+}
+
+/// litellm's `get_model_info` as a dict, or None when the model is not in the map.
+#[pyfunction]
+#[pyo3(signature = (model, custom_llm_provider=None))]
+fn model_info(py: Python<'_>, model: &str, custom_llm_provider: Option<&str>) -> PyResult<Option<Py<PyAny>>> {
+    match cost::model_info(model, custom_llm_provider) {
+        Some(info) => Ok(Some(pythonize::pythonize(py, &info)?.unbind())),
+        None => Ok(None),
+    }
+}
+
+/// `(prompt_cost, completion_cost)` of a usage (JSON, OpenAI's shape with Anthropic's cache
+/// counters allowed) for `model`; `pricing_json` holds the call's custom pricing options
+/// (`input_cost_per_token`, `base_model`, `model_info`, ...). None when the model is not priced.
+#[pyfunction]
+#[pyo3(signature = (model, custom_llm_provider, usage_json, pricing_json=None, service_tier=None, response_ms=0.0))]
+fn cost_per_token(
+    model: &str,
+    custom_llm_provider: Option<&str>,
+    usage_json: &str,
+    pricing_json: Option<&str>,
+    service_tier: Option<&str>,
+    response_ms: f64,
+) -> PyResult<Option<(f64, f64)>> {
+    let usage: Usage = serde_json::from_str(usage_json).map_err(|e| value_error("usage", e))?;
+    let opts: CallOptions = match pricing_json {
+        Some(j) => serde_json::from_str(j).map_err(|e| value_error("pricing", e))?,
+        None => CallOptions::default(),
+    };
+    let entry = cost::effective_entry(model, custom_llm_provider, &opts.custom_pricing(), None)
+        .or_else(|| custom_llm_provider.and_then(|_| cost::effective_entry(model, None, &opts.custom_pricing(), None)));
+    Ok(entry.and_then(|e| cost::price(&e, &TokenUsage::from_usage(&usage), service_tier, response_ms)))
+}
+
+/// Cheaper models of the same mode and capabilities: `(key, provider, input+output price)`,
+/// cheapest first; None when the model is not priced.
+#[pyfunction]
+#[pyo3(signature = (model, custom_llm_provider=None))]
+fn cheaper_alternatives(
+    py: Python<'_>,
+    model: &str,
+    custom_llm_provider: Option<&str>,
+) -> Option<Vec<(String, String, f64)>> {
+    py.detach(|| cost::cheaper_alternatives(model, custom_llm_provider))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(model_cost_json, m)?)?;
+    m.add_function(wrap_pyfunction!(register_model_json, m)?)?;
+    m.add_function(wrap_pyfunction!(model_info, m)?)?;
+    m.add_function(wrap_pyfunction!(cost_per_token, m)?)?;
+    m.add_function(wrap_pyfunction!(cheaper_alternatives, m)?)?;
+    Ok(())
+}
