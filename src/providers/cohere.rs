@@ -87,22 +87,11 @@ fn embed_url(target: &CallTarget) -> String {
 }
 
 fn headers(target: &CallTarget) -> Vec<(String, String)> {
-    let mut h: Vec<(String, String)> = Vec::with_capacity(3 + target.extra_headers.len());
-    h.push(("content-type".into(), "application/json".into()));
-    h.push(("accept".into(), "application/json".into()));
-    if let Some(token) = target.bearer.as_deref().or(target.api_key.as_deref()).filter(|k| !k.is_empty()) {
-        h.push(("authorization".into(), format!("Bearer {token}")));
-    }
-    for (k, v) in &target.extra_headers {
-        let lk = k.to_ascii_lowercase();
-        h.retain(|(n, _)| *n != lk);
-        h.push((lk, v.clone()));
-    }
-    h
+    super::bearer_json_headers(target, true)
 }
 
 fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>, LlmError> {
-    serde_json::to_vec(v).map_err(|e| LlmError::bad_request(format!("cannot encode the request: {e}")))
+    super::encode_json(v)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -150,6 +150,30 @@ impl std::fmt::Debug for CallTarget {
     }
 }
 
+/// JSON request headers with a bearer credential (an OAuth token, else the key), then the
+/// caller's headers, which replace same-named ones.
+pub fn bearer_json_headers(target: &CallTarget, accept_json: bool) -> Vec<(String, String)> {
+    let mut h: Vec<(String, String)> = Vec::with_capacity(3 + target.extra_headers.len());
+    h.push(("content-type".into(), "application/json".into()));
+    if accept_json {
+        h.push(("accept".into(), "application/json".into()));
+    }
+    if let Some(token) = target.bearer.as_deref().or(target.api_key.as_deref()).filter(|k| !k.is_empty()) {
+        h.push(("authorization".into(), format!("Bearer {token}")));
+    }
+    for (k, v) in &target.extra_headers {
+        let lk = k.to_ascii_lowercase();
+        h.retain(|(n, _)| *n != lk);
+        h.push((lk, v.clone()));
+    }
+    h
+}
+
+/// A request body as JSON bytes.
+pub fn encode_json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, LlmError> {
+    serde_json::to_vec(v).map_err(|e| LlmError::bad_request(format!("cannot encode the request: {e}")))
+}
+
 /// The OpenAI parameters set on a request that a provider does not take (`supported` answers
 /// per name; provider-specific extras are never checked). Without `drop_params` (or listing them
 /// in `additional_drop_params`) this is an `UnsupportedParamsError` naming them and the provider;

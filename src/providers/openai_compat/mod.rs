@@ -74,6 +74,17 @@ fn embedded_error(extra: &crate::types::Extra) -> Option<LlmError> {
     Some(LlmError::from_upstream(status, Vec::new(), &body, "", ""))
 }
 
+/// The JSON payload of an OpenAI-style SSE event, or None for `[DONE]` (which ends the stream)
+/// and blank events.
+fn sse_payload<'a>(state: &mut StreamState, data: &'a str) -> Option<&'a str> {
+    let data = data.trim();
+    if data == "[DONE]" {
+        state.done = true;
+        return None;
+    }
+    (!data.is_empty()).then_some(data)
+}
+
 /// Provider finish reasons spelled the OpenAI way.
 pub fn map_finish_reason(r: &str) -> &str {
     match r {
@@ -139,14 +150,7 @@ impl Provider for OpenAiCompat {
         _event: Option<&str>,
         data: &str,
     ) -> Result<Vec<ChatChunk>, LlmError> {
-        let data = data.trim();
-        if data == "[DONE]" {
-            state.done = true;
-            return Ok(Vec::new());
-        }
-        if data.is_empty() {
-            return Ok(Vec::new());
-        }
+        let Some(data) = sse_payload(state, data) else { return Ok(Vec::new()) };
         let mut c: ChatChunk = parse_json(data.as_bytes(), "stream chunk")?;
         if c.choices.is_empty()
             && c.usage.is_none()
@@ -223,14 +227,7 @@ impl Provider for OpenAiCompat {
         _event: Option<&str>,
         data: &str,
     ) -> Result<Vec<TextCompletionResponse>, LlmError> {
-        let data = data.trim();
-        if data == "[DONE]" {
-            state.done = true;
-            return Ok(Vec::new());
-        }
-        if data.is_empty() {
-            return Ok(Vec::new());
-        }
+        let Some(data) = sse_payload(state, data) else { return Ok(Vec::new()) };
         let mut t: TextCompletionResponse = parse_json(data.as_bytes(), "stream chunk")?;
         if t.choices.is_empty()
             && t.usage.is_none()
