@@ -700,14 +700,7 @@ impl Provider for Cohere {
                 let usage = usage.unwrap_or_default().to_usage();
                 let mut out = vec![chunk(state, delta, Some(finish))];
                 if state.include_usage {
-                    out.push(ChatChunk {
-                        id: state.id.clone(),
-                        created: state.created,
-                        model: state.model.clone(),
-                        usage: Some(usage.clone()),
-                        object: "chat.completion.chunk".into(),
-                        ..ChatChunk::default()
-                    });
+                    out.push(state.usage_chunk(usage.clone()));
                 }
                 state.usage = Some(usage);
                 state.finished = true;

@@ -228,6 +228,21 @@ pub struct StreamState {
     pub block_tools: Vec<(u32, u32)>,
 }
 
+impl StreamState {
+    /// The final usage-only chunk (`choices: []`) of a stream asked for with
+    /// `stream_options.include_usage`.
+    pub fn usage_chunk(&self, usage: crate::types::Usage) -> ChatChunk {
+        ChatChunk {
+            id: self.id.clone(),
+            object: "chat.completion.chunk".into(),
+            created: self.created,
+            model: self.model.clone(),
+            usage: Some(usage),
+            ..ChatChunk::default()
+        }
+    }
+}
+
 /// What one provider does, without I/O.
 pub trait Provider: Send + Sync {
     fn id(&self) -> &str;

@@ -809,14 +809,7 @@ impl Provider for Ollama {
         let mut out = vec![self.chunk(state, delta, Some(finish))];
         let usage = line.usage();
         if state.include_usage {
-            out.push(ChatChunk {
-                id: state.id.clone(),
-                created: state.created,
-                model: state.model.clone(),
-                usage: Some(usage.clone()),
-                object: "chat.completion.chunk".into(),
-                ..ChatChunk::default()
-            });
+            out.push(state.usage_chunk(usage.clone()));
         }
         state.usage = Some(usage);
         state.finished = true;
