@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
@@ -242,6 +242,7 @@ where
         let mut dec = FrameDecoder::new(framing);
         let mut events = Vec::new();
         loop {
+            let mut read_error = None;
             let next = tokio::time::timeout(chunk_timeout, body.next()).await;
             let ended = match next {
                 Err(_) => {
@@ -256,7 +257,24 @@ where
                 }
                 Ok(Some(Ok(bytes))) => {
                     dec.feed(&bytes, &mut events);
-                    false
+                    // Take every read that is already there too, so the consumer is woken once
+                    // per burst rather than once per network read.
+                    let mut ended = false;
+                    while let Some(more) = body.next().now_or_never() {
+                        match more {
+                            Some(Ok(bytes)) => dec.feed(&bytes, &mut events),
+                            Some(Err(e)) => {
+                                read_error = Some(e);
+                                break;
+                            }
+                            None => {
+                                dec.finish(&mut events);
+                                ended = true;
+                                break;
+                            }
+                        }
+                    }
+                    ended
                 }
                 Ok(None) => {
                     dec.finish(&mut events);
@@ -279,6 +297,12 @@ where
             }
             if let Some(e) = failure {
                 let _ = tx.send(Err(e)).await;
+                return;
+            }
+            if let Some(e) = read_error {
+                let mut err = transport::map_reqwest(e);
+                err.message = format!("The stream was interrupted: {}", err.message);
+                let _ = tx.send(Err(fail(err))).await;
                 return;
             }
             if state.done {
