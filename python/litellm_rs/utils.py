@@ -1,8 +1,26 @@
-"""Names that user code imports from ``litellm.utils`` (response types, stream wrappers and the
-call helpers). Importing it loads the response types (pydantic)."""
+"""Names that user code imports from ``litellm.utils`` (response types, stream wrappers, the call
+helpers, model information and token counting). Importing it loads the response types (pydantic)."""
 
-from .main import get_llm_provider, stream_chunk_builder
+from .cost import (
+    completion_cost,
+    get_max_tokens,
+    get_model_info,
+    supports_audio_input,
+    supports_audio_output,
+    supports_function_calling,
+    supports_parallel_function_calling,
+    supports_pdf_input,
+    supports_prompt_caching,
+    supports_reasoning,
+    supports_response_schema,
+    supports_system_messages,
+    supports_tool_choice,
+    supports_vision,
+    supports_web_search,
+)
+from .main import get_llm_provider, get_supported_openai_params, stream_chunk_builder
 from .streaming import CustomStreamWrapper, TextCompletionStreamWrapper
+from .tokens import decode, encode, token_counter
 from .types.utils import (
     ChatCompletionDeltaToolCall,
     ChatCompletionMessageToolCall,
@@ -39,6 +57,25 @@ __all__ = [
     "TextCompletionResponse",
     "TextCompletionStreamWrapper",
     "Usage",
+    "completion_cost",
+    "decode",
+    "encode",
     "get_llm_provider",
+    "get_max_tokens",
+    "get_model_info",
+    "get_supported_openai_params",
     "stream_chunk_builder",
+    "supports_audio_input",
+    "supports_audio_output",
+    "supports_function_calling",
+    "supports_parallel_function_calling",
+    "supports_pdf_input",
+    "supports_prompt_caching",
+    "supports_reasoning",
+    "supports_response_schema",
+    "supports_system_messages",
+    "supports_tool_choice",
+    "supports_vision",
+    "supports_web_search",
+    "token_counter",
 ]

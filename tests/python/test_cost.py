@@ -221,3 +221,18 @@ def test_max_budget_raises_after_spending():
     finally:
         litellm_rs.max_budget = 0.0
         litellm_rs._current_cost = 0.0
+
+
+def test_litellm_utils_paths_offer_model_info_and_token_helpers():
+    """Frameworks import these from ``litellm.utils`` (supports_prompt_caching and
+    supports_tool_choice live only there in litellm)."""
+    from litellm_rs import utils
+
+    assert utils.supports_prompt_caching("claude-sonnet-4-5") is True
+    assert utils.supports_tool_choice("gpt-4o-mini") is True
+    assert (
+        utils.get_model_info("gpt-4o-mini")["max_input_tokens"]
+        == litellm_rs.get_model_info("gpt-4o-mini")["max_input_tokens"]
+    )
+    assert utils.token_counter(model="gpt-4o", text="hello world") == 2
+    assert "tools" in utils.get_supported_openai_params("gpt-4o-mini")
