@@ -91,49 +91,46 @@ class CustomStreamWrapper:
     def __iter__(self) -> CustomStreamWrapper:
         return self
 
-    def __next__(self) -> Any:
-        batch = self._batch
+    def _pop(self) -> Any:
+        """The next chunk of the current batch, or None when the batch is used up."""
         pos = self._pos
+        batch = self._batch
         if pos >= len(batch):
-            if self.sent_last_chunk:
-                raise StopIteration
-            batch = self.completion_stream.next_batch()
-            if not batch:
-                self._batch = []
-                self._pos = 0
-                self._finish()
-                raise StopIteration
-            self._batch = batch
-            pos = 0
+            return None
         self._pos = pos + 1
         chunk = self._validate(batch[pos])
         self.chunks.append(chunk)
         self.sent_first_chunk = True
         return chunk
+
+    def _refill(self, batch: list[bytes]) -> bool:
+        """Takes a new batch from the engine; False (and the stream finished) when it is empty."""
+        self._batch = batch
+        self._pos = 0
+        if not batch:
+            self._finish()
+            return False
+        return True
+
+    def __next__(self) -> Any:
+        chunk = self._pop()
+        if chunk is not None:
+            return chunk
+        if self.sent_last_chunk or not self._refill(self.completion_stream.next_batch()):
+            raise StopIteration
+        return self._pop()
 
     # -- async iteration ----------------------------------------------------------------------
     def __aiter__(self) -> CustomStreamWrapper:
         return self
 
     async def __anext__(self) -> Any:
-        batch = self._batch
-        pos = self._pos
-        if pos >= len(batch):
-            if self.sent_last_chunk:
-                raise StopAsyncIteration
-            batch = await _aio.submit(self.completion_stream.next_batch_submit)
-            if not batch:
-                self._batch = []
-                self._pos = 0
-                self._finish()
-                raise StopAsyncIteration
-            self._batch = batch
-            pos = 0
-        self._pos = pos + 1
-        chunk = self._validate(batch[pos])
-        self.chunks.append(chunk)
-        self.sent_first_chunk = True
-        return chunk
+        chunk = self._pop()
+        if chunk is not None:
+            return chunk
+        if self.sent_last_chunk or not self._refill(await _aio.submit(self.completion_stream.next_batch_submit)):
+            raise StopAsyncIteration
+        return self._pop()
 
     # -- lifetime -----------------------------------------------------------------------------
     def _finish(self) -> None:
