@@ -49,6 +49,30 @@ impl ErrorKind {
         }
     }
 
+    /// The kind whose litellm class is `name` (APIError for classes outside the table).
+    pub fn from_class_name(name: &str) -> Self {
+        const ALL: [ErrorKind; 17] = [
+            ErrorKind::BadRequest,
+            ErrorKind::ContextWindowExceeded,
+            ErrorKind::ContentPolicyViolation,
+            ErrorKind::UnsupportedParams,
+            ErrorKind::UnknownProvider,
+            ErrorKind::Authentication,
+            ErrorKind::PermissionDenied,
+            ErrorKind::NotFound,
+            ErrorKind::Timeout,
+            ErrorKind::UnprocessableEntity,
+            ErrorKind::RateLimit,
+            ErrorKind::InternalServer,
+            ErrorKind::BadGateway,
+            ErrorKind::ServiceUnavailable,
+            ErrorKind::ApiConnection,
+            ErrorKind::ResponseValidation,
+            ErrorKind::Api,
+        ];
+        ALL.into_iter().find(|k| k.class_name() == name).unwrap_or(ErrorKind::Api)
+    }
+
     /// The status code litellm reports for this class when the upstream gave none.
     pub const fn default_status(self) -> u16 {
         match self {

@@ -8,7 +8,10 @@
 // LlmError carries everything an edge needs to render an error (status, provider, model,
 // headers, body); it lives on the cold path, so results are not boxed for its size.
 #![allow(clippy::result_large_err)]
+// The standard logging payload is one large `json!` literal.
+#![recursion_limit = "256"]
 
+pub mod callbacks;
 pub mod cost;
 pub mod engine;
 pub mod error;

@@ -245,9 +245,10 @@ _COST_NAMES = (
 _LAZY.update({name: "cost" for name in _COST_NAMES})
 _LAZY["provider_list"] = "main"
 _LAZY.update({name: "tokens" for name in ("token_counter", "encode", "decode")})
+_LAZY["flush_callbacks"] = "_callbacks"
 _LAZY["verbose_logger"] = "_logging"
 _LAZY["print_verbose"] = "_logging"
-_SUBMODULES = frozenset(("types", "exceptions", "utils", "main", "streaming", "cost", "tokens"))
+_SUBMODULES = frozenset(("types", "exceptions", "utils", "main", "streaming", "cost", "tokens", "integrations"))
 
 
 def __getattr__(name: str) -> object:

@@ -12,8 +12,13 @@
 # * Async calls are `*_submit(queue, ...)`: they return an id, and the outcome is delivered through
 #   the loop's CompletionQueue (see python/litellm_rs/_aio.py).
 # * Results are JSON-encoded bytes of the OpenAI-shaped object (validated once by pydantic on the
-#   Python side) plus a dict of hidden params (custom_llm_provider, api_base, model_id,
-#   additional_headers, litellm_model_name, response_cost when known).
+#   Python side), a dict of hidden params (custom_llm_provider, api_base, model_id,
+#   additional_headers, litellm_model_name, response_cost when known) and the call's LogHandle
+#   (None unless `log_payload` or `loggers` was in the options: see src/callbacks/).
+# * Logging options: metadata, tags, litellm_call_id, litellm_trace_id, litellm_session_id,
+#   turn_off_message_logging, log_payload (bool: a LogHandle is wanted) and loggers (built-in
+#   logger names the payload is sent to). A failed call's exception carries its log as
+#   `_litellm_log` (a LogHandle, or bytes for a stream).
 # * Errors are raised as the classes of `litellm_rs.exceptions`, constructed from Rust with keyword
 #   arguments: message, llm_provider, model, status_code, headers (dict), body (str | None),
 #   retry_after (float | None), num_retries (int).
@@ -21,6 +26,7 @@ from typing import Any, final
 
 __all__ = [
     "CompletionQueue",
+    "LogHandle",
     "Stream",
     "__version__",
     "acompletion_stream_submit",
@@ -33,14 +39,19 @@ __all__ = [
     "completion_stream",
     "cost_per_token",
     "decode",
+    "dropped_log_events",
     "embedding",
     "encode",
+    "flush_loggers",
     "get_llm_provider",
     "get_supported_openai_params",
+    "log_payload",
     "model_cost_json",
     "model_info",
+    "prometheus_metrics",
     "provider_list",
     "register_model_json",
+    "reset_loggers",
     "stream_chunk_builder",
     "text_completion",
     "text_completion_stream",
@@ -50,15 +61,17 @@ __all__ = [
 
 __version__: str
 
-def completion(request: dict[str, Any], options: dict[str, Any]) -> tuple[bytes, dict[str, Any]]: ...
+def completion(request: dict[str, Any], options: dict[str, Any]) -> tuple[bytes, dict[str, Any], LogHandle | None]: ...
 def acompletion_submit(queue: CompletionQueue, request: dict[str, Any], options: dict[str, Any]) -> int: ...
 def completion_stream(request: dict[str, Any], options: dict[str, Any]) -> Stream: ...
 def acompletion_stream_submit(queue: CompletionQueue, request: dict[str, Any], options: dict[str, Any]) -> int: ...
-def text_completion(request: dict[str, Any], options: dict[str, Any]) -> tuple[bytes, dict[str, Any]]: ...
+def text_completion(
+    request: dict[str, Any], options: dict[str, Any]
+) -> tuple[bytes, dict[str, Any], LogHandle | None]: ...
 def atext_completion_submit(queue: CompletionQueue, request: dict[str, Any], options: dict[str, Any]) -> int: ...
 def text_completion_stream(request: dict[str, Any], options: dict[str, Any]) -> Stream: ...
 def atext_completion_stream_submit(queue: CompletionQueue, request: dict[str, Any], options: dict[str, Any]) -> int: ...
-def embedding(request: dict[str, Any], options: dict[str, Any]) -> tuple[bytes, dict[str, Any]]: ...
+def embedding(request: dict[str, Any], options: dict[str, Any]) -> tuple[bytes, dict[str, Any], LogHandle | None]: ...
 def aembedding_submit(queue: CompletionQueue, request: dict[str, Any], options: dict[str, Any]) -> int: ...
 def stream_chunk_builder(chunks: list[bytes]) -> bytes | None: ...
 def get_llm_provider(
@@ -95,6 +108,26 @@ def encode(model: str, text: str) -> list[int]: ...
 def decode(model: str, tokens: list[int]) -> str: ...
 def tokenizer_encoding_name(model: str) -> str: ...
 
+# Callbacks (src/callbacks/): payloads of calls that ended in Python, and the built-in loggers.
+def log_payload(
+    call_type: str,
+    request: dict[str, Any],
+    options: dict[str, Any],
+    response: bytes | None = None,
+    error: tuple[str, int, str, str] | None = None,
+) -> bytes | None: ...
+def flush_loggers() -> None: ...
+def reset_loggers() -> None: ...
+def dropped_log_events() -> int: ...
+def prometheus_metrics() -> str: ...
+
+@final
+class LogHandle:
+    """A finished call's log: ids at once, the standard logging payload (JSON) built on first use."""
+
+    def ids(self) -> tuple[str, str]: ...
+    def json(self) -> bytes | None: ...
+
 @final
 class Stream:
     """One upstream stream. Chunks are JSON bytes of OpenAI chat.completion.chunk (or text_completion) objects."""
@@ -103,6 +136,7 @@ class Stream:
     def next_batch_submit(self, queue: CompletionQueue) -> int: ...
     def close(self) -> None: ...
     def hidden_params(self) -> dict[str, Any]: ...
+    def log_payload(self) -> bytes | None: ...
 
 @final
 class CompletionQueue:

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import sys
 
-from . import _aio, _core
+from . import _aio, _callbacks, _core
 from .streaming import CustomStreamWrapper, TextCompletionStreamWrapper
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # no typing import at runtime: importing litellm_rs stays cheap
-    from typing import Any, Optional
+    from typing import Any, Callable, Optional
 
 __all__ = [
     "acompletion",
@@ -507,6 +507,83 @@ async def _acheck_mocks(request: dict[str, Any], options: dict[str, Any]) -> Any
 
 
 # ---------------------------------------------------------------------------------------------
+# calls with callbacks registered
+# ---------------------------------------------------------------------------------------------
+
+
+def _chat_mocks(request: dict[str, Any], options: dict[str, Any]) -> Any:
+    if "mock_response" in options or "mock_timeout" in options:
+        return _check_mocks(request, options)
+    return _NO_MOCK
+
+
+def _embedding_mocks(request: dict[str, Any], options: dict[str, Any]) -> Any:
+    if "mock_response" in options:
+        return _mock_embedding(request, options)
+    return _NO_MOCK
+
+
+def _logged(
+    log: _callbacks.CallLogging,
+    call: Callable[..., Any],
+    build: Callable[..., Any],
+    open_stream: Optional[Callable[..., Any]] = None,
+    wrap: Optional[Callable[..., Any]] = None,
+    mock: Callable[..., Any] = _chat_mocks,
+) -> Any:
+    """A sync call with callbacks: pre-call hooks, the call, then success or failure hooks
+    (a stream's success fires when it ends)."""
+    request, options = log.request, log.options
+    log.pre()
+    try:
+        mocked = mock(request, options)
+        if mocked is not _NO_MOCK:
+            return log.mocked(mocked)
+        if open_stream is not None and wrap is not None and request.get("stream"):
+            stream = wrap(open_stream(request, options), request, options)
+            stream._log = stream.logging_obj = log
+            return stream
+        data, hidden, payload = call(request, options)
+    except Exception as exc:
+        log.failure(exc)
+        raise
+    response = build(data, hidden)
+    log.success(response, payload)
+    return response
+
+
+async def _alogged(
+    log: _callbacks.CallLogging,
+    submit: Callable[..., Any],
+    build: Callable[..., Any],
+    submit_stream: Optional[Callable[..., Any]] = None,
+    wrap: Optional[Callable[..., Any]] = None,
+    mock: Callable[..., Any] = _chat_mocks,
+) -> Any:
+    """The async ``_logged``: async hooks run as tasks on this loop."""
+    await log.apre()
+    request, options = log.request, log.options
+    try:
+        if mock is _chat_mocks and options.get("mock_timeout") is True and "timeout" in options:
+            mocked = await _acheck_mocks(request, options)
+        else:
+            mocked = mock(request, options)
+        if mocked is not _NO_MOCK:
+            return log.mocked(mocked)
+        if submit_stream is not None and wrap is not None and request.get("stream"):
+            stream = wrap(await _aio.submit(submit_stream, request, options), request, options)
+            stream._log = stream.logging_obj = log
+            return stream
+        data, hidden, payload = await _aio.submit(submit, request, options)
+    except Exception as exc:
+        log.failure(exc)
+        raise
+    response = build(data, hidden)
+    log.success(response, payload)
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
 # chat completions
 # ---------------------------------------------------------------------------------------------
 
@@ -562,13 +639,16 @@ def completion(
     """Chat completion for any supported provider. Returns a ``ModelResponse``, or a
     ``CustomStreamWrapper`` when ``stream=True``."""
     request, options = _prepare_chat(locals())
+    log = _callbacks.start("completion", request, options)
+    if log is not None:
+        return _logged(log, _core.completion, _chat_response, _core.completion_stream, _chat_stream)
     if "mock_response" in options or "mock_timeout" in options:
         mocked = _check_mocks(request, options)
         if mocked is not _NO_MOCK:
             return mocked
     if stream:
         return _chat_stream(_core.completion_stream(request, options), request, options)
-    data, hidden = _core.completion(request, options)
+    data, hidden, _ = _core.completion(request, options)
     return _chat_response(data, hidden)
 
 
@@ -623,13 +703,18 @@ async def acompletion(
     """Async ``completion``. With ``stream=True`` the awaited result is an async-iterable
     ``CustomStreamWrapper``."""
     request, options = _prepare_chat(locals())
+    log = _callbacks.start("acompletion", request, options)
+    if log is not None:
+        return await _alogged(
+            log, _core.acompletion_submit, _chat_response, _core.acompletion_stream_submit, _chat_stream
+        )
     if "mock_response" in options or "mock_timeout" in options:
         mocked = await _acheck_mocks(request, options)
         if mocked is not _NO_MOCK:
             return mocked
     if stream:
         return _chat_stream(await _aio.submit(_core.acompletion_stream_submit, request, options), request, options)
-    data, hidden = await _aio.submit(_core.acompletion_submit, request, options)
+    data, hidden, _ = await _aio.submit(_core.acompletion_submit, request, options)
     return _chat_response(data, hidden)
 
 
@@ -724,18 +809,26 @@ def text_completion(
     """Legacy ``/completions`` call. Returns a ``TextCompletionResponse``, or a
     ``TextCompletionStreamWrapper`` when ``stream=True``."""
     request, options = _prepare(locals(), _TEXT_BODY, _TEXT_OPTIONS, {"model": model, "prompt": prompt})
+    log = _callbacks.start("text_completion", request, options)
+    if log is not None:
+        return _logged(log, _core.text_completion, _text_response, _core.text_completion_stream, _text_stream)
     if stream:
         return _text_stream(_core.text_completion_stream(request, options), request, options)
-    data, hidden = _core.text_completion(request, options)
+    data, hidden, _ = _core.text_completion(request, options)
     return _text_response(data, hidden)
 
 
 async def atext_completion(*args: Any, **kwargs: Any) -> Any:
     """Async ``text_completion``."""
     request, options = _prepare_text(*args, **kwargs)
+    log = _callbacks.start("atext_completion", request, options)
+    if log is not None:
+        return await _alogged(
+            log, _core.atext_completion_submit, _text_response, _core.atext_completion_stream_submit, _text_stream
+        )
     if request.get("stream"):
         return _text_stream(await _aio.submit(_core.atext_completion_stream_submit, request, options), request, options)
-    data, hidden = await _aio.submit(_core.atext_completion_submit, request, options)
+    data, hidden, _ = await _aio.submit(_core.atext_completion_submit, request, options)
     return _text_response(data, hidden)
 
 
@@ -783,18 +876,24 @@ def embedding(
 ) -> Any:
     """Embeddings for ``input`` (a string or a list). Returns an ``EmbeddingResponse``."""
     request, options = _prepare(locals(), _EMBEDDING_BODY, _EMBEDDING_OPTIONS, {"model": model, "input": input})
+    log = _callbacks.start("embedding", request, options)
+    if log is not None:
+        return _logged(log, _core.embedding, _embedding_response, mock=_embedding_mocks)
     if "mock_response" in options:
         return _mock_embedding(request, options)
-    data, hidden = _core.embedding(request, options)
+    data, hidden, _ = _core.embedding(request, options)
     return _embedding_response(data, hidden)
 
 
 async def aembedding(*args: Any, **kwargs: Any) -> Any:
     """Async ``embedding``."""
     request, options = _prepare_embedding(*args, **kwargs)
+    log = _callbacks.start("aembedding", request, options)
+    if log is not None:
+        return await _alogged(log, _core.aembedding_submit, _embedding_response, mock=_embedding_mocks)
     if "mock_response" in options:
         return _mock_embedding(request, options)
-    data, hidden = await _aio.submit(_core.aembedding_submit, request, options)
+    data, hidden, _ = await _aio.submit(_core.aembedding_submit, request, options)
     return _embedding_response(data, hidden)
 
 

@@ -24,6 +24,12 @@ def _chunk_type(kind: str) -> Any:
     return utils.TextCompletionResponse if kind == "text" else utils.ModelResponseStream
 
 
+def _complete_type(kind: str) -> Any:
+    from .types import utils
+
+    return utils.TextCompletionResponse if kind == "text" else utils.ModelResponse
+
+
 class CustomStreamWrapper:
     """Iterator and async iterator over the chunks of one streamed call."""
 
@@ -51,6 +57,7 @@ class CustomStreamWrapper:
         self._batch: list[bytes] = []  # the batch being handed out, and the position in it
         self._pos = 0
         self._hidden: Optional[dict] = None
+        self._log: Any = None  # the call's callbacks (``_callbacks.CallLogging``), when any
 
     # -- hidden params ------------------------------------------------------------------------
     def _engine_hidden_params(self) -> dict:
@@ -116,7 +123,17 @@ class CustomStreamWrapper:
         chunk = self._pop()
         if chunk is not None:
             return chunk
-        if self.sent_last_chunk or not self._refill(self.completion_stream.next_batch()):
+        if self.sent_last_chunk:
+            raise StopIteration
+        if self._log is None:
+            batch = self.completion_stream.next_batch()
+        else:
+            try:
+                batch = self.completion_stream.next_batch()
+            except Exception as exc:
+                self._log_failure(exc)
+                raise
+        if not self._refill(batch):
             raise StopIteration
         return self._pop()
 
@@ -128,7 +145,17 @@ class CustomStreamWrapper:
         chunk = self._pop()
         if chunk is not None:
             return chunk
-        if self.sent_last_chunk or not self._refill(await _aio.submit(self.completion_stream.next_batch_submit)):
+        if self.sent_last_chunk:
+            raise StopAsyncIteration
+        if self._log is None:
+            batch = await _aio.submit(self.completion_stream.next_batch_submit)
+        else:
+            try:
+                batch = await _aio.submit(self.completion_stream.next_batch_submit)
+            except Exception as exc:
+                self._log_failure(exc)
+                raise
+        if not self._refill(batch):
             raise StopAsyncIteration
         return self._pop()
 
@@ -140,6 +167,27 @@ class CustomStreamWrapper:
             _ = self._hidden_params
         else:
             self._hidden.update(self._engine_hidden_params())
+        if self._log is not None:
+            self._log_success()
+
+    # -- callbacks ----------------------------------------------------------------------------
+    def _log_success(self) -> None:
+        """The stream ended: success hooks get the complete response (assembled by the engine)."""
+        log, self._log = self._log, None
+        payload = self.completion_stream.log_payload()
+        response = None
+        if payload:
+            import json
+
+            data = json.loads(payload).get("response")
+            if data:
+                response = _complete_type(self._chunk_kind).model_validate(data)
+                response.__pydantic_private__["_hidden_params"] = dict(self._hidden or {})
+        log.success(response, payload, stream=True)
+
+    def _log_failure(self, exc: BaseException) -> None:
+        log, self._log = self._log, None
+        log.failure(exc, stream=True)
 
     def close(self) -> None:
         """Stop the stream and release the upstream connection."""

@@ -75,6 +75,26 @@ pub struct CallOptions {
     pub model_info: Option<Value>,
     /// `litellm_rs.include_cost_in_streaming_usage`: the usage chunk of a stream carries `cost`.
     pub include_cost_in_streaming_usage: Option<bool>,
+    /// Logging: the caller's metadata and tags, litellm's call / trace / session ids, and
+    /// `turn_off_message_logging` (message and response text are redacted in payloads).
+    #[serde(deserialize_with = "lenient")]
+    pub metadata: Option<Value>,
+    #[serde(deserialize_with = "lenient")]
+    pub tags: Option<Value>,
+    pub litellm_call_id: Option<String>,
+    pub litellm_trace_id: Option<String>,
+    pub litellm_session_id: Option<String>,
+    pub turn_off_message_logging: Option<bool>,
+    /// The edge wants the call's standard logging payload back (Python callbacks are registered).
+    pub log_payload: Option<bool>,
+    /// Built-in loggers (`"langfuse"`, `"otel"`, ...) the call's payload is sent to.
+    pub loggers: Option<Vec<String>>,
+}
+
+/// Any value that converts, else none: metadata may hold objects that have no JSON form, and
+/// they must not fail the call they describe.
+fn lenient<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Ok(Value::deserialize(d).ok())
 }
 
 /// litellm's default `request_timeout` (seconds).
@@ -98,6 +118,11 @@ impl CallOptions {
         self.stream_timeout
             .filter(|t| t.is_finite() && *t > 0.0)
             .map_or_else(|| self.timeout_secs(), |t| t.min(MAX_TIMEOUT))
+    }
+
+    /// Whether the call's standard logging payload is wanted (by the edge or a built-in logger).
+    pub fn logging(&self) -> bool {
+        self.log_payload.unwrap_or(false) || self.loggers.as_ref().is_some_and(|l| !l.is_empty())
     }
 
     pub fn ssl_verify(&self) -> bool {

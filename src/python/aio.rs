@@ -20,28 +20,25 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 use tokio::task::AbortHandle;
 
+use super::LogOut;
 use super::errors::to_pyerr;
 use super::runtime::guarded;
 use super::stream::PyStream;
-use crate::engine::{ChunkStream, Hidden};
+use crate::callbacks::StreamLog;
+use crate::engine::ChunkStream;
 use crate::error::LlmError;
 use crate::transport::core;
 
 /// What a finished async call delivers.
 pub enum Ready {
-    /// A complete response: JSON bytes and hidden params.
-    Response(Vec<u8>, serde_json::Value),
-    /// An opened stream.
-    Stream(Box<ChunkStream>),
+    /// A complete response: JSON bytes, hidden params and the call's log (when asked for).
+    Response(Vec<u8>, serde_json::Value, Option<LogOut>),
+    /// An opened stream, and its log.
+    Stream(Box<ChunkStream>, Option<StreamLog>),
     /// A batch of stream chunks (empty at the end of the stream).
     Batch(Vec<Bytes>),
-}
-
-impl Ready {
-    pub fn response<T: serde::Serialize>(body: &T, hidden: &Hidden) -> Result<Self, LlmError> {
-        let bytes = serde_json::to_vec(body).map_err(|e| LlmError::bad_request(e.to_string()))?;
-        Ok(Self::Response(bytes, hidden.to_json()))
-    }
+    /// A failed call whose log was asked for.
+    Failed(LlmError, LogOut),
 }
 
 type Outcome = Result<Ready, LlmError>;
@@ -133,11 +130,13 @@ impl CompletionQueue {
         let mut out = Vec::with_capacity(done.len());
         for (id, outcome) in done {
             let item = match outcome {
-                Ok(Ready::Response(bytes, hidden)) => {
+                Ok(Ready::Response(bytes, hidden, log)) => {
                     let h = pythonize::pythonize(py, &hidden)?;
-                    (true, PyTuple::new(py, [PyBytes::new(py, &bytes).into_any(), h])?.into_any().unbind())
+                    let l = super::logs::to_py(py, log)?;
+                    (true, PyTuple::new(py, [PyBytes::new(py, &bytes).into_any(), h, l])?.into_any().unbind())
                 }
-                Ok(Ready::Stream(s)) => (true, Py::new(py, PyStream::new(*s))?.into_any()),
+                Ok(Ready::Stream(s, log)) => (true, Py::new(py, PyStream::new(*s, log))?.into_any()),
+                Ok(Ready::Failed(e, log)) => (false, super::logged_err(py, &e, Some(log)).into_value(py).into_any()),
                 Ok(Ready::Batch(items)) => {
                     let list = PyList::empty(py);
                     for b in items {

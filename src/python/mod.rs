@@ -5,6 +5,7 @@
 mod aio;
 mod cost;
 mod errors;
+mod logs;
 mod runtime;
 mod stream;
 
@@ -12,11 +13,15 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 use serde::de::DeserializeOwned;
 
-use crate::engine::{self, CallOptions, Hidden};
+use std::sync::Arc;
+
+use crate::callbacks::{self, CallLog, Deferred, Ended, Outcome, StreamLog};
+use crate::engine::{self, CallOptions, ChunkStream, Hidden};
 use crate::error::LlmError;
 use crate::types::{ChatChunk, ChatRequest, EmbeddingRequest, TextCompletionRequest};
 use aio::{CompletionQueue, Ready};
 use errors::to_pyerr;
+pub(crate) use logs::{LogOut, logged_err};
 use runtime::block_on;
 use stream::PyStream;
 
@@ -24,29 +29,67 @@ fn convert<T: DeserializeOwned>(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &s
     pythonize::depythonize(obj).map_err(|e| to_pyerr(py, &LlmError::bad_request(format!("invalid {what}: {e}"))))
 }
 
-fn result_tuple<T: serde::Serialize>(py: Python<'_>, body: &T, hidden: &Hidden) -> PyResult<Py<PyAny>> {
-    let bytes = serde_json::to_vec(body).map_err(|e| to_pyerr(py, &LlmError::bad_request(e.to_string())))?;
+/// The request of a call type (`acompletion` takes a completion request).
+fn convert_request<T: DeserializeOwned>(py: Python<'_>, obj: &Bound<'_, PyAny>, call_type: &str) -> PyResult<T> {
+    let kind = call_type.strip_prefix('a').unwrap_or(call_type);
+    pythonize::depythonize(obj)
+        .map_err(|e| to_pyerr(py, &LlmError::bad_request(format!("invalid {kind} request: {e}"))))
+}
+
+fn result_tuple(py: Python<'_>, bytes: &[u8], hidden: &Hidden, log: Option<LogOut>) -> PyResult<Py<PyAny>> {
     let h = pythonize::pythonize(py, &hidden.to_json())?;
-    Ok(PyTuple::new(py, [PyBytes::new(py, &bytes).into_any(), h])?.into_any().unbind())
+    Ok(PyTuple::new(py, [PyBytes::new(py, bytes).into_any(), h, logs::to_py(py, log)?])?.into_any().unbind())
+}
+
+type Finished = (Result<(Vec<u8>, Hidden), LlmError>, Option<LogOut>);
+
+fn encode_response<T: serde::Serialize>(resp: &T) -> Result<Vec<u8>, LlmError> {
+    serde_json::to_vec(resp).map_err(|e| LlmError::bad_request(format!("cannot encode the response: {e}")))
+}
+
+/// Runs an engine call (the response encoded as JSON off the GIL) and, when logging was asked
+/// for, leaves a deferred log: its payload is built by the built-in loggers' task or when the
+/// edge asks, never on the call's path.
+async fn run_logged<Req, Resp, F, Fut>(call_type: &'static str, req: Req, opts: CallOptions, f: F) -> Finished
+where
+    Req: serde::Serialize,
+    Resp: serde::Serialize,
+    F: FnOnce(Req, Arc<CallOptions>) -> Fut,
+    Fut: Future<Output = Result<(Resp, Hidden), LlmError>>,
+{
+    let log = CallLog::start(call_type, &opts, &req, false);
+    let opts = Arc::new(opts);
+    let result = f(req, opts.clone()).await.and_then(|(resp, hidden)| Ok((encode_response(&resp)?, hidden)));
+    let out = log.map(|log| {
+        let (hidden, ended) = match &result {
+            Ok((bytes, hidden)) => (Some(hidden.clone()), Ended::Success(bytes.clone())),
+            Err(e) => (None, Ended::Failure(e.clone())),
+        };
+        LogOut::Deferred(Deferred::new(log, opts, hidden, ended, None))
+    });
+    (result, out)
 }
 
 fn sync_call<Req, Resp, F, Fut>(
     py: Python<'_>,
     request: &Bound<'_, PyAny>,
     options: &Bound<'_, PyAny>,
-    what: &str,
+    call_type: &'static str,
     f: F,
 ) -> PyResult<Py<PyAny>>
 where
-    Req: DeserializeOwned + Send,
+    Req: DeserializeOwned + serde::Serialize + Send,
     Resp: serde::Serialize + Send,
-    F: FnOnce(Req, CallOptions) -> Fut,
+    F: FnOnce(Req, Arc<CallOptions>) -> Fut + Send,
     Fut: Future<Output = Result<(Resp, Hidden), LlmError>> + Send,
 {
-    let req: Req = convert(py, request, what)?;
+    let req: Req = convert_request(py, request, call_type)?;
     let opts: CallOptions = convert(py, options, "options")?;
-    let (resp, hidden) = block_on(py, f(req, opts))?;
-    result_tuple(py, &resp, &hidden)
+    let (result, log) = block_on(py, async move { Ok(run_logged(call_type, req, opts, f).await) })?;
+    match result {
+        Ok((bytes, hidden)) => result_tuple(py, &bytes, &hidden, log),
+        Err(e) => Err(logged_err(py, &e, log)),
+    }
 }
 
 /// Submits an async call to a loop's completion queue; returns the id its outcome will carry.
@@ -55,27 +98,29 @@ fn submit_call<Req, Resp, F, Fut>(
     queue: &CompletionQueue,
     request: &Bound<'_, PyAny>,
     options: &Bound<'_, PyAny>,
-    what: &str,
+    call_type: &'static str,
     f: F,
 ) -> PyResult<u64>
 where
-    Req: DeserializeOwned + Send + 'static,
+    Req: DeserializeOwned + serde::Serialize + Send + 'static,
     Resp: serde::Serialize + Send + 'static,
-    F: FnOnce(Req, CallOptions) -> Fut,
+    F: FnOnce(Req, Arc<CallOptions>) -> Fut + Send + 'static,
     Fut: Future<Output = Result<(Resp, Hidden), LlmError>> + Send + 'static,
 {
-    let req: Req = convert(py, request, what)?;
+    let req: Req = convert_request(py, request, call_type)?;
     let opts: CallOptions = convert(py, options, "options")?;
-    let fut = f(req, opts);
     Ok(queue.submit(async move {
-        let (resp, hidden) = fut.await?;
-        Ready::response(&resp, &hidden)
+        match run_logged(call_type, req, opts, f).await {
+            (Ok((bytes, hidden)), log) => Ok(Ready::Response(bytes, hidden.to_json(), log)),
+            (Err(e), Some(log)) => Ok(Ready::Failed(e, log)),
+            (Err(e), None) => Err(e),
+        }
     }))
 }
 
 #[pyfunction]
 fn completion(py: Python<'_>, request: &Bound<'_, PyAny>, options: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    sync_call(py, request, options, "completion request", |r: ChatRequest, o| async move { engine::chat(r, &o).await })
+    sync_call(py, request, options, "completion", |r: ChatRequest, o| async move { engine::chat(r, &o).await })
 }
 
 #[pyfunction]
@@ -85,16 +130,19 @@ fn acompletion_submit(
     request: &Bound<'_, PyAny>,
     options: &Bound<'_, PyAny>,
 ) -> PyResult<u64> {
-    submit_call(py, queue, request, options, "completion request", |r: ChatRequest, o| async move {
-        engine::chat(r, &o).await
-    })
+    submit_call(
+        py,
+        queue,
+        request,
+        options,
+        "acompletion",
+        |r: ChatRequest, o| async move { engine::chat(r, &o).await },
+    )
 }
 
 #[pyfunction]
 fn embedding(py: Python<'_>, request: &Bound<'_, PyAny>, options: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    sync_call(py, request, options, "embedding request", |r: EmbeddingRequest, o| async move {
-        engine::embedding(r, &o).await
-    })
+    sync_call(py, request, options, "embedding", |r: EmbeddingRequest, o| async move { engine::embedding(r, &o).await })
 }
 
 #[pyfunction]
@@ -104,14 +152,14 @@ fn aembedding_submit(
     request: &Bound<'_, PyAny>,
     options: &Bound<'_, PyAny>,
 ) -> PyResult<u64> {
-    submit_call(py, queue, request, options, "embedding request", |r: EmbeddingRequest, o| async move {
+    submit_call(py, queue, request, options, "aembedding", |r: EmbeddingRequest, o| async move {
         engine::embedding(r, &o).await
     })
 }
 
 #[pyfunction]
 fn text_completion(py: Python<'_>, request: &Bound<'_, PyAny>, options: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    sync_call(py, request, options, "text_completion request", |r: TextCompletionRequest, o| async move {
+    sync_call(py, request, options, "text_completion", |r: TextCompletionRequest, o| async move {
         engine::text_completion(r, &o).await
     })
 }
@@ -123,17 +171,81 @@ fn atext_completion_submit(
     request: &Bound<'_, PyAny>,
     options: &Bound<'_, PyAny>,
 ) -> PyResult<u64> {
-    submit_call(py, queue, request, options, "text_completion request", |r: TextCompletionRequest, o| async move {
+    submit_call(py, queue, request, options, "atext_completion", |r: TextCompletionRequest, o| async move {
         engine::text_completion(r, &o).await
     })
 }
 
+/// Opens a stream and starts its log; an error opening it finishes the log as a failure.
+async fn open_logged<Req, F, Fut>(
+    call_type: &'static str,
+    req: Req,
+    opts: CallOptions,
+    f: F,
+) -> Result<(ChunkStream, Option<StreamLog>), (LlmError, Option<LogOut>)>
+where
+    Req: serde::Serialize,
+    F: FnOnce(Req, Arc<CallOptions>) -> Fut,
+    Fut: Future<Output = Result<ChunkStream, LlmError>>,
+{
+    let log = CallLog::start(call_type, &opts, &req, true);
+    let opts = Arc::new(opts);
+    match f(req, opts.clone()).await {
+        Ok(s) => Ok((s, log.map(|l| StreamLog::new(l, opts)))),
+        Err(e) => {
+            let out = log.map(|l| LogOut::Deferred(Deferred::new(l, opts, None, Ended::Failure(e.clone()), None)));
+            Err((e, out))
+        }
+    }
+}
+
+fn sync_stream<Req, F, Fut>(
+    py: Python<'_>,
+    request: &Bound<'_, PyAny>,
+    options: &Bound<'_, PyAny>,
+    call_type: &'static str,
+    f: F,
+) -> PyResult<PyStream>
+where
+    Req: DeserializeOwned + serde::Serialize + Send,
+    F: FnOnce(Req, Arc<CallOptions>) -> Fut + Send,
+    Fut: Future<Output = Result<ChunkStream, LlmError>> + Send,
+{
+    let req: Req = convert_request(py, request, call_type)?;
+    let opts: CallOptions = convert(py, options, "options")?;
+    match block_on(py, async move { Ok(open_logged(call_type, req, opts, f).await) })? {
+        Ok((s, log)) => Ok(PyStream::new(s, log)),
+        Err((e, log)) => Err(logged_err(py, &e, log)),
+    }
+}
+
+fn submit_stream<Req, F, Fut>(
+    py: Python<'_>,
+    queue: &CompletionQueue,
+    request: &Bound<'_, PyAny>,
+    options: &Bound<'_, PyAny>,
+    call_type: &'static str,
+    f: F,
+) -> PyResult<u64>
+where
+    Req: DeserializeOwned + serde::Serialize + Send + 'static,
+    F: FnOnce(Req, Arc<CallOptions>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<ChunkStream, LlmError>> + Send + 'static,
+{
+    let req: Req = convert_request(py, request, call_type)?;
+    let opts: CallOptions = convert(py, options, "options")?;
+    Ok(queue.submit(async move {
+        match open_logged(call_type, req, opts, f).await {
+            Ok((s, log)) => Ok(Ready::Stream(Box::new(s), log)),
+            Err((e, Some(log))) => Ok(Ready::Failed(e, log)),
+            Err((e, None)) => Err(e),
+        }
+    }))
+}
+
 #[pyfunction]
 fn completion_stream(py: Python<'_>, request: &Bound<'_, PyAny>, options: &Bound<'_, PyAny>) -> PyResult<PyStream> {
-    let req: ChatRequest = convert(py, request, "completion request")?;
-    let opts: CallOptions = convert(py, options, "options")?;
-    let s = block_on(py, async move { engine::chat_stream(req, &opts).await })?;
-    Ok(PyStream::new(s))
+    sync_stream(py, request, options, "completion", |r: ChatRequest, o| async move { engine::chat_stream(r, &o).await })
 }
 
 #[pyfunction]
@@ -143,9 +255,9 @@ fn acompletion_stream_submit(
     request: &Bound<'_, PyAny>,
     options: &Bound<'_, PyAny>,
 ) -> PyResult<u64> {
-    let req: ChatRequest = convert(py, request, "completion request")?;
-    let opts: CallOptions = convert(py, options, "options")?;
-    Ok(queue.submit(async move { engine::chat_stream(req, &opts).await.map(|s| Ready::Stream(Box::new(s))) }))
+    submit_stream(py, queue, request, options, "acompletion", |r: ChatRequest, o| async move {
+        engine::chat_stream(r, &o).await
+    })
 }
 
 #[pyfunction]
@@ -154,10 +266,9 @@ fn text_completion_stream(
     request: &Bound<'_, PyAny>,
     options: &Bound<'_, PyAny>,
 ) -> PyResult<PyStream> {
-    let req: TextCompletionRequest = convert(py, request, "text_completion request")?;
-    let opts: CallOptions = convert(py, options, "options")?;
-    let s = block_on(py, async move { engine::text_completion_stream(req, &opts).await })?;
-    Ok(PyStream::new(s))
+    sync_stream(py, request, options, "text_completion", |r: TextCompletionRequest, o| async move {
+        engine::text_completion_stream(r, &o).await
+    })
 }
 
 #[pyfunction]
@@ -167,10 +278,77 @@ fn atext_completion_stream_submit(
     request: &Bound<'_, PyAny>,
     options: &Bound<'_, PyAny>,
 ) -> PyResult<u64> {
-    let req: TextCompletionRequest = convert(py, request, "text_completion request")?;
+    submit_stream(py, queue, request, options, "atext_completion", |r: TextCompletionRequest, o| async move {
+        engine::text_completion_stream(r, &o).await
+    })
+}
+
+/// The logging payload of a call that ended in Python (a mocked answer, an error raised before
+/// the engine): `response` is the response's JSON, `error` is `(class name, status, message,
+/// provider)`. The payload also goes to the call's built-in loggers.
+#[pyfunction]
+#[pyo3(signature = (call_type, request, options, response=None, error=None))]
+fn log_payload<'py>(
+    py: Python<'py>,
+    call_type: &str,
+    request: &Bound<'py, PyAny>,
+    options: &Bound<'py, PyAny>,
+    response: Option<&[u8]>,
+    error: Option<(String, u16, String, String)>,
+) -> PyResult<Option<Bound<'py, PyBytes>>> {
+    const CALL_TYPES: &[&str] =
+        &["completion", "acompletion", "embedding", "aembedding", "text_completion", "atext_completion"];
+    let call_type = CALL_TYPES.iter().copied().find(|c| *c == call_type).unwrap_or("completion");
+    let req: serde_json::Value = convert(py, request, "request")?;
     let opts: CallOptions = convert(py, options, "options")?;
-    Ok(queue
-        .submit(async move { engine::text_completion_stream(req, &opts).await.map(|s| Ready::Stream(Box::new(s))) }))
+    let stream = req.get("stream").and_then(serde_json::Value::as_bool).unwrap_or(false);
+    let Some(log) = CallLog::start(call_type, &opts, &req, stream) else {
+        return Ok(None);
+    };
+    let payload = match error {
+        Some((class, status, message, provider)) => {
+            let mut e = LlmError::new(crate::error::ErrorKind::from_class_name(&class), message);
+            e.status = status;
+            e.provider = provider;
+            callbacks::finish(&log, &opts, None, Outcome::Failure(&e), None)
+        }
+        None => {
+            let resp = response.and_then(|r| serde_json::from_slice(r).ok()).unwrap_or(serde_json::Value::Null);
+            callbacks::finish(&log, &opts, None, Outcome::Success(resp), None)
+        }
+    };
+    Ok(payload.map(|p| PyBytes::new(py, &p)))
+}
+
+/// Waits (GIL released) until every payload queued for the built-in loggers has been sent.
+#[pyfunction]
+fn flush_loggers(py: Python<'_>) -> PyResult<()> {
+    block_on(py, async {
+        callbacks::flush().await;
+        Ok(())
+    })
+}
+
+/// Forgets the built-in loggers' configuration (read again from the environment on next use).
+#[pyfunction]
+fn reset_loggers() {
+    callbacks::reset();
+}
+
+/// Payloads dropped so far because a built-in logger's queue was full or it was not set up.
+#[pyfunction]
+fn dropped_log_events() -> u64 {
+    callbacks::dropped()
+}
+
+/// The `"prometheus"` logger's metrics in the Prometheus text format (after every finished call
+/// was counted).
+#[pyfunction]
+fn prometheus_metrics(py: Python<'_>) -> PyResult<String> {
+    block_on(py, async {
+        callbacks::flush().await;
+        Ok(callbacks::loggers::prometheus::render())
+    })
 }
 
 /// Rebuilds a complete response (JSON bytes) from chunk JSON bytes; None for no chunks.
@@ -307,6 +485,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<PyStream>()?;
     m.add_class::<CompletionQueue>()?;
+    m.add_class::<logs::LogHandle>()?;
     m.add_function(wrap_pyfunction!(completion, m)?)?;
     cost::register(m)?;
     m.add_function(wrap_pyfunction!(acompletion_submit, m)?)?;
@@ -326,5 +505,10 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(encode, m)?)?;
     m.add_function(wrap_pyfunction!(decode, m)?)?;
     m.add_function(wrap_pyfunction!(tokenizer_encoding_name, m)?)?;
+    m.add_function(wrap_pyfunction!(flush_loggers, m)?)?;
+    m.add_function(wrap_pyfunction!(log_payload, m)?)?;
+    m.add_function(wrap_pyfunction!(reset_loggers, m)?)?;
+    m.add_function(wrap_pyfunction!(dropped_log_events, m)?)?;
+    m.add_function(wrap_pyfunction!(prometheus_metrics, m)?)?;
     Ok(())
 }

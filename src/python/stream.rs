@@ -10,10 +10,14 @@ use pyo3::types::{PyBytes, PyList};
 use tokio::sync::Mutex;
 use tokio::task::AbortHandle;
 
+use std::sync::Mutex as StdMutex;
+
 use super::aio::{CompletionQueue, Ready};
-use super::errors::to_pyerr;
 use super::runtime::block_on;
-use crate::engine::ChunkStream;
+use super::{LogOut, logged_err};
+use crate::callbacks::StreamLog;
+use crate::engine::{ChunkStream, Hidden};
+use crate::error::LlmError;
 
 const BATCH: usize = 256;
 
@@ -26,13 +30,15 @@ pub struct PyStream {
     /// The call's hidden params; rendered when asked, so a stream's cost shows once its usage
     /// chunk was seen.
     hidden: crate::engine::Hidden,
+    /// The stream's log, when logging was asked for: it sees every batch handed out.
+    log: Option<Arc<StdMutex<StreamLog>>>,
 }
 
 impl PyStream {
-    pub fn new(s: ChunkStream) -> Self {
+    pub fn new(s: ChunkStream, log: Option<StreamLog>) -> Self {
         let hidden = s.hidden.clone();
         let abort = s.abort_handle();
-        Self { inner: Arc::new(Mutex::new(s)), abort, hidden }
+        Self { inner: Arc::new(Mutex::new(s)), abort, hidden, log: log.map(|l| Arc::new(StdMutex::new(l))) }
     }
 
     fn stop(&self) {
@@ -43,6 +49,20 @@ impl PyStream {
             g.close();
         }
     }
+}
+
+/// Shows a batch to the stream's log; the end of the stream (or its error) finishes the log.
+fn track(log: Option<&StdMutex<StreamLog>>, hidden: &Hidden, r: &Result<Vec<Bytes>, LlmError>) -> Option<Vec<u8>> {
+    let mut log = log?.lock().ok()?;
+    match r {
+        Ok(batch) if batch.is_empty() => log.end(hidden, None),
+        Ok(batch) => log.observe(batch),
+        Err(e) => {
+            log.end(hidden, Some(e));
+            return log.payload().map(<[u8]>::to_vec);
+        }
+    }
+    None
 }
 
 fn to_list(py: Python<'_>, items: Vec<Bytes>) -> PyResult<Py<PyList>> {
@@ -58,20 +78,39 @@ impl PyStream {
     /// The next chunks (JSON bytes): everything already received, at least one; [] at the end.
     fn next_batch(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
         // Fast path: chunks are already waiting, no need to release the GIL.
-        if let Ok(mut g) = self.inner.try_lock()
-            && let Some(r) = g.try_next_batch(BATCH)
-        {
-            return r.map_err(|e| to_pyerr(py, &e)).and_then(|items| to_list(py, items));
+        let ready = match self.inner.try_lock() {
+            Ok(mut g) => g.try_next_batch(BATCH),
+            Err(_) => None,
+        };
+        let r = match ready {
+            Some(r) => r,
+            None => {
+                let inner = self.inner.clone();
+                block_on(py, async move { Ok(inner.lock().await.next_batch(BATCH).await) })?
+            }
+        };
+        let failure = track(self.log.as_deref(), &self.hidden, &r);
+        match r {
+            Ok(items) => to_list(py, items),
+            Err(e) => Err(logged_err(py, &e, failure.map(LogOut::Bytes))),
         }
-        let inner = self.inner.clone();
-        let items = block_on(py, async move { inner.lock().await.next_batch(BATCH).await })?;
-        to_list(py, items)
     }
 
     /// The same, awaited: submits the wait to a loop's completion queue.
     fn next_batch_submit(&self, queue: &CompletionQueue) -> u64 {
         let inner = self.inner.clone();
-        queue.submit(async move { inner.lock().await.next_batch(BATCH).await.map(Ready::Batch) })
+        let Some(log) = self.log.clone() else {
+            return queue.submit(async move { inner.lock().await.next_batch(BATCH).await.map(Ready::Batch) });
+        };
+        let hidden = self.hidden.clone();
+        queue.submit(async move {
+            let r = inner.lock().await.next_batch(BATCH).await;
+            match (track(Some(&log), &hidden, &r), r) {
+                (_, Ok(batch)) => Ok(Ready::Batch(batch)),
+                (Some(payload), Err(e)) => Ok(Ready::Failed(e, LogOut::Bytes(payload))),
+                (None, Err(e)) => Err(e),
+            }
+        })
     }
 
     /// Stops the stream and closes the upstream connection.
@@ -81,6 +120,13 @@ impl PyStream {
 
     fn hidden_params(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         Ok(pythonize::pythonize(py, &self.hidden.to_json())?.unbind())
+    }
+
+    /// The stream's logging payload (JSON bytes) once it has ended; None before, or when none
+    /// was asked for.
+    fn log_payload<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyBytes>> {
+        let log = self.log.as_ref()?.lock().ok()?;
+        log.payload().map(|p| PyBytes::new(py, p))
     }
 }
 
