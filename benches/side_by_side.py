@@ -248,6 +248,34 @@ class Bench:
         res = self.timed_calls(call, n_max=int(3000 * self.scale), t_max=6.0 * self.scale, warmup=30)
         self.r.update({f"completion_{k}": v for k, v in res.items()})
 
+    def callback_overhead(self) -> None:
+        """What one registered success callback adds to a sync completion: rounds without and with
+        it, interleaved; the best round of each is kept (the machine's noise only adds time)."""
+        if self.impl == "floor":
+            return
+        m, call = self.m, self.completion_call()
+        seen = [0]
+
+        def on_success(kwargs, response, start_time, end_time):
+            seen[0] += 1
+
+        n = int(1500 * self.scale)
+        without, with_cb = [], []
+        for _ in range(3):
+            m.success_callback = []
+            without.append(self.timed_calls(call, n_max=n, t_max=4.0 * self.scale, warmup=20))
+            m.success_callback = [on_success]
+            with_cb.append(self.timed_calls(call, n_max=n, t_max=4.0 * self.scale, warmup=20))
+            m.success_callback = []
+        expected = sum(r["n"] for r in with_cb) + 60
+        deadline = time.time() + 30
+        while seen[0] < expected and time.time() < deadline:  # the hooks run on background threads
+            time.sleep(0.05)
+        best = lambda rs, k: min(r[k] for r in rs)
+        self.r["callback_extra_median_us"] = best(with_cb, "median_us") - best(without, "median_us")
+        self.r["callback_extra_cpu_us"] = best(with_cb, "cpu_us_per_call") - best(without, "cpu_us_per_call")
+        self.r["callback_calls_seen"] = f"{seen[0]}/{expected}"
+
     def sync_embedding(self) -> None:
         call = self.embedding_call()
         out = call()
@@ -391,6 +419,7 @@ class Bench:
     def run(self) -> None:
         self.setup()
         self.phase("completion", self.sync_completion)
+        self.phase("callback", self.callback_overhead)
         self.phase("embedding", self.sync_embedding)
         self.phase("acompletion", self.async_completion)
         self.phase("stream", self.stream)
@@ -495,6 +524,11 @@ def cmd_table(args: argparse.Namespace) -> None:
     add("sync completion, median (µs)", "completion_median_us", run, True, fast, 0, 1, "< floor", below_floor)
     add("sync completion, p99 (µs)", "completion_p99_us", run, True, fast)
     add("sync completion, CPU/call (µs)", "completion_cpu_us_per_call", run, True, cpu)
+    add(
+        "one success callback: extra median (µs)", "callback_extra_median_us", run, True, fast, 1, 1, "≤ 15 µs",
+        ok(lambda r, f: r <= 15),
+    )  # fmt: skip
+    add("one success callback: extra CPU/call (µs)", "callback_extra_cpu_us", run, True, cpu, 1)
     add("sync embedding, median (µs)", "embedding_median_us", run, True, fast, 0, 1, "< floor", below_floor)
     add("sync embedding, p99 (µs)", "embedding_p99_us", run, True, fast)
     add("acompletion c=64, req/s", "acompletion_rps", run, False, more, 0, 1, "≥ floor", at_least_floor)

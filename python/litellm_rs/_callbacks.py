@@ -34,6 +34,7 @@ BUILT_IN = frozenset(
 
 _SUCCESS_HOOKS = ("log_success_event", "async_log_success_event", "log_post_api_call")
 _OPTION_SECRETS = ("key", "secret", "token", "password", "credential", "authorization")
+_HIDDEN_OPTIONS: dict = {}  # option name -> kept out of the kwargs hooks see (secrets, internals)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -143,7 +144,7 @@ def _warn_unknown(name: str) -> None:
         verbose_logger.warning("callback %r is not a built-in logger of litellm_rs; it is ignored", name)
 
 
-_cache: tuple = (None, None)
+_cache: tuple = ((), None)
 
 
 def _registered(options: dict) -> _Registered | None:
@@ -160,19 +161,20 @@ def _registered(options: dict) -> _Registered | None:
             options.pop("success_callback", None) or [],
             options.pop("failure_callback", None) or [],
         )
-    if per_call is None and not any(lists):
-        return None
-    # the lists' contents (not their ids, which a new list can reuse), so that replacing or
-    # editing a list in place takes effect on the next call
-    key = tuple(tuple(x) for x in lists)
-    if per_call is None and _cache[0] == key:
-        return _cache[1]
+    if per_call is None:
+        if not (lists[0] or lists[1] or lists[2] or lists[3] or lists[4] or lists[5]):
+            return None
+        # compared with copies of the lists (not their ids, which a new list can reuse), so that
+        # replacing or editing a list in place takes effect on the next call
+        cached = _cache
+        if cached[0] == lists:
+            return cached[1]
     callbacks = list(lists[0]) + list(per_call[0] if per_call else ())
     success = list(lists[1]) + list(per_call[1] if per_call else ())
     failure = list(lists[2]) + list(per_call[2] if per_call else ())
     reg = _Registered(callbacks, success, failure, list(lists[3]), (lists[4], lists[5]))
     if per_call is None:
-        _cache = (key, reg)
+        _cache = (tuple(list(x) for x in lists), reg)
     return reg
 
 
@@ -649,13 +651,20 @@ class CallLogging:
     def _litellm_params(self) -> dict:
         out = {}
         for key, value in self.options.items():
-            low = key.lower()
-            if any(s in low for s in _OPTION_SECRETS) or key in ("provider_keys", "extra_headers", "headers"):
-                continue
-            if key in ("log_payload", "loggers"):
-                continue
-            out[key] = value
-        out.setdefault("metadata", self.options.get("metadata") or {})
+            hidden = _HIDDEN_OPTIONS.get(key)
+            if hidden is None:
+                low = key.lower()
+                hidden = _HIDDEN_OPTIONS[key] = any(s in low for s in _OPTION_SECRETS) or key in (
+                    "provider_keys",
+                    "extra_headers",
+                    "headers",
+                    "log_payload",
+                    "loggers",
+                )
+            if not hidden:
+                out[key] = value
+        if "metadata" not in out:
+            out["metadata"] = {}
         return out
 
     def _details(self) -> dict:
@@ -670,33 +679,36 @@ class CallLogging:
         if redact:
             messages = _redact_messages(messages)
         hidden = getattr(response, "_hidden_params", None) or {}
+        start = self.start_time
         kwargs = _Kwargs(
-            model=request.get("model"),
-            messages=messages,
-            input=messages,
-            optional_params=self._optional_params(),
-            litellm_params=self._litellm_params(),
-            start_time=self.start_time,
-            end_time=end_time,
-            stream=stream,
-            call_type=self.call_type,
-            custom_llm_provider=hidden.get("custom_llm_provider"),
-            response_cost=hidden.get("response_cost"),
-            cache_hit=hidden.get("cache_hit"),
-            api_base=hidden.get("api_base"),
-            user=request.get("user"),
-            metadata=options.get("metadata") or {},
-            log_event_type="successful_api_call",
-            model_id=hidden.get("model_id"),
-            api_call_start_time=self.start_time,
-            completion_start_time=end_time,
-            stream_options=request.get("stream_options"),
-            extra_body=options.get("extra_body") or {},
-            additional_args={},
-            applied_guardrails=[],
-            standard_callback_dynamic_params={},
-            original_response=None,
-            zero_cost_diagnostic=None,
+            {
+                "model": request.get("model"),
+                "messages": messages,
+                "input": messages,
+                "optional_params": self._optional_params(),
+                "litellm_params": self._litellm_params(),
+                "start_time": start,
+                "end_time": end_time,
+                "stream": stream,
+                "call_type": self.call_type,
+                "custom_llm_provider": hidden.get("custom_llm_provider"),
+                "response_cost": hidden.get("response_cost"),
+                "cache_hit": hidden.get("cache_hit"),
+                "api_base": hidden.get("api_base"),
+                "user": request.get("user"),
+                "metadata": options.get("metadata") or {},
+                "log_event_type": "successful_api_call",
+                "model_id": hidden.get("model_id"),
+                "api_call_start_time": start,
+                "completion_start_time": end_time,
+                "stream_options": request.get("stream_options"),
+                "extra_body": options.get("extra_body") or {},
+                "additional_args": {},
+                "applied_guardrails": [],
+                "standard_callback_dynamic_params": {},
+                "original_response": None,
+                "zero_cost_diagnostic": None,
+            }
         )
         kwargs._payload = payload
         provider = hidden.get("custom_llm_provider")
