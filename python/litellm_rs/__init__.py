@@ -246,9 +246,13 @@ _LAZY.update({name: "cost" for name in _COST_NAMES})
 _LAZY["provider_list"] = "main"
 _LAZY.update({name: "tokens" for name in ("token_counter", "encode", "decode")})
 _LAZY["flush_callbacks"] = "_callbacks"
+_LAZY["BudgetManager"] = "budget_manager"
+_LAZY["SpendTracker"] = "budget_manager"
 _LAZY["verbose_logger"] = "_logging"
 _LAZY["print_verbose"] = "_logging"
-_SUBMODULES = frozenset(("types", "exceptions", "utils", "main", "streaming", "cost", "tokens", "integrations"))
+_SUBMODULES = frozenset(
+    ("types", "exceptions", "utils", "main", "streaming", "cost", "tokens", "integrations", "budget_manager")
+)
 
 
 def __getattr__(name: str) -> object:
@@ -299,6 +303,9 @@ __all__ = [  # noqa: RUF022 - grouped: calls, types, exceptions, settings
     "get_model_info",
     "get_max_tokens",
     "register_model",
+    "BudgetManager",
+    "SpendTracker",
+    "flush_callbacks",
     "model_cost",
     "cheaper_alternatives",
     "supports_function_calling",
