@@ -15,6 +15,7 @@ pub mod callbacks;
 pub mod cost;
 pub mod engine;
 pub mod error;
+pub mod logging;
 pub mod providers;
 pub mod tokens;
 pub mod transport;

@@ -191,8 +191,13 @@ def _turn_on_debug() -> None:
     turn_on()
 
 
-if log_level.upper() == "DEBUG" and "LITELLM_LOG" in _os.environ:
-    _turn_on_debug()
+if "LITELLM_LOG" in _os.environ:
+    if log_level.upper() == "DEBUG":
+        _turn_on_debug()
+    else:
+        from ._logging import _set_level
+
+        _set_level(log_level)
 
 # ---------------------------------------------------------------------------------------------
 # call functions (import-light: no pydantic, no openai, no asyncio)

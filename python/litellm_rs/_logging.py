@@ -24,10 +24,14 @@ def _ensure_handler() -> None:
 
 
 def _turn_on_debug() -> None:
-    """Debug output from the litellm_rs loggers on stderr."""
+    """Debug output from the litellm_rs loggers and the engine (requests and answers, with
+    credentials redacted) on stderr."""
     _ensure_handler()
     for logger in _LOGGERS:
         logger.setLevel(logging.DEBUG)
+    from . import _core
+
+    _core.set_log_level("DEBUG")
 
 
 def _set_level(level: str) -> None:
@@ -36,6 +40,9 @@ def _set_level(level: str) -> None:
         _ensure_handler()
         for logger in _LOGGERS:
             logger.setLevel(value)
+        from . import _core
+
+        _core.set_log_level(str(level).upper())
 
 
 def print_verbose(message: str) -> None:

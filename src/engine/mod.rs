@@ -303,7 +303,9 @@ async fn send_ok(p: &Prepared, http: &HttpRequest) -> Result<RawResponse, LlmErr
     let provider = p.provider();
     let model = &p.resolved.model;
     with_retries(p.retries, || async {
+        crate::logging::request(http, &p.target);
         let raw = transport::send(http, p.timeout, p.verify).await?;
+        crate::logging::response(raw.status, &raw.body, &p.target);
         if raw.is_success() { Ok(raw) } else { Err(provider.map_error(raw.status, raw.headers, &raw.body, model)) }
     })
     .await

@@ -171,9 +171,16 @@ async fn open(p: &Prepared, http: &HttpRequest) -> Result<reqwest::Response, Llm
     let provider = p.provider();
     let model = &p.resolved.model;
     with_retries(p.retries, || async {
+        crate::logging::request(http, &p.target);
         match transport::open_stream(http, p.timeout, p.verify).await? {
-            Ok(resp) => Ok(resp),
-            Err(raw) => Err(provider.map_error(raw.status, raw.headers, &raw.body, model)),
+            Ok(resp) => {
+                crate::logging::response(resp.status().as_u16(), b"(stream)", &p.target);
+                Ok(resp)
+            }
+            Err(raw) => {
+                crate::logging::response(raw.status, &raw.body, &p.target);
+                Err(provider.map_error(raw.status, raw.headers, &raw.body, model))
+            }
         }
     })
     .await

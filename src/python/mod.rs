@@ -335,6 +335,13 @@ fn reset_loggers() {
     callbacks::reset();
 }
 
+/// Sets the engine's log level ("DEBUG", "INFO", "WARNING", "ERROR", "OFF"): its logs go to
+/// stderr with credentials redacted.
+#[pyfunction]
+fn set_log_level(level: &str) {
+    crate::logging::set_level(level);
+}
+
 /// Payloads dropped so far because a built-in logger's queue was full or it was not set up.
 #[pyfunction]
 fn dropped_log_events() -> u64 {
@@ -506,6 +513,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(decode, m)?)?;
     m.add_function(wrap_pyfunction!(tokenizer_encoding_name, m)?)?;
     m.add_function(wrap_pyfunction!(flush_loggers, m)?)?;
+    m.add_function(wrap_pyfunction!(set_log_level, m)?)?;
     m.add_function(wrap_pyfunction!(log_payload, m)?)?;
     m.add_function(wrap_pyfunction!(reset_loggers, m)?)?;
     m.add_function(wrap_pyfunction!(dropped_log_events, m)?)?;
