@@ -198,6 +198,37 @@ pub fn count_text(model: &str, text: &str) -> usize {
     encoding_for_model(model).count(text)
 }
 
+/// The usage of a response that came without one (a stream without `include_usage`), counted as
+/// litellm's `stream_chunk_builder` does: the prompt (`messages`, or a text-completion `prompt`)
+/// and the answer's text, reasoning and tool-call names and arguments.
+pub fn estimate_usage(model: &str, messages: Option<&[Value]>, prompt: Option<&str>, response: &Value) -> (u64, u64) {
+    let prompt_tokens = match (messages, prompt) {
+        (Some(m), _) => count_messages(model, m, &CountOptions::default()).unwrap_or(0),
+        (None, Some(p)) => count_text(model, p),
+        (None, None) => 0,
+    };
+    let mut text = String::new();
+    for choice in response.get("choices").and_then(Value::as_array).into_iter().flatten() {
+        if let Some(t) = choice.get("text").and_then(Value::as_str) {
+            text.push_str(t);
+        }
+        let Some(msg) = choice.get("message") else { continue };
+        for key in ["content", "reasoning_content"] {
+            if let Some(t) = msg.get(key).and_then(Value::as_str) {
+                text.push_str(t);
+            }
+        }
+        for call in msg.get("tool_calls").and_then(Value::as_array).into_iter().flatten() {
+            for key in ["name", "arguments"] {
+                if let Some(t) = call.pointer(&format!("/function/{key}")).and_then(Value::as_str) {
+                    text.push_str(t);
+                }
+            }
+        }
+    }
+    (prompt_tokens as u64, if text.is_empty() { 0 } else { count_text(model, &text) as u64 })
+}
+
 /// Options of a messages count (the keyword arguments of `litellm.token_counter`).
 #[derive(Debug, Clone, Default)]
 pub struct CountOptions<'a> {

@@ -953,7 +953,12 @@ def stream_chunk_builder(
     """
     if not chunks:
         return None
-    data = _core.stream_chunk_builder([_chunk_bytes(c) for c in chunks])
+    messages_json = None
+    if messages:
+        import json
+
+        messages_json = json.dumps(_messages(messages), default=str)
+    data = _core.stream_chunk_builder([_chunk_bytes(c) for c in chunks], messages_json)
     if data is None:
         return None
     first = chunks[0]

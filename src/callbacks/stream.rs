@@ -11,7 +11,7 @@ use super::payload::now;
 use super::{CallLog, Outcome, finish, success_value};
 use crate::engine::{CallOptions, Hidden, aggregate_chunks};
 use crate::error::LlmError;
-use crate::types::ChatChunk;
+use crate::types::{ChatChunk, Usage};
 
 /// The log of one stream.
 pub struct StreamLog {
@@ -42,10 +42,42 @@ impl StreamLog {
         }
         let outcome = match error {
             Some(e) => Outcome::Failure(e),
-            None => Outcome::Success(assemble(&self.chunks)),
+            None => {
+                let mut resp = assemble(&self.chunks);
+                if resp.get("usage").is_none_or(Value::is_null) && resp.is_object() {
+                    self.estimate(&mut resp, hidden);
+                }
+                Outcome::Success(resp)
+            }
         };
         self.payload = Some(finish(&self.log, &self.opts, Some(hidden), outcome, self.first_chunk));
         self.chunks = Vec::new();
+    }
+
+    /// A stream without a usage chunk: its usage counted from the prompt and the answer (as
+    /// litellm does), and its cost from that usage, also for the stream's hidden params.
+    fn estimate(&self, resp: &mut Value, hidden: &Hidden) {
+        let req = &self.log.request;
+        let messages = req.get("messages").and_then(Value::as_array).map(Vec::as_slice);
+        let prompt = req.get("prompt").and_then(Value::as_str);
+        let model = hidden.model.split_once('/').map_or(hidden.model.as_str(), |(_, m)| m);
+        let (p, c) = crate::tokens::estimate_usage(model, messages, prompt, resp);
+        let usage = Usage::new(p, c);
+        if hidden.cost().is_none()
+            && let Some(cost) = crate::cost::response_cost(
+                &hidden.model,
+                &hidden.custom_llm_provider,
+                Some(&usage),
+                &self.opts.custom_pricing(),
+                None,
+                0.0,
+                None,
+            )
+            && let Ok(mut cell) = hidden.stream_cost.lock()
+        {
+            *cell = Some(cost);
+        }
+        resp["usage"] = success_value(&usage);
     }
 
     /// Whether the log was finished.

@@ -358,17 +358,29 @@ fn prometheus_metrics(py: Python<'_>) -> PyResult<String> {
     })
 }
 
-/// Rebuilds a complete response (JSON bytes) from chunk JSON bytes; None for no chunks.
+/// Rebuilds a complete response (JSON bytes) from chunk JSON bytes; None for no chunks. Without a
+/// usage chunk, usage is counted from `messages_json` (the prompt) and the answer, as litellm does.
 #[pyfunction]
-fn stream_chunk_builder(py: Python<'_>, chunks: Vec<Vec<u8>>) -> PyResult<Option<Py<PyBytes>>> {
+#[pyo3(signature = (chunks, messages_json=None))]
+fn stream_chunk_builder(
+    py: Python<'_>,
+    chunks: Vec<Vec<u8>>,
+    messages_json: Option<&str>,
+) -> PyResult<Option<Py<PyBytes>>> {
     let mut parsed = Vec::with_capacity(chunks.len());
     for c in &chunks {
         let chunk: ChatChunk = serde_json::from_slice(c)
             .map_err(|e| to_pyerr(py, &LlmError::bad_request(format!("invalid stream chunk: {e}"))))?;
         parsed.push(chunk);
     }
-    Ok(engine::aggregate_chunks(&parsed)
-        .map(|r| PyBytes::new(py, &serde_json::to_vec(&r).unwrap_or_default()).unbind()))
+    let Some(resp) = engine::aggregate_chunks(&parsed) else { return Ok(None) };
+    let mut value = callbacks::success_value(&resp);
+    if resp.usage.is_none() {
+        let messages: Option<Vec<serde_json::Value>> = messages_json.and_then(|m| serde_json::from_str(m).ok());
+        let (p, c) = crate::tokens::estimate_usage(&resp.model, messages.as_deref(), None, &value);
+        value["usage"] = callbacks::success_value(&crate::types::Usage::new(p, c));
+    }
+    Ok(Some(PyBytes::new(py, &serde_json::to_vec(&value).unwrap_or_default()).unbind()))
 }
 
 /// `(model, custom_llm_provider, dynamic_api_key, api_base)` as litellm's get_llm_provider returns.

@@ -415,3 +415,18 @@ def test_changing_the_registered_callbacks_takes_effect_on_the_next_call(mock):
     chat(mock)
     _wait(second)
     assert len(first) == 1 and len(second) == 1
+
+
+def test_a_stream_without_usage_is_counted_and_priced_for_callbacks(mock):
+    rec = Recorder()
+    litellm_rs.callbacks = [rec]
+    stream = chat(mock, stream=True)  # no include_usage: the upstream sends no usage chunk
+    text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+    _wait(rec.events, 2)
+    _, _, kwargs, complete, _, _ = next(e for e in rec.events if e[0] == "success")
+    slo = kwargs["standard_logging_object"]
+    assert slo["prompt_tokens"] == litellm_rs.token_counter(model="gpt-4o-mini", messages=MSGS)
+    assert slo["completion_tokens"] == litellm_rs.token_counter(model="gpt-4o-mini", text=text) > 0
+    assert slo["response_cost"] > 0
+    assert stream._hidden_params["response_cost"] == pytest.approx(slo["response_cost"])
+    assert complete.usage.total_tokens == slo["total_tokens"]

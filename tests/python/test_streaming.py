@@ -369,3 +369,14 @@ def test_many_streams_opened_and_closed_unread(mock):
     # The client still works normally afterwards.
     mock.stream_pieces, mock.stream_interval = None, 0.0
     assert delta_text(list(chat(mock, stream=True))) == mock.chat_text
+
+
+def test_stream_chunk_builder_counts_usage_when_the_stream_had_none(mock):
+    chunks = list(chat(mock, stream=True))
+    assert all(c.usage is None for c in chunks if hasattr(c, "usage"))
+    r = litellm_rs.stream_chunk_builder(chunks, messages=MSGS)
+    text = r.choices[0].message.content
+    assert r.usage.prompt_tokens == litellm_rs.token_counter(model="gpt-4o-mini", messages=MSGS)
+    assert r.usage.completion_tokens == litellm_rs.token_counter(model="gpt-4o-mini", text=text) > 0
+    assert r.usage.total_tokens == r.usage.prompt_tokens + r.usage.completion_tokens
+    assert litellm_rs.completion_cost(completion_response=r) > 0
