@@ -459,7 +459,7 @@ class CallLogging:
             if _overrides(logger, "async_pre_request_hook"):
                 try:
                     changed = await logger.async_pre_request_hook(
-                        self.request.get("model"), self._messages(), {**self.request, **self.options}
+                        self.request.get("model"), self._messages(), {**self.request, **self._litellm_params()}
                     )
                 except Exception:  # noqa: BLE001
                     _log_hook_error(logger)

@@ -194,8 +194,11 @@ async def test_async_hooks_run_on_the_callers_loop(mock):
 
 
 async def test_async_pre_request_hook_can_rewrite_the_request(mock):
+    seen = []
+
     class Rewriter(CustomLogger):
         async def async_pre_request_hook(self, model, messages, kwargs):
+            seen.append(kwargs)
             return {"messages": [{"role": "user", "content": "rewritten"}], "temperature": 0.9, "top_k": 3}
 
     litellm_rs.callbacks = [Rewriter()]
@@ -203,6 +206,8 @@ async def test_async_pre_request_hook_can_rewrite_the_request(mock):
     body = mock.last.body
     assert body["messages"] == [{"role": "user", "content": "rewritten"}]
     assert body["temperature"] == 0.9 and body["top_k"] == 3
+    assert seen[0]["temperature"] == 0.1 and "api_key" not in seen[0], "the hook sees the call, not its key"
+    assert mock.last.header("authorization") == f"Bearer {KEY}"
 
 
 def test_stream_fires_success_once_at_its_end_with_the_complete_response(mock):
