@@ -21,6 +21,16 @@ echo "== stubs and lint"
 "$VENV/bin/ruff" check python examples tests/python
 "$VENV/bin/ruff" format --check python examples tests/python
 
+echo "== services: redis-server (the Redis tests start their own on a free port)"
+if ! command -v redis-server >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get install -y -q redis-server >/dev/null 2>&1 \
+    || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q redis-server >/dev/null; }
+fi
+export LITELLM_RS_REQUIRE_REDIS=1
+
 echo "== pytest"
 set +e
 "$VENV/bin/python" -m pytest tests/python -q -p no:cacheprovider

@@ -17,6 +17,7 @@ pub mod engine;
 pub mod error;
 pub mod logging;
 pub mod providers;
+pub mod store;
 pub mod tokens;
 pub mod transport;
 pub mod types;

@@ -50,6 +50,7 @@ __all__ = [
     "model_info",
     "prometheus_metrics",
     "provider_list",
+    "redis_commands",
     "register_model_json",
     "reset_loggers",
     "set_log_level",
@@ -122,6 +123,9 @@ def reset_loggers() -> None: ...
 def dropped_log_events() -> int: ...
 def prometheus_metrics() -> str: ...
 def set_log_level(level: str) -> None: ...
+
+# Redis (src/store/redis.rs): commands as lists of strings; replies None, int, float, str or lists.
+def redis_commands(url: str, commands: list[list[str]], transaction: bool = False) -> list[Any]: ...
 
 @final
 class LogHandle:

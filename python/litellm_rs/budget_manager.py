@@ -2,8 +2,9 @@
 model with alerts when a soft budget is crossed).
 
 ``BudgetManager`` keeps per-user budgets and costs the way litellm's does (same methods, same
-stored shape) and persists them to a local JSON file. Saves are atomic (a temporary file renamed
-over the old one) and serialised, so a crash or two threads never leave a torn file.
+stored shape). It persists them to a local JSON file (saves are atomic: a temporary file renamed
+over the old one, serialised between threads), or, given a Redis URL, to Redis, where several
+processes share them and costs are added atomically (``HINCRBYFLOAT``).
 """
 # ruff: noqa: UP045 (annotations stay evaluable on Python 3.9: typing.get_type_hints)
 
@@ -39,11 +40,18 @@ class BudgetManager:
         api_base: Optional[str] = None,
         headers: Optional[dict] = None,
         path: Optional[str] = None,
+        redis_url: Optional[str] = None,
     ) -> None:
-        if client_type != "local":
+        if client_type == "redis" and redis_url is None:
+            redis_url = _redis_url_from_env()
+            if redis_url is None:
+                raise ValueError("BudgetManager client_type='redis' needs redis_url= (or REDIS_URL / REDIS_HOST)")
+        if redis_url is not None:
+            client_type = "redis"
+        elif client_type != "local":
             raise ValueError(
                 f"BudgetManager client_type={client_type!r} is not supported by litellm_rs: use "
-                "client_type='local' (a JSON file, path=...)"
+                "client_type='local' (a JSON file, path=...) or redis_url=..."
             )
         self.project_name = project_name
         self.client_type = client_type
@@ -53,6 +61,7 @@ class BudgetManager:
         self.user_dict: dict[str, dict[str, Any]] = {}
         self._lock = threading.RLock()
         self._save_lock = threading.Lock()
+        self._redis = _RedisBudgets(redis_url, project_name) if redis_url is not None else None
         self.load_data()
 
     # -- persistence ------------------------------------------------------------------------
@@ -63,6 +72,11 @@ class BudgetManager:
 
     def load_data(self) -> None:
         """Reads the stored budgets (an absent file means none)."""
+        if self._redis is not None:
+            data = self._redis.load()
+            with self._lock:
+                self.user_dict = data
+            return
         try:
             with open(self.path, encoding="utf-8") as f:
                 data = json.load(f)
@@ -75,6 +89,11 @@ class BudgetManager:
 
     def save_data(self) -> dict:
         """Writes the budgets now (atomically); ``{"status": "success"}``."""
+        if self._redis is not None:
+            with self._lock:
+                entries = {u: dict(e) for u, e in self.user_dict.items()}
+            self._redis.save_budgets(entries)
+            return {"status": "success"}
         with self._lock:
             text = json.dumps(self.user_dict, indent=4)
         with self._save_lock:
@@ -88,6 +107,8 @@ class BudgetManager:
         return {"status": "success"}
 
     def _save_data_thread(self) -> None:
+        if self._redis is not None:
+            return  # Redis is written by each change itself
         threading.Thread(target=self.save_data, name="litellm-rs-budget-save", daemon=False).start()
 
     # -- budgets ----------------------------------------------------------------------------
@@ -104,6 +125,8 @@ class BudgetManager:
                 now = time.time() if created_at is None else created_at
                 entry.update(duration=_DURATION_DAYS[duration], created_at=now, last_updated_at=now)
             self.user_dict[user] = entry
+        if self._redis is not None:
+            self._redis.create(user, entry)
         self._save_data_thread()
         return entry
 
@@ -141,6 +164,14 @@ class BudgetManager:
             raise ValueError(
                 "update_cost needs a completion response (completion_obj=) or model=, input_text= and output_text="
             )
+        if self._redis is not None:
+            self._entry(user)
+            current, per_model = self._redis.add_cost(user, str(model), cost)
+            with self._lock:
+                entry = self.user_dict[user]
+                entry["current_cost"] = current
+                entry["model_cost"] = per_model
+                return {"user": entry}
         with self._lock:
             entry = self.user_dict[user]
             entry["current_cost"] = cost + entry.get("current_cost", 0)
@@ -150,16 +181,31 @@ class BudgetManager:
         self._save_data_thread()
         return out
 
+    def _entry(self, user: str) -> dict:
+        """The user's entry (with Redis, read again: another process may have changed it)."""
+        if self._redis is not None:
+            fresh = self._redis.load_user(user)
+            with self._lock:
+                if fresh is None:
+                    self.user_dict.pop(user, None)
+                else:
+                    self.user_dict[user] = fresh
+        return self.user_dict[user]
+
     def get_current_cost(self, user: str) -> float:
-        return self.user_dict[user].get("current_cost", 0)
+        return self._entry(user).get("current_cost", 0)
 
     def get_model_cost(self, user: str) -> Any:
-        return self.user_dict[user].get("model_cost", 0)
+        return self._entry(user).get("model_cost", 0)
 
     def is_valid_user(self, user: str) -> bool:
+        if self._redis is not None:
+            return self._redis.has_user(user)
         return user in self.user_dict
 
     def get_users(self) -> list:
+        if self._redis is not None:
+            return self._redis.users()
         return list(self.user_dict.keys())
 
     def reset_cost(self, user: str) -> dict:
@@ -167,13 +213,15 @@ class BudgetManager:
             entry = self.user_dict[user]
             entry["current_cost"] = 0
             entry["model_cost"] = {}
+        if self._redis is not None:
+            self._redis.reset_cost(user)
         self._save_data_thread()
         return {"user": entry}
 
     def reset_on_duration(self, user: str) -> None:
         """Resets the user's spend when its budget period has passed."""
+        entry = self._entry(user)
         with self._lock:
-            entry = self.user_dict[user]
             if "duration" not in entry:
                 return
             now = time.time()
@@ -181,12 +229,116 @@ class BudgetManager:
                 return
             self.reset_cost(user)
             entry["last_updated_at"] = now
+        if self._redis is not None:
+            self._redis.set_budget(user, entry)
         self._save_data_thread()
 
     def update_budget_all_users(self) -> None:
         for user in self.get_users():
             if "duration" in self.user_dict[user]:
                 self.reset_on_duration(user)
+
+
+_COST_FIELDS = ("current_cost", "model_cost")
+
+
+def _redis_url_from_env() -> Optional[str]:
+    url = os.environ.get("REDIS_URL")
+    if url:
+        return url
+    host = os.environ.get("REDIS_HOST")
+    if not host:
+        return None
+    password = os.environ.get("REDIS_PASSWORD")
+    auth = f":{password}@" if password else ""
+    return f"redis://{auth}{host}:{os.environ.get('REDIS_PORT', '6379')}"
+
+
+class _RedisBudgets:
+    """Budgets in Redis under ``litellm_rs:budget:<project>``: a hash of the users' budget
+    settings, a hash of their spend, and one hash of spend per model for each user. Spend is
+    added with HINCRBYFLOAT, so concurrent processes never lose an update."""
+
+    def __init__(self, url: str, project: str) -> None:
+        self.url = url
+        self.prefix = f"litellm_rs:budget:{project}"
+        self.users_key = f"{self.prefix}:users"
+        self.cost_key = f"{self.prefix}:cost"
+
+    def _models_key(self, user: str) -> str:
+        return f"{self.prefix}:model_cost:{user}"
+
+    def _run(self, *commands: list, transaction: bool = False) -> list:
+        from . import _core
+
+        return _core.redis_commands(self.url, [[str(a) for a in c] for c in commands], transaction)
+
+    @staticmethod
+    def _pairs(flat: Any) -> dict:
+        flat = flat or []
+        return {flat[i]: flat[i + 1] for i in range(0, len(flat) - 1, 2)}
+
+    def load(self) -> dict:
+        users, costs = self._run(["HGETALL", self.users_key], ["HGETALL", self.cost_key])
+        users, costs = self._pairs(users), self._pairs(costs)
+        out = {}
+        for user, raw in users.items():
+            entry = json.loads(raw)
+            entry["current_cost"] = float(costs.get(user, 0) or 0)
+            models = self._pairs(self._run(["HGETALL", self._models_key(user)])[0])
+            entry["model_cost"] = {m: float(c) for m, c in models.items()}
+            out[user] = entry
+        return out
+
+    def load_user(self, user: str) -> Optional[dict]:
+        raw, cost, models = self._run(
+            ["HGET", self.users_key, user], ["HGET", self.cost_key, user], ["HGETALL", self._models_key(user)]
+        )
+        if raw is None:
+            return None
+        entry = json.loads(raw)
+        entry["current_cost"] = float(cost or 0)
+        entry["model_cost"] = {m: float(c) for m, c in self._pairs(models).items()}
+        return entry
+
+    def set_budget(self, user: str, entry: dict) -> None:
+        settings = {k: v for k, v in entry.items() if k not in _COST_FIELDS}
+        self._run(["HSET", self.users_key, user, json.dumps(settings)])
+
+    def save_budgets(self, entries: dict) -> None:
+        commands = [
+            ["HSET", self.users_key, u, json.dumps({k: v for k, v in e.items() if k not in _COST_FIELDS})]
+            for u, e in entries.items()
+        ]
+        if commands:
+            self._run(*commands, transaction=True)
+
+    def create(self, user: str, entry: dict) -> None:
+        """A new budget for ``user``: its settings, and no spend yet."""
+        self._run(
+            ["HSET", self.users_key, user, json.dumps(entry)],
+            ["HDEL", self.cost_key, user],
+            ["DEL", self._models_key(user)],
+            transaction=True,
+        )
+
+    def add_cost(self, user: str, model: str, cost: float) -> tuple[float, dict]:
+        current, _, models = self._run(
+            ["HINCRBYFLOAT", self.cost_key, user, repr(float(cost))],
+            ["HINCRBYFLOAT", self._models_key(user), model, repr(float(cost))],
+            ["HGETALL", self._models_key(user)],
+            transaction=True,
+        )
+        return float(current), {m: float(c) for m, c in self._pairs(models).items()}
+
+    def reset_cost(self, user: str) -> None:
+        self._run(["HSET", self.cost_key, user, "0"], ["DEL", self._models_key(user)], transaction=True)
+
+    def has_user(self, user: str) -> bool:
+        return bool(self._run(["HEXISTS", self.users_key, user])[0])
+
+    def users(self) -> list:
+        return list(self._run(["HKEYS", self.users_key])[0] or [])
 
 
 class SpendTracker(CustomLogger):

@@ -335,6 +335,59 @@ fn reset_loggers() {
     callbacks::reset();
 }
 
+fn redis_to_py(py: Python<'_>, v: redis::Value) -> PyResult<Py<PyAny>> {
+    use pyo3::IntoPyObjectExt;
+    Ok(match v {
+        redis::Value::Nil => py.None(),
+        redis::Value::Int(i) => i.into_py_any(py)?,
+        redis::Value::Double(f) => f.into_py_any(py)?,
+        redis::Value::Boolean(b) => b.into_py_any(py)?,
+        redis::Value::Okay => "OK".into_py_any(py)?,
+        redis::Value::SimpleString(s) => s.into_py_any(py)?,
+        redis::Value::BulkString(b) => String::from_utf8_lossy(&b).into_owned().into_py_any(py)?,
+        redis::Value::VerbatimString { text, .. } => text.into_py_any(py)?,
+        redis::Value::Array(items) | redis::Value::Set(items) => {
+            let list = pyo3::types::PyList::empty(py);
+            for item in items {
+                list.append(redis_to_py(py, item)?)?;
+            }
+            list.into_any().unbind()
+        }
+        redis::Value::Map(pairs) => {
+            let list = pyo3::types::PyList::empty(py);
+            for (k, v) in pairs {
+                list.append(redis_to_py(py, k)?)?;
+                list.append(redis_to_py(py, v)?)?;
+            }
+            list.into_any().unbind()
+        }
+        other => format!("{other:?}").into_py_any(py)?,
+    })
+}
+
+/// Runs Redis commands at `url` (GIL released): one command, or several in one MULTI/EXEC
+/// transaction when `transaction` is true. Replies: None, int, float, str, or lists of them.
+#[pyfunction]
+#[pyo3(signature = (url, commands, transaction=false))]
+fn redis_commands(py: Python<'_>, url: String, commands: Vec<Vec<String>>, transaction: bool) -> PyResult<Py<PyAny>> {
+    let replies = block_on(py, async move {
+        if transaction {
+            crate::store::redis::transaction(&url, &commands).await
+        } else {
+            let mut out = Vec::with_capacity(commands.len());
+            for c in &commands {
+                out.push(crate::store::redis::command(&url, c).await?);
+            }
+            Ok(out)
+        }
+    })?;
+    let list = pyo3::types::PyList::empty(py);
+    for r in replies {
+        list.append(redis_to_py(py, r)?)?;
+    }
+    Ok(list.into_any().unbind())
+}
+
 /// Sets the engine's log level ("DEBUG", "INFO", "WARNING", "ERROR", "OFF"): its logs go to
 /// stderr with credentials redacted.
 #[pyfunction]
@@ -526,6 +579,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(tokenizer_encoding_name, m)?)?;
     m.add_function(wrap_pyfunction!(flush_loggers, m)?)?;
     m.add_function(wrap_pyfunction!(set_log_level, m)?)?;
+    m.add_function(wrap_pyfunction!(redis_commands, m)?)?;
     m.add_function(wrap_pyfunction!(log_payload, m)?)?;
     m.add_function(wrap_pyfunction!(reset_loggers, m)?)?;
     m.add_function(wrap_pyfunction!(dropped_log_events, m)?)?;

@@ -31,6 +31,32 @@ _ENV_PATTERN = re.compile(
 _SIMPLE = (type(None), bool, int, float, str, list, dict, tuple, set)
 
 
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[Any]:
+    """A real redis-server on 127.0.0.1 (skipped where none is installed, except in CI)."""
+    import redisserver
+
+    try:
+        server = redisserver.RedisServer()
+    except FileNotFoundError:
+        if redisserver.required():
+            pytest.fail("redis-server is not installed (scripts/test.sh installs it)")
+        pytest.skip("redis-server is not installed")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: Any) -> Iterator[str]:
+    """The test Redis, emptied before each test."""
+    from litellm_rs import _core
+
+    _core.redis_commands(redis_server.url, [["FLUSHALL"]])
+    yield redis_server.url
+
+
 @pytest.fixture
 def mock() -> Iterator[MockServer]:
     server = MockServer().start()

@@ -126,3 +126,53 @@ async def test_spend_tracker_counts_async_calls_once(mock):
         await asyncio.sleep(0.01)
     await asyncio.sleep(0.05)
     assert tracker.summary()["calls"] == 1
+
+
+def test_budget_manager_in_redis_is_shared_between_instances(redis_url, mock):
+    a = BudgetManager(project_name="shared", redis_url=redis_url)
+    b = BudgetManager(project_name="shared", redis_url=redis_url)
+    a.create_budget(total_budget=2.0, user="alice", duration="weekly")
+    assert b.is_valid_user("alice") and b.get_users() == ["alice"]
+    resp = chat(mock)
+    a.update_cost(user="alice", completion_obj=resp)
+    b.update_cost(user="alice", model="gpt-4o-mini", input_text="hello there", output_text="general kenobi")
+    text_cost = litellm_rs.completion_cost(model="gpt-4o-mini", prompt="hello there", completion="general kenobi")
+    total = resp._hidden_params["response_cost"] + text_cost
+    assert a.get_current_cost("alice") == pytest.approx(total)
+    assert b.get_model_cost("alice") == {"gpt-4o-mini": pytest.approx(total)}
+    c = BudgetManager(project_name="shared", redis_url=redis_url)
+    assert c.get_total_budget("alice") == 2.0 and c.user_dict["alice"]["duration"] == 7
+    assert c.get_current_cost("alice") == pytest.approx(total)
+    c.reset_cost("alice")
+    assert a.get_current_cost("alice") == 0 and a.get_model_cost("alice") == {}
+    other = BudgetManager(project_name="another", redis_url=redis_url)
+    assert other.get_users() == []
+
+
+def test_budget_manager_in_redis_adds_costs_atomically_across_processes(redis_url):
+    import subprocess
+    import sys
+    import textwrap
+
+    BudgetManager(project_name="race", redis_url=redis_url).create_budget(total_budget=100.0, user="u")
+    script = textwrap.dedent(
+        f"""
+        from litellm_rs import BudgetManager
+        bm = BudgetManager(project_name="race", redis_url={redis_url!r})
+        for _ in range(25):
+            bm.update_cost(user="u", model="gpt-4o-mini", input_text="a b c", output_text="d e f")
+        """
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", script]) for _ in range(4)]
+    assert all(p.wait(timeout=120) == 0 for p in procs)
+    one = litellm_rs.completion_cost(model="gpt-4o-mini", prompt="a b c", completion="d e f")
+    bm = BudgetManager(project_name="race", redis_url=redis_url)
+    assert bm.get_current_cost("u") == pytest.approx(100 * one)
+
+
+def test_an_unreachable_redis_is_a_clear_error_without_the_password():
+    with pytest.raises(litellm_rs.APIConnectionError) as caught:
+        BudgetManager(project_name="p", redis_url="redis://:pw-secret-1234@127.0.0.1:9/0")
+    text = str(caught.value)
+    assert "Redis at redis://:***@127.0.0.1:9/0" in text
+    assert "pw-secret-1234" not in text
