@@ -97,7 +97,13 @@ def get_model_info(model: str, custom_llm_provider: Optional[str] = None) -> dic
     if info.get("supported_openai_params") is None:
         provider = custom_llm_provider or info.get("litellm_provider")
         info["supported_openai_params"] = _core.get_supported_openai_params(model, provider)
-    return info
+    # every key litellm's answer has, in its order (None where the model has no value), then
+    # any further key of the entry
+    from ._model_info_keys import MODEL_INFO_KEYS
+
+    out = {key: info.pop(key, None) for key in MODEL_INFO_KEYS}
+    out.update(info)
+    return out
 
 
 def get_max_tokens(model: str) -> Optional[int]:

@@ -236,3 +236,19 @@ def test_litellm_utils_paths_offer_model_info_and_token_helpers():
     )
     assert utils.token_counter(model="gpt-4o", text="hello world") == 2
     assert "tools" in utils.get_supported_openai_params("gpt-4o-mini")
+
+
+def test_get_model_info_answers_every_key_litellm_does():
+    import os
+
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    litellm = pytest.importorskip("litellm", reason="the real litellm is not installed")
+    for model in ("gpt-4o-mini", "claude-sonnet-4-5", "gemini/gemini-2.5-flash"):
+        theirs, ours = litellm.get_model_info(model), litellm_rs.get_model_info(model)
+        assert list(theirs)[: len(theirs)] == list(ours)[: len(theirs)], model
+        for key in ("max_input_tokens", "max_output_tokens", "input_cost_per_token", "output_cost_per_token",
+                    "cache_read_input_token_cost", "litellm_provider", "mode", "supports_vision",
+                    "supports_function_calling"):  # fmt: skip
+            assert ours[key] == theirs[key], (model, key)
+    info = litellm_rs.get_model_info("gpt-4o-mini")
+    assert info["input_cost_per_character"] is None, "absent values are None, not missing keys"
