@@ -276,6 +276,20 @@ class Bench:
         self.r["callback_extra_cpu_us"] = best(with_cb, "cpu_us_per_call") - best(without, "cpu_us_per_call")
         self.r["callback_calls_seen"] = f"{seen[0]}/{expected}"
 
+    def cache_hit(self) -> None:
+        """A completion answered by the in-process cache (litellm.Cache() / litellm_rs.Cache())."""
+        if self.impl == "floor":
+            return
+        m, call = self.m, self.completion_call()
+        m.cache = m.Cache()
+        try:
+            call()
+            res = self.timed_calls(call, n_max=int(5000 * self.scale), t_max=4.0 * self.scale, warmup=50)
+        finally:
+            m.cache = None
+        self.r["cache_hit_median_us"] = res["median_us"]
+        self.r["cache_hit_cpu_us"] = res["cpu_us_per_call"]
+
     def sync_embedding(self) -> None:
         call = self.embedding_call()
         out = call()
@@ -420,6 +434,7 @@ class Bench:
         self.setup()
         self.phase("completion", self.sync_completion)
         self.phase("callback", self.callback_overhead)
+        self.phase("cache_hit", self.cache_hit)
         self.phase("embedding", self.sync_embedding)
         self.phase("acompletion", self.async_completion)
         self.phase("stream", self.stream)
@@ -529,6 +544,10 @@ def cmd_table(args: argparse.Namespace) -> None:
         ok(lambda r, f: r <= 15),
     )  # fmt: skip
     add("one success callback: extra CPU/call (µs)", "callback_extra_cpu_us", run, True, cpu, 1)
+    add(
+        "local cache hit, median (µs)", "cache_hit_median_us", run, True, fast, 1, 1, "≤ 30 µs",
+        ok(lambda r, f: r <= 30),
+    )  # fmt: skip
     add("sync embedding, median (µs)", "embedding_median_us", run, True, fast, 0, 1, "< floor", below_floor)
     add("sync embedding, p99 (µs)", "embedding_p99_us", run, True, fast)
     add("acompletion c=64, req/s", "acompletion_rps", run, False, more, 0, 1, "≥ floor", at_least_floor)

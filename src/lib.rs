@@ -11,6 +11,7 @@
 // The standard logging payload is one large `json!` literal.
 #![recursion_limit = "256"]
 
+pub mod cache;
 pub mod callbacks;
 pub mod cost;
 pub mod engine;

@@ -166,6 +166,10 @@ def _track_setting(name: str, value: object) -> None:
             _provider_keys[name] = value if type(value) is str else str(value)
     elif name == "set_verbose" and value:
         _turn_on_debug()
+    elif name == "cache":
+        from . import _core
+
+        _core.set_cache(getattr(value, "_handle", None))
 
 
 class _SettingsModule(type(_sys)):  # type: ignore[misc]
@@ -252,6 +256,8 @@ _LAZY["provider_list"] = "main"
 _LAZY.update({name: "tokens" for name in ("token_counter", "encode", "decode")})
 _LAZY["flush_callbacks"] = "_callbacks"
 _LAZY["BudgetManager"] = "budget_manager"
+_LAZY["Cache"] = "caching"
+_LAZY.update({name: "_cache_settings" for name in ("enable_cache", "update_cache", "disable_cache")})
 _LAZY["SpendTracker"] = "budget_manager"
 _LAZY["verbose_logger"] = "_logging"
 _LAZY["print_verbose"] = "_logging"

@@ -25,6 +25,7 @@
 from typing import Any, final
 
 __all__ = [
+    "CacheHandle",
     "CompletionQueue",
     "LogHandle",
     "Stream",
@@ -52,7 +53,9 @@ __all__ = [
     "provider_list",
     "redis_commands",
     "register_model_json",
+    "request_cache_key",
     "reset_loggers",
+    "set_cache",
     "set_log_level",
     "stream_chunk_builder",
     "text_completion",
@@ -123,6 +126,17 @@ def reset_loggers() -> None: ...
 def dropped_log_events() -> int: ...
 def prometheus_metrics() -> str: ...
 def set_log_level(level: str) -> None: ...
+
+# The response cache (src/cache/): settings are litellm's Cache parameters that apply
+# (type "local" | "redis", redis_url, namespace, ttl, mode, supported_call_types, max_size_in_memory).
+@final
+class CacheHandle:
+    def __new__(cls, config: dict[str, Any]) -> CacheHandle: ...
+    def key(self, call_type: str, request: dict[str, Any], namespace: str | None = None) -> str: ...
+    def clear(self) -> None: ...
+
+def set_cache(handle: CacheHandle | None = None) -> None: ...
+def request_cache_key(call_type: str, request: dict[str, Any]) -> str: ...
 
 # Redis (src/store/redis.rs): commands as lists of strings; replies None, int, float, str or lists.
 def redis_commands(url: str, commands: list[list[str]], transaction: bool = False) -> list[Any]: ...

@@ -125,7 +125,7 @@ impl CallLog {
             trace_id: &self.trace_id,
             session_id: opts.litellm_session_id.as_deref().unwrap_or_default(),
             call_type: self.call_type,
-            cache_hit: None,
+            cache_hit: hidden.and_then(|h| h.cache_hit.then_some(true)),
             stream: self.stream.then_some(true),
             status,
             status_fields: StatusFields { llm_api_status: status, guardrail_status: "not_run" },
@@ -137,7 +137,7 @@ impl CallLog {
             response_time: (ended - self.started).max(0.0),
             model,
             metadata: Metadata { user: user_metadata, usage },
-            cache_key: None,
+            cache_key: hidden.and_then(|h| h.cache_key.as_deref()),
             response_cost: cost.unwrap_or(0.0),
             cost_breakdown: CostBreakdown { total_cost: cost.unwrap_or(0.0) },
             total_tokens,
@@ -155,7 +155,7 @@ impl CallLog {
             error_str: error.map(error_text),
             error_information: ErrorInfo(error),
             model_parameters: Params(req),
-            hidden_params: HiddenParams { hidden, model_id: None, cache_key: None },
+            hidden_params: HiddenParams { hidden, model_id: None },
             model_map_information: ModelMap { model_map_key: model, model_map_value: None },
             guardrail_information: None,
             standard_built_in_tools_params: None,
@@ -363,7 +363,6 @@ impl Serialize for ErrorInfo<'_> {
 struct HiddenParams<'a> {
     hidden: Option<&'a Hidden>,
     model_id: Option<()>,
-    cache_key: Option<()>,
 }
 
 impl Serialize for HiddenParams<'_> {
@@ -381,7 +380,7 @@ impl Serialize for HiddenParams<'_> {
         let h = self.hidden;
         let mut m = s.serialize_map(Some(9))?;
         m.serialize_entry("model_id", &self.model_id)?;
-        m.serialize_entry("cache_key", &self.cache_key)?;
+        m.serialize_entry("cache_key", &h.and_then(|h| h.cache_key.as_deref()))?;
         m.serialize_entry("api_base", &h.map(|h| h.api_base.as_str()).filter(|b| !b.is_empty()))?;
         m.serialize_entry("response_cost", &h.and_then(Hidden::cost))?;
         m.serialize_entry("additional_headers", &h.map(|h| Headers(&h.response_headers)))?;

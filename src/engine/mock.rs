@@ -88,3 +88,59 @@ pub(super) fn chat_stream(req: &ChatRequest, opts: &CallOptions, text: &str, tie
     let _ = tx.try_send(Ok(chunks.iter().map(encode).collect()));
     ChunkStream::from_parts(rx, None, hidden)
 }
+
+/// A complete answer (a cache hit) replayed as a stream: per choice, one chunk with the whole
+/// message (role, reasoning, text, tool calls), then its finish; the usage chunk when asked for.
+pub(super) fn replay(resp: ChatResponse, include_usage: bool, hidden: Hidden) -> ChunkStream {
+    use crate::types::{FunctionDelta, ToolCallDelta};
+    let chunk = |choices: Vec<ChunkChoice>| ChatChunk {
+        id: resp.id.clone(),
+        object: "chat.completion.chunk".into(),
+        created: resp.created,
+        model: resp.model.clone(),
+        system_fingerprint: resp.system_fingerprint.clone(),
+        choices,
+        ..Default::default()
+    };
+    let mut chunks = Vec::new();
+    for c in &resp.choices {
+        let m = &c.message;
+        let tool_calls = m.tool_calls.as_ref().map(|calls| {
+            calls
+                .iter()
+                .enumerate()
+                .map(|(i, t)| ToolCallDelta {
+                    index: i as u32,
+                    id: t.id.clone(),
+                    kind: Some(t.kind.clone()),
+                    function: Some(FunctionDelta {
+                        name: Some(t.function.name.clone()),
+                        arguments: Some(t.function.arguments.clone()),
+                    }),
+                })
+                .collect()
+        });
+        let delta = Delta {
+            role: Some(m.role.clone()),
+            content: m.content.clone(),
+            reasoning_content: m.reasoning_content.clone(),
+            tool_calls,
+            extra: m.extra.clone(),
+            ..Default::default()
+        };
+        chunks.push(chunk(vec![ChunkChoice { index: c.index, delta, ..Default::default() }]));
+        chunks.push(chunk(vec![ChunkChoice {
+            index: c.index,
+            finish_reason: c.finish_reason.clone(),
+            ..Default::default()
+        }]));
+    }
+    if include_usage && let Some(usage) = resp.usage.clone() {
+        let mut last = chunk(Vec::new());
+        last.usage = Some(usage);
+        chunks.push(last);
+    }
+    let (tx, rx) = mpsc::channel(1);
+    let _ = tx.try_send(Ok(chunks.iter().map(encode).collect()));
+    ChunkStream::from_parts(rx, None, hidden)
+}

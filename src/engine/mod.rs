@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 pub use options::CallOptions;
 pub use stream::{ChunkStream, aggregate_chunks};
 
+use crate::cache::CallCache;
 use crate::error::{ErrorKind, LlmError};
 use crate::providers::openai_compat::{Row, quirk};
 use crate::providers::{CallTarget, HttpRequest, Provider, Resolved, resolve};
@@ -37,6 +38,9 @@ pub struct Hidden {
     pub response_cost: Option<f64>,
     /// A stream's cost, filled in by the reader once the usage chunk was seen.
     pub stream_cost: crate::cost::CostCell,
+    /// Answered from the cache (`cache_hit`), and the key the call used there (`cache_key`).
+    pub cache_hit: bool,
+    pub cache_key: Option<String>,
 }
 
 impl Hidden {
@@ -75,7 +79,7 @@ impl Hidden {
         for (k, v) in &self.response_headers {
             additional.insert(format!("llm_provider-{k}"), Value::String(v.clone()));
         }
-        json!({
+        let mut out = json!({
             "custom_llm_provider": self.custom_llm_provider,
             "api_base": if self.api_base.is_empty() { Value::Null } else { Value::String(self.api_base.clone()) },
             "model_id": Value::Null,
@@ -83,7 +87,27 @@ impl Hidden {
             "response_cost": self.cost().map_or(Value::Null, Value::from),
             "additional_headers": additional,
             "_response_ms": self.response_ms,
-        })
+        });
+        if let Some(key) = &self.cache_key {
+            out["cache_key"] = Value::String(key.clone());
+            out["cache_hit"] = Value::Bool(self.cache_hit);
+        }
+        out
+    }
+
+    /// The hidden params of an answer served from the cache (it cost nothing).
+    pub fn cache_hit(model: &str, opts: &CallOptions, key: &str) -> Self {
+        let provider = resolve(model, opts.custom_llm_provider.as_deref(), opts.explicit_api_base())
+            .map(|r| r.row().id.to_owned())
+            .unwrap_or_default();
+        Hidden {
+            custom_llm_provider: provider,
+            model: model.to_owned(),
+            response_cost: Some(0.0),
+            cache_hit: true,
+            cache_key: Some(key.to_owned()),
+            ..Hidden::default()
+        }
     }
 }
 
@@ -317,8 +341,36 @@ fn service_tier(extra: &Map<String, Value>) -> Option<&str> {
     extra.get("service_tier").and_then(Value::as_str)
 }
 
-/// A chat completion.
-pub async fn chat(mut req: ChatRequest, opts: &CallOptions) -> Result<(ChatResponse, Hidden), LlmError> {
+/// The cached answer of a call, if the call uses the cache and it has one.
+async fn cached<T: serde::de::DeserializeOwned>(cache: Option<&CallCache>) -> Option<T> {
+    let body = cache?.lookup().await?;
+    serde_json::from_slice(&body).ok()
+}
+
+/// Stores an answer for later calls, and notes the key on the call's hidden params.
+fn remember<T: serde::Serialize>(cache: Option<&CallCache>, resp: &T, hidden: &mut Hidden) {
+    if let Some(c) = cache {
+        if let Ok(body) = serde_json::to_vec(resp) {
+            c.store(&body);
+        }
+        hidden.cache_key = Some(c.key.clone());
+    }
+}
+
+/// A chat completion (from the cache when it has the answer).
+pub async fn chat(req: ChatRequest, opts: &CallOptions) -> Result<(ChatResponse, Hidden), LlmError> {
+    let cache = CallCache::for_call("completion", &req, opts);
+    if let Some(c) = &cache
+        && let Some(resp) = cached::<ChatResponse>(Some(c)).await
+    {
+        return Ok((resp, Hidden::cache_hit(&req.model, opts, &c.key)));
+    }
+    let (resp, mut hidden) = chat_uncached(req, opts).await?;
+    remember(cache.as_ref(), &resp, &mut hidden);
+    Ok((resp, hidden))
+}
+
+async fn chat_uncached(mut req: ChatRequest, opts: &CallOptions) -> Result<(ChatResponse, Hidden), LlmError> {
     let tier = service_tier(&req.extra);
     if let Some(text) = &opts.mock_response {
         let (resp, mut hidden) = mock::chat(&req, opts, text);
@@ -340,8 +392,15 @@ pub async fn chat(mut req: ChatRequest, opts: &CallOptions) -> Result<(ChatRespo
     Ok((resp, hidden))
 }
 
-/// A streamed chat completion: returns once the upstream answered with a stream.
+/// A streamed chat completion: returns once the upstream answered with a stream. A cached answer
+/// is replayed as a stream.
 pub async fn chat_stream(mut req: ChatRequest, opts: &CallOptions) -> Result<ChunkStream, LlmError> {
+    let cache = CallCache::for_call("completion", &req, opts);
+    if let Some(c) = &cache
+        && let Some(resp) = cached::<ChatResponse>(Some(c)).await
+    {
+        return Ok(mock::replay(resp, req.include_usage(), Hidden::cache_hit(&req.model, opts, &c.key)));
+    }
     let tier = service_tier(&req.extra);
     if let Some(text) = &opts.mock_response {
         return Ok(mock::chat_stream(&req, opts, text, tier));
@@ -356,8 +415,23 @@ pub async fn chat_stream(mut req: ChatRequest, opts: &CallOptions) -> Result<Chu
     stream::open_chat(p, http, req.include_usage(), hidden, pricer, opts.stream_timeout_secs()).await
 }
 
-/// Embeddings.
-pub async fn embedding(mut req: EmbeddingRequest, opts: &CallOptions) -> Result<(EmbeddingResponse, Hidden), LlmError> {
+/// Embeddings (from the cache when it has the answer).
+pub async fn embedding(req: EmbeddingRequest, opts: &CallOptions) -> Result<(EmbeddingResponse, Hidden), LlmError> {
+    let cache = CallCache::for_call("embedding", &req, opts);
+    if let Some(c) = &cache
+        && let Some(resp) = cached::<EmbeddingResponse>(Some(c)).await
+    {
+        return Ok((resp, Hidden::cache_hit(&req.model, opts, &c.key)));
+    }
+    let (resp, mut hidden) = embedding_uncached(req, opts).await?;
+    remember(cache.as_ref(), &resp, &mut hidden);
+    Ok((resp, hidden))
+}
+
+async fn embedding_uncached(
+    mut req: EmbeddingRequest,
+    opts: &CallOptions,
+) -> Result<(EmbeddingResponse, Hidden), LlmError> {
     let started = Instant::now();
     let original_model = std::mem::take(&mut req.model);
     let p = prepare(&original_model, opts).await?;
@@ -431,9 +505,30 @@ pub fn text_from_chat(resp: ChatResponse, index_base: u32) -> TextCompletionResp
     }
 }
 
+/// A legacy text completion (from the cache when it has the answer).
+pub async fn text_completion(
+    req: TextCompletionRequest,
+    opts: &CallOptions,
+) -> Result<(TextCompletionResponse, Hidden), LlmError> {
+    let cache = CallCache::for_call("text_completion", &req, opts);
+    if let Some(c) = &cache
+        && let Some(resp) = cached::<TextCompletionResponse>(Some(c)).await
+    {
+        return Ok((resp, Hidden::cache_hit(&req.model, opts, &c.key)));
+    }
+    // bridged prompts go through chat(): they must not use the cache a second time
+    let mut inner = opts.clone();
+    if cache.is_some() {
+        inner.caching = Some(false);
+    }
+    let (resp, mut hidden) = text_completion_uncached(req, &inner).await?;
+    remember(cache.as_ref(), &resp, &mut hidden);
+    Ok((resp, hidden))
+}
+
 /// A legacy text completion: the provider's `/completions` when it has one, otherwise bridged
 /// through chat (one chat call per prompt).
-pub async fn text_completion(
+async fn text_completion_uncached(
     mut req: TextCompletionRequest,
     opts: &CallOptions,
 ) -> Result<(TextCompletionResponse, Hidden), LlmError> {

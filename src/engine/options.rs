@@ -89,6 +89,11 @@ pub struct CallOptions {
     pub log_payload: Option<bool>,
     /// Built-in loggers (`"langfuse"`, `"otel"`, ...) the call's payload is sent to.
     pub loggers: Option<Vec<String>>,
+    /// The response cache: `caching=True/False`, and litellm's per-call controls
+    /// (`cache={"no-cache": True, "no-store": True, "ttl": 60, "s-maxage": 10, "namespace": "..."}`).
+    pub caching: Option<bool>,
+    #[serde(deserialize_with = "lenient")]
+    pub cache: Option<Value>,
 }
 
 /// Any value that converts, else none: metadata may hold objects that have no JSON form, and

@@ -3,6 +3,7 @@
 //! Python layer validates in one pass.
 
 mod aio;
+mod cache;
 mod cost;
 mod errors;
 mod logs;
@@ -85,6 +86,14 @@ where
 {
     let req: Req = convert_request(py, request, call_type)?;
     let opts: CallOptions = convert(py, options, "options")?;
+    // A hit in the in-process cache is answered here, without the runtime (calls that are logged
+    // take the full path, which logs hits too).
+    if !opts.logging()
+        && let Some(cache) = crate::cache::CallCache::for_call(call_type, &req, &opts)
+        && let Some(body) = cache.lookup_local()
+    {
+        return result_tuple(py, &body, &Hidden::cache_hit(&cache.model, &opts, &cache.key), None);
+    }
     let (result, log) = block_on(py, async move { Ok(run_logged(call_type, req, opts, f).await) })?;
     match result {
         Ok((bytes, hidden)) => result_tuple(py, &bytes, &hidden, log),
@@ -560,6 +569,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<logs::LogHandle>()?;
     m.add_function(wrap_pyfunction!(completion, m)?)?;
     cost::register(m)?;
+    cache::register(m)?;
     m.add_function(wrap_pyfunction!(acompletion_submit, m)?)?;
     m.add_function(wrap_pyfunction!(completion_stream, m)?)?;
     m.add_function(wrap_pyfunction!(acompletion_stream_submit, m)?)?;

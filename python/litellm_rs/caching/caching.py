@@ -1,0 +1,121 @@
+"""``Cache``: litellm's response cache, served by the engine (``src/cache/``).
+
+``litellm_rs.cache = Cache()`` (or ``enable_cache()``) turns it on for every call;
+``Cache(type="redis", host=..., port=..., password=...)`` (or ``redis_url=``) shares it between
+processes. Answers are stored by a hash of the request (model, messages or input, parameters);
+a hit returns the stored answer with ``_hidden_params["cache_hit"] = True`` and a cost of 0,
+and a streamed call replays it as a stream.
+"""
+# ruff: noqa: UP045 (annotations stay evaluable on Python 3.9: typing.get_type_hints)
+
+from __future__ import annotations
+
+import os
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional
+
+__all__ = ["Cache", "LiteLLMCacheType"]
+
+_CALL_TYPES = [
+    "completion", "acompletion", "embedding", "aembedding", "text_completion", "atext_completion",
+    "transcription", "atranscription", "rerank", "arerank", "responses", "aresponses",
+]  # fmt: skip
+
+
+class LiteLLMCacheType:
+    LOCAL = "local"
+    REDIS = "redis"
+    REDIS_SEMANTIC = "redis-semantic"
+    QDRANT_SEMANTIC = "qdrant-semantic"
+    S3 = "s3"
+    DISK = "disk"
+
+
+def _redis_url(host: Optional[str], port: Any, password: Optional[str], url: Optional[str]) -> str:
+    if url:
+        return url
+    host = host or os.environ.get("REDIS_HOST")
+    if url is None and host is None and os.environ.get("REDIS_URL"):
+        return os.environ["REDIS_URL"]
+    if not host:
+        raise ValueError("a redis cache needs host= (and port=, password=), redis_url=, or REDIS_HOST / REDIS_URL")
+    port = port or os.environ.get("REDIS_PORT") or 6379
+    password = password if password is not None else os.environ.get("REDIS_PASSWORD")
+    auth = f":{password}@" if password else ""
+    return f"redis://{auth}{host}:{port}"
+
+
+class Cache:
+    """The response cache (litellm's parameters; ``type`` is ``"local"`` or ``"redis"``)."""
+
+    def __init__(
+        self,
+        type: str = "local",
+        mode: str = "default_on",
+        host: Optional[str] = None,
+        port: Any = None,
+        password: Optional[str] = None,
+        namespace: Optional[str] = None,
+        ttl: Optional[float] = None,
+        default_in_memory_ttl: Optional[float] = None,
+        default_in_redis_ttl: Optional[float] = None,
+        similarity_threshold: Optional[float] = None,
+        supported_call_types: Optional[list] = None,
+        max_messages: int = 4,
+        redis_url: Optional[str] = None,
+        max_size_in_memory: Optional[int] = None,
+        **kwargs: Any,
+    ) -> None:
+        type = getattr(type, "value", type)
+        if mode not in ("default_on", "default_off"):
+            raise ValueError(f"mode must be 'default_on' or 'default_off', not {mode!r}")
+        if type not in ("local", "redis"):
+            raise ValueError(f"cache type {type!r} is not supported by litellm_rs yet: use 'local' or 'redis'")
+        self.type = type
+        self.mode = mode
+        self.namespace = namespace
+        self.ttl = ttl if ttl is not None else (default_in_redis_ttl if type == "redis" else default_in_memory_ttl)
+        self.supported_call_types = (
+            list(supported_call_types) if supported_call_types is not None else list(_CALL_TYPES)
+        )
+        self.similarity_threshold = similarity_threshold
+        self.max_messages = max_messages
+        self._url = _redis_url(host, port, password, redis_url) if type == "redis" else None
+        from .. import _core
+
+        self._handle = _core.CacheHandle(
+            {
+                "type": type,
+                "redis_url": self._url,
+                "namespace": namespace,
+                "ttl": self.ttl,
+                "mode": mode,
+                "supported_call_types": self.supported_call_types,
+                "max_size_in_memory": max_size_in_memory,
+            }
+        )
+
+    def get_cache_key(self, **kwargs: Any) -> str:
+        """The key a call with these kwargs uses (the namespace, then a SHA-256 hex digest of
+        the model, the messages or input, and the parameters)."""
+        from ..main import _split_kwargs
+
+        call_type = kwargs.pop("call_type", None)
+        request: dict[str, Any] = {}
+        options: dict[str, Any] = {}
+        _split_kwargs(kwargs, request, options)
+        if call_type is None:
+            call_type = "embedding" if "input" in request and "messages" not in request else "completion"
+        namespace = (options.get("cache") or {}).get("namespace") or options.get("metadata", {}).get("redis_namespace")
+        return self._handle.key(call_type, request, namespace)
+
+    def clear(self) -> None:
+        """Drops every entry (for Redis, those of this cache's namespace)."""
+        self._handle.clear()
+
+    flush_cache = clear
+
+    def __repr__(self) -> str:
+        return f"Cache(type={self.type!r}, mode={self.mode!r}, namespace={self.namespace!r}, ttl={self.ttl!r})"

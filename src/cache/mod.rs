@@ -1,0 +1,341 @@
+//! The response cache: answers stored by a hash of the request, in process (moka) or in Redis
+//! (shared by every process). A cache never fails a call: a slow or unreachable Redis is a miss
+//! within a bounded delay (and a warning), and writes happen after the answer is returned.
+
+use std::fmt::Write as _;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::engine::CallOptions;
+
+/// How long a Redis lookup may take before the call goes on as a miss.
+const REDIS_WAIT: Duration = Duration::from_millis(500);
+
+/// The cache's settings (litellm's `Cache(...)` parameters that apply to it).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct CacheConfig {
+    /// `local` or `redis`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub redis_url: Option<String>,
+    pub namespace: Option<String>,
+    /// Seconds an entry lives (None: until evicted).
+    pub ttl: Option<f64>,
+    /// `default_on` (every call unless `caching=False`) or `default_off` (only calls that ask).
+    pub mode: Option<String>,
+    /// The call types served (`completion`, `acompletion`, `embedding`, ...); None: all.
+    pub supported_call_types: Option<Vec<String>>,
+    /// Most entries kept in process.
+    pub max_size_in_memory: Option<u64>,
+}
+
+enum Backend {
+    Local(moka::sync::Cache<String, Entry>),
+    Redis(String),
+}
+
+#[derive(Clone)]
+struct Entry {
+    data: Bytes,
+    ttl: Option<Duration>,
+}
+
+struct EntryExpiry;
+
+impl moka::Expiry<String, Entry> for EntryExpiry {
+    fn expire_after_create(&self, _: &String, value: &Entry, _: Instant) -> Option<Duration> {
+        value.ttl
+    }
+}
+
+/// A configured cache.
+pub struct ResponseCache {
+    backend: Backend,
+    config: CacheConfig,
+}
+
+static ACTIVE: RwLock<Option<Arc<ResponseCache>>> = RwLock::new(None);
+
+/// Makes `cache` the process's cache (None turns caching off).
+pub fn set_active(cache: Option<Arc<ResponseCache>>) {
+    if let Ok(mut g) = ACTIVE.write() {
+        *g = cache;
+    }
+}
+
+fn active() -> Option<Arc<ResponseCache>> {
+    ACTIVE.read().ok().and_then(|g| g.clone())
+}
+
+fn seconds(v: Option<f64>) -> Option<Duration> {
+    v.filter(|s| s.is_finite() && *s > 0.0).map(|s| Duration::from_secs_f64(s.min(10.0 * 365.0 * 86_400.0)))
+}
+
+fn now() -> f64 {
+    crate::callbacks::payload::now()
+}
+
+impl ResponseCache {
+    pub fn new(config: CacheConfig) -> Result<Self, String> {
+        let backend = match config.kind.as_str() {
+            "" | "local" => Backend::Local(
+                moka::sync::Cache::builder()
+                    .max_capacity(config.max_size_in_memory.unwrap_or(10_000))
+                    .expire_after(EntryExpiry)
+                    .build(),
+            ),
+            "redis" => Backend::Redis(
+                config
+                    .redis_url
+                    .clone()
+                    .ok_or_else(|| "a redis cache needs a URL (host/port or redis_url)".to_owned())?,
+            ),
+            other => return Err(format!("cache type {other:?} is not supported yet (use \"local\" or \"redis\")")),
+        };
+        Ok(Self { backend, config })
+    }
+
+    /// The key of a request: the namespace, then the SHA-256 of the call type family and every
+    /// request field that shapes the answer (not `stream`, `stream_options` or `metadata`).
+    pub fn key(&self, call_type: &str, request: &Value, namespace: Option<&str>) -> String {
+        cache_key(call_type, request, namespace.or(self.config.namespace.as_deref()))
+    }
+
+    async fn get(&self, key: &str, max_age: Option<f64>) -> Option<Bytes> {
+        let stored = match &self.backend {
+            Backend::Local(c) => c.get(key).map(|e| e.data),
+            Backend::Redis(url) => {
+                let cmd = vec!["GET".to_owned(), key.to_owned()];
+                match tokio::time::timeout(REDIS_WAIT, crate::store::redis::command(url, &cmd)).await {
+                    Ok(Ok(redis::Value::BulkString(b))) => Some(Bytes::from(b)),
+                    Ok(Ok(_)) => None,
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, "cache lookup failed; treated as a miss");
+                        None
+                    }
+                    Err(_) => {
+                        tracing::warn!("cache lookup timed out; treated as a miss");
+                        None
+                    }
+                }
+            }
+        }?;
+        let (created, body) = split_entry(&stored)?;
+        if max_age.is_some_and(|age| now() - created > age) {
+            return None;
+        }
+        Some(stored.slice(body..))
+    }
+
+    fn put(self: &Arc<Self>, key: String, body: &[u8], ttl: Option<f64>) {
+        let ttl = seconds(ttl.or(self.config.ttl));
+        let mut data = Vec::with_capacity(body.len() + 24);
+        data.extend_from_slice(now().to_string().as_bytes());
+        data.push(b'\n');
+        data.extend_from_slice(body);
+        match &self.backend {
+            Backend::Local(c) => c.insert(key, Entry { data: Bytes::from(data), ttl }),
+            Backend::Redis(url) => {
+                let url = url.clone();
+                let value = String::from_utf8_lossy(&data).into_owned();
+                let mut cmd = vec!["SET".to_owned(), key, value];
+                if let Some(t) = ttl {
+                    cmd.extend(["PX".to_owned(), t.as_millis().max(1).to_string()]);
+                }
+                crate::transport::core().rt.spawn(async move {
+                    if let Err(e) = crate::store::redis::command(&url, &cmd).await {
+                        tracing::warn!(error = %e, "cache write failed");
+                    }
+                });
+            }
+        }
+    }
+
+    /// Drops every entry (in Redis: the entries of this cache's namespace).
+    pub async fn clear(&self) -> Result<(), crate::LlmError> {
+        match &self.backend {
+            Backend::Local(c) => {
+                c.invalidate_all();
+                Ok(())
+            }
+            Backend::Redis(url) => {
+                let pattern =
+                    format!("{}*", self.config.namespace.as_deref().map(|n| format!("{n}:")).unwrap_or_default());
+                let keys = crate::store::redis::command(url, &["KEYS".into(), pattern]).await?;
+                if let redis::Value::Array(items) = keys
+                    && !items.is_empty()
+                {
+                    let mut cmd = vec!["DEL".to_owned()];
+                    cmd.extend(items.into_iter().filter_map(|v| match v {
+                        redis::Value::BulkString(b) => String::from_utf8(b).ok(),
+                        _ => None,
+                    }));
+                    crate::store::redis::command(url, &cmd).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// `created\nbody` -> (created, body offset).
+fn split_entry(data: &[u8]) -> Option<(f64, usize)> {
+    let nl = data.iter().position(|b| *b == b'\n')?;
+    let created = std::str::from_utf8(&data[..nl]).ok()?.parse().ok()?;
+    Some((created, nl + 1))
+}
+
+/// The key of a request (see [`ResponseCache::key`]).
+pub fn cache_key(call_type: &str, request: &Value, namespace: Option<&str>) -> String {
+    let family = match call_type.trim_start_matches('a') {
+        "embedding" => "embedding",
+        "text_completion" => "text_completion",
+        _ => "completion",
+    };
+    let mut material = Map::new();
+    if let Some(obj) = request.as_object() {
+        for (k, v) in obj {
+            if !matches!(k.as_str(), "stream" | "stream_options" | "metadata") && !v.is_null() {
+                material.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    material.sort_keys();
+    let text = format!("{family}:{}", Value::Object(material));
+    let digest = Sha256::digest(text.as_bytes());
+    let mut out = String::with_capacity(namespace.map_or(0, |n| n.len() + 1) + 64);
+    if let Some(n) = namespace.filter(|n| !n.is_empty()) {
+        out.push_str(n);
+        out.push(':');
+    }
+    for b in digest.iter() {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// The per-call cache controls (litellm's `caching=` and `cache={...}`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct CacheControls {
+    #[serde(rename = "no-cache")]
+    pub no_cache: Option<bool>,
+    #[serde(rename = "no-store")]
+    pub no_store: Option<bool>,
+    pub ttl: Option<f64>,
+    #[serde(rename = "s-maxage")]
+    pub s_maxage: Option<f64>,
+    pub namespace: Option<String>,
+    #[serde(rename = "use-cache")]
+    pub use_cache: Option<bool>,
+}
+
+/// The cache as one call uses it.
+pub struct CallCache {
+    cache: Arc<ResponseCache>,
+    pub key: String,
+    /// The request's model (for the hidden params of a hit).
+    pub model: String,
+    lookup: bool,
+    store: bool,
+    ttl: Option<f64>,
+    max_age: Option<f64>,
+}
+
+impl CallCache {
+    /// The cache for a call of `call_type` on `request`, or None when the call does not use one.
+    pub fn for_call<R: serde::Serialize>(call_type: &str, request: &R, opts: &CallOptions) -> Option<Self> {
+        let cache = active()?;
+        let controls: CacheControls =
+            opts.cache.clone().and_then(|c| serde_json::from_value(c).ok()).unwrap_or_default();
+        let default_off = cache.config.mode.as_deref() == Some("default_off");
+        let wanted = match opts.caching {
+            Some(c) => c,
+            None => !default_off || controls.use_cache == Some(true),
+        };
+        if !wanted || controls.use_cache == Some(false) {
+            return None;
+        }
+        if let Some(types) = &cache.config.supported_call_types
+            && !types.iter().any(|t| t == call_type || t.strip_prefix('a') == Some(call_type))
+        {
+            return None;
+        }
+        let request = serde_json::to_value(request).ok()?;
+        let key = cache.key(call_type, &request, controls.namespace.as_deref());
+        let model = request.get("model").and_then(Value::as_str).unwrap_or_default().to_owned();
+        Some(Self {
+            cache,
+            key,
+            model,
+            lookup: controls.no_cache != Some(true),
+            store: controls.no_store != Some(true),
+            ttl: controls.ttl,
+            max_age: controls.s_maxage,
+        })
+    }
+
+    /// The stored answer (JSON), if any.
+    pub async fn lookup(&self) -> Option<Bytes> {
+        if !self.lookup {
+            return None;
+        }
+        self.cache.get(&self.key, self.max_age).await
+    }
+
+    /// The stored answer when the cache is in this process: no waiting, so a caller can answer
+    /// a hit without going through the runtime. None for a miss or a Redis cache.
+    pub fn lookup_local(&self) -> Option<Bytes> {
+        if !self.lookup || !matches!(self.cache.backend, Backend::Local(_)) {
+            return None;
+        }
+        let Backend::Local(c) = &self.cache.backend else { return None };
+        let stored = c.get(&self.key)?.data;
+        let (created, body) = split_entry(&stored)?;
+        if self.max_age.is_some_and(|age| now() - created > age) {
+            return None;
+        }
+        Some(stored.slice(body..))
+    }
+
+    /// Stores an answer (JSON) for later calls.
+    pub fn store(&self, body: &[u8]) {
+        if self.store {
+            self.cache.put(self.key.clone(), body, self.ttl);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn keys_ignore_streaming_and_field_order_but_not_parameters() {
+        let a = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}], "temperature": 0.1});
+        let b =
+            json!({"temperature": 0.1, "stream": true, "messages": [{"role": "user", "content": "hi"}], "model": "m"});
+        let c = json!({"model": "m", "messages": [{"role": "user", "content": "hi"}], "temperature": 0.2});
+        assert_eq!(cache_key("completion", &a, None), cache_key("acompletion", &b, None));
+        assert_ne!(cache_key("completion", &a, None), cache_key("completion", &c, None));
+        assert_ne!(cache_key("completion", &a, None), cache_key("embedding", &a, None));
+        assert!(cache_key("completion", &a, Some("team-a")).starts_with("team-a:"));
+        assert_eq!(cache_key("completion", &a, None).len(), 64);
+    }
+
+    #[test]
+    fn entries_carry_their_creation_time() {
+        let mut data = b"1700000000.5\n".to_vec();
+        data.extend_from_slice(b"{\"id\":1}");
+        let (created, at) = split_entry(&data).unwrap();
+        assert_eq!(created, 1_700_000_000.5);
+        assert_eq!(&data[at..], b"{\"id\":1}");
+    }
+}

@@ -1,0 +1,173 @@
+"""The response cache: local and Redis, completion / acompletion / streams / embeddings / text
+completions, per-call controls, hidden params, callbacks, and a Redis that is down."""
+
+from __future__ import annotations
+
+import time
+
+import litellm_rs
+import pytest
+from litellm_rs import Cache
+from support import KEY, MSGS, achat, chat
+
+
+@pytest.fixture
+def local_cache():
+    litellm_rs.cache = Cache()
+    yield litellm_rs.cache
+    litellm_rs.cache = None
+
+
+def test_a_repeated_completion_is_served_from_the_cache(mock, local_cache):
+    first = chat(mock, temperature=0.3)
+    second = chat(mock, temperature=0.3)
+    assert mock.count() == 1, "the second call never reached the provider"
+    assert second.choices[0].message.content == first.choices[0].message.content
+    assert second.id == first.id
+    assert second._hidden_params["cache_hit"] is True
+    assert second._hidden_params["response_cost"] == 0
+    assert first._hidden_params["cache_hit"] is False
+    assert first._hidden_params["cache_key"] == second._hidden_params["cache_key"]
+    assert litellm_rs.completion_cost(completion_response=second) == 0
+
+    chat(mock, temperature=0.4)  # other parameters: another key
+    assert mock.count() == 2
+
+
+def test_cache_key_is_stable_and_parameter_sensitive(local_cache):
+    k1 = local_cache.get_cache_key(model="gpt-4o-mini", messages=MSGS, temperature=0.2)
+    k2 = local_cache.get_cache_key(messages=MSGS, temperature=0.2, model="gpt-4o-mini", stream=True)
+    k3 = local_cache.get_cache_key(model="gpt-4o-mini", messages=MSGS, temperature=0.3)
+    assert k1 == k2 != k3 and len(k1) == 64
+    assert Cache(namespace="team-a").get_cache_key(model="m", messages=MSGS).startswith("team-a:")
+
+
+def test_per_call_controls(mock, local_cache):
+    chat(mock)
+    chat(mock, cache={"no-cache": True})  # skips the lookup, refreshes the entry
+    assert mock.count() == 2
+    chat(mock, caching=False)
+    assert mock.count() == 3
+    chat(mock, cache={"no-store": True}, seed=7)
+    chat(mock, seed=7)
+    assert mock.count() == 5, "a no-store answer was not kept"
+    chat(mock, cache={"ttl": 0.2}, seed=8)
+    chat(mock, seed=8)
+    assert mock.count() == 6
+    time.sleep(0.3)
+    chat(mock, seed=8)
+    assert mock.count() == 7, "the entry expired"
+    chat(mock, seed=9)
+    time.sleep(0.25)
+    chat(mock, seed=9, cache={"s-maxage": 0.1})
+    assert mock.count() == 9, "an entry older than s-maxage is not used"
+    chat(mock, seed=10, cache={"namespace": "a"})
+    chat(mock, seed=10, cache={"namespace": "b"})
+    assert mock.count() == 11
+
+
+def test_default_off_mode_caches_only_calls_that_ask(mock):
+    litellm_rs.cache = Cache(mode="default_off")
+    try:
+        chat(mock)
+        chat(mock)
+        assert mock.count() == 2
+        chat(mock, cache={"use-cache": True})
+        chat(mock, caching=True)
+        assert mock.count() == 3
+    finally:
+        litellm_rs.cache = None
+
+
+async def test_acompletion_and_streams_use_the_cache(mock, local_cache):
+    first = await achat(mock)
+    hit = await achat(mock)
+    assert mock.count() == 1 and hit._hidden_params["cache_hit"] is True
+    stream = chat(mock, stream=True, stream_options={"include_usage": True})
+    chunks = list(stream)
+    assert mock.count() == 1, "a stream is replayed from the stored answer"
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == first.choices[0].message.content
+    assert chunks[0].choices[0].delta.role == "assistant"
+    assert chunks[-1].usage.total_tokens == first.usage.total_tokens
+    assert stream._hidden_params["cache_hit"] is True
+
+
+def test_embeddings_and_text_completions_use_the_cache(mock, local_cache):
+    kw = {"api_base": mock.url, "api_key": KEY}
+    e1 = litellm_rs.embedding(model="openai/text-embedding-3-small", input=["a", "b"], **kw)
+    e2 = litellm_rs.embedding(model="openai/text-embedding-3-small", input=["a", "b"], **kw)
+    assert e2.data[1]["embedding"] == e1.data[1]["embedding"] and e2._hidden_params["cache_hit"] is True
+    t1 = litellm_rs.text_completion(model="openai/gpt-3.5-turbo-instruct", prompt="Say", **kw)
+    t2 = litellm_rs.text_completion(model="openai/gpt-3.5-turbo-instruct", prompt="Say", **kw)
+    assert t2.choices[0].text == t1.choices[0].text and t2._hidden_params["cache_hit"] is True
+    assert mock.count() == 2
+
+
+def test_supported_call_types_limit_the_cache(mock):
+    litellm_rs.cache = Cache(supported_call_types=["embedding", "aembedding"])
+    try:
+        chat(mock)
+        chat(mock)
+        assert mock.count() == 2
+    finally:
+        litellm_rs.cache = None
+
+
+def test_enable_and_disable_cache(mock):
+    litellm_rs.enable_cache()
+    try:
+        chat(mock)
+        chat(mock)
+        assert mock.count() == 1
+        litellm_rs.disable_cache()
+        chat(mock)
+        assert mock.count() == 2
+    finally:
+        litellm_rs.cache = None
+
+
+def test_callbacks_see_cache_hits(mock, local_cache):
+    seen = []
+    litellm_rs.success_callback = [lambda kw, resp, st, et: seen.append(kw)]
+    chat(mock)
+    chat(mock)
+    litellm_rs.flush_callbacks()
+    slo = [kw["standard_logging_object"] for kw in seen]
+    assert [s["cache_hit"] for s in slo] == [None, True]
+    assert slo[1]["response_cost"] == 0 and slo[1]["cache_key"] == slo[0]["cache_key"]
+
+
+def test_redis_cache_is_shared_between_caches(mock, redis_url):
+    litellm_rs.cache = Cache(type="redis", redis_url=redis_url, namespace="t")
+    try:
+        first = chat(mock)
+        deadline = time.monotonic() + 5  # the write happens after the answer is returned
+        litellm_rs.cache = Cache(type="redis", redis_url=redis_url, namespace="t")  # a fresh process's view
+        while True:
+            hit = chat(mock)
+            if hit._hidden_params.get("cache_hit") or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert hit._hidden_params["cache_hit"] is True
+        assert hit.choices[0].message.content == first.choices[0].message.content
+        litellm_rs.cache.clear()
+        assert chat(mock)._hidden_params["cache_hit"] is False
+    finally:
+        litellm_rs.cache = None
+
+
+def test_a_redis_that_is_down_is_a_miss_not_an_error(mock):
+    litellm_rs.cache = Cache(type="redis", host="127.0.0.1", port=9, password="pw-never-shown")
+    try:
+        started = time.monotonic()
+        resp = chat(mock)
+        assert resp.choices[0].message.content
+        assert time.monotonic() - started < 5
+    finally:
+        litellm_rs.cache = None
+
+
+def test_unsupported_cache_types_are_refused_clearly():
+    with pytest.raises(ValueError, match="not supported"):
+        Cache(type="qdrant-semantic")
