@@ -251,6 +251,10 @@ pub struct CallCache {
 impl CallCache {
     /// The cache for a call of `call_type` on `request`, or None when the call does not use one.
     pub fn for_call<R: serde::Serialize>(call_type: &str, request: &R, opts: &CallOptions) -> Option<Self> {
+        // canned answers (mock_response) neither come from nor go to the cache
+        if opts.mock_response.is_some() {
+            return None;
+        }
         let cache = active()?;
         let controls: CacheControls =
             opts.cache.clone().and_then(|c| serde_json::from_value(c).ok()).unwrap_or_default();

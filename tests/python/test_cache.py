@@ -171,3 +171,10 @@ def test_a_redis_that_is_down_is_a_miss_not_an_error(mock):
 def test_unsupported_cache_types_are_refused_clearly():
     with pytest.raises(ValueError, match="not supported"):
         Cache(type="qdrant-semantic")
+
+
+def test_mocked_answers_never_enter_the_cache(mock, local_cache):
+    litellm_rs.completion(model="openai/gpt-4o-mini", messages=MSGS, mock_response="canned", api_key=KEY)
+    real = chat(mock)
+    assert real.choices[0].message.content != "canned"
+    assert mock.count() == 1
