@@ -412,7 +412,11 @@ pub async fn chat_stream(mut req: ChatRequest, opts: &CallOptions) -> Result<Chu
     let http = p.signed(p.provider().build_chat(&req, &p.target))?;
     let hidden = p.hidden(&original_model);
     let pricer = hidden.stream_pricer(opts, tier);
-    stream::open_chat(p, http, req.include_usage(), hidden, pricer, opts.stream_timeout_secs()).await
+    let stream = stream::open_chat(p, http, req.include_usage(), hidden, pricer, opts.stream_timeout_secs()).await?;
+    Ok(match cache {
+        Some(c) => stream.cached(c),
+        None => stream,
+    })
 }
 
 /// Embeddings (from the cache when it has the answer).

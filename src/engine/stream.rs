@@ -32,11 +32,42 @@ pub struct ChunkStream {
     ended: bool,
     abort: Option<AbortHandle>,
     pub hidden: Hidden,
+    /// Keeps the chunks handed out and stores the assembled answer in the cache once the stream
+    /// ended well (a failed or closed stream stores nothing).
+    cache: Option<(crate::cache::CallCache, Vec<Bytes>)>,
 }
 
 impl ChunkStream {
     pub fn from_parts(rx: mpsc::Receiver<StreamItem>, abort: Option<AbortHandle>, hidden: Hidden) -> Self {
-        Self { rx, buf: VecDeque::new(), err: None, ended: false, abort, hidden }
+        Self { rx, buf: VecDeque::new(), err: None, ended: false, abort, hidden, cache: None }
+    }
+
+    /// Stores the stream's answer in `cache` when it ends.
+    pub fn cached(mut self, cache: crate::cache::CallCache) -> Self {
+        self.hidden.cache_key = Some(cache.key.clone());
+        self.cache = Some((cache, Vec::new()));
+        self
+    }
+
+    fn observe(&mut self, r: &Result<Vec<Bytes>, LlmError>) {
+        match r {
+            Ok(batch) if !batch.is_empty() => {
+                if let Some((_, seen)) = self.cache.as_mut() {
+                    seen.extend(batch.iter().cloned());
+                }
+            }
+            Ok(_) => {
+                if let Some((cache, seen)) = self.cache.take() {
+                    let chunks: Vec<ChatChunk> = seen.iter().filter_map(|c| serde_json::from_slice(c).ok()).collect();
+                    if let Some(resp) = aggregate_chunks(&chunks)
+                        && let Ok(body) = serde_json::to_vec(&resp)
+                    {
+                        cache.store(&body);
+                    }
+                }
+            }
+            Err(_) => self.cache = None,
+        }
     }
 
     fn absorb(&mut self, item: Option<StreamItem>) {
@@ -62,6 +93,14 @@ impl ChunkStream {
     /// end, `Some(Err)` when the stream failed (after the chunks that came before the failure),
     /// `None` when the caller has to wait.
     pub fn try_next_batch(&mut self, max: usize) -> Option<Result<Vec<Bytes>, LlmError>> {
+        let r = self.take_ready(max)?;
+        if self.cache.is_some() {
+            self.observe(&r);
+        }
+        Some(r)
+    }
+
+    fn take_ready(&mut self, max: usize) -> Option<Result<Vec<Bytes>, LlmError>> {
         self.fill_ready();
         if !self.buf.is_empty() {
             let n = self.buf.len().min(max.max(1));
@@ -102,6 +141,7 @@ impl ChunkStream {
         self.rx.close();
         self.buf.clear();
         self.ended = true;
+        self.cache = None;
     }
 
     /// Re-encodes a chat chunk stream as text_completion chunks (text completion bridged to chat).

@@ -178,3 +178,27 @@ def test_mocked_answers_never_enter_the_cache(mock, local_cache):
     real = chat(mock)
     assert real.choices[0].message.content != "canned"
     assert mock.count() == 1
+
+
+def test_a_streamed_answer_is_stored_when_the_stream_ends(mock, local_cache):
+    stream = chat(mock, stream=True)
+    text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+    assert stream._hidden_params["cache_hit"] is False and stream._hidden_params["cache_key"]
+    hit = chat(mock)
+    assert mock.count() == 1
+    assert hit._hidden_params["cache_hit"] is True and hit.choices[0].message.content == text
+    replay = chat(mock, stream=True)
+    assert "".join(c.choices[0].delta.content or "" for c in replay if c.choices) == text
+    assert mock.count() == 1
+
+
+def test_a_broken_or_abandoned_stream_is_not_stored(mock, local_cache):
+    mock.truncate(after=2)
+    with pytest.raises(Exception):  # noqa: B017,PT011 - the class is tested in test_streaming
+        list(chat(mock, stream=True, seed=1))
+    stream = chat(mock, stream=True, seed=2)
+    next(stream)
+    stream.close()
+    chat(mock, seed=1)
+    chat(mock, seed=2)
+    assert mock.count() == 4, "neither stream left an entry"
