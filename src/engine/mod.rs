@@ -419,16 +419,78 @@ pub async fn chat_stream(mut req: ChatRequest, opts: &CallOptions) -> Result<Chu
     })
 }
 
-/// Embeddings (from the cache when it has the answer).
-pub async fn embedding(req: EmbeddingRequest, opts: &CallOptions) -> Result<(EmbeddingResponse, Hidden), LlmError> {
-    let cache = CallCache::for_call("embedding", &req, opts);
-    if let Some(c) = &cache
-        && let Some(resp) = cached::<EmbeddingResponse>(Some(c)).await
-    {
-        return Ok((resp, Hidden::cache_hit(&req.model, opts, &c.key)));
+/// The inputs of an embedding request, one per vector: a string, a list of strings, a token
+/// array (one input) or a list of token arrays.
+fn embedding_items(input: &Value) -> Vec<Value> {
+    match input {
+        Value::Array(items) if !items.is_empty() && !items.iter().any(Value::is_number) => items.clone(),
+        other => vec![other.clone()],
     }
-    let (resp, mut hidden) = embedding_uncached(req, opts).await?;
-    remember(cache.as_ref(), &resp, &mut hidden);
+}
+
+/// Embeddings. With a cache, each input is cached on its own: the inputs already known come from
+/// the cache and only the others are sent (one request); a call whose inputs are all known makes
+/// no request.
+pub async fn embedding(req: EmbeddingRequest, opts: &CallOptions) -> Result<(EmbeddingResponse, Hidden), LlmError> {
+    let items = embedding_items(&req.input);
+    let caches: Vec<Option<CallCache>> = items
+        .iter()
+        .map(|item| {
+            let mut one = req.clone();
+            one.input = item.clone();
+            CallCache::for_call("embedding", &one, opts)
+        })
+        .collect();
+    if caches.iter().all(Option::is_none) {
+        return embedding_uncached(req, opts).await;
+    }
+    let mut found: Vec<Option<Value>> = Vec::with_capacity(items.len());
+    for c in &caches {
+        found.push(cached::<Value>(c.as_ref()).await);
+    }
+    let missing: Vec<usize> = (0..items.len()).filter(|i| found[*i].is_none()).collect();
+    let fresh = if missing.is_empty() {
+        None
+    } else {
+        let mut sub = req.clone();
+        if missing.len() < items.len() {
+            sub.input = Value::Array(missing.iter().map(|i| items[*i].clone()).collect());
+        }
+        Some(embedding_uncached(sub, opts).await?)
+    };
+    let (model, usage, mut hidden) = match fresh {
+        Some((mut resp, hidden)) => {
+            resp.data.sort_by_key(|d| d.get("index").and_then(Value::as_u64).unwrap_or(0));
+            for (j, item) in resp.data.into_iter().enumerate() {
+                let Some(&i) = missing.get(j) else { break };
+                if let Some(c) = &caches[i]
+                    && let Ok(body) = serde_json::to_vec(&item)
+                {
+                    c.store(&body);
+                }
+                found[i] = Some(item);
+            }
+            (resp.model, resp.usage, hidden)
+        }
+        None => {
+            let key = caches.iter().flatten().next().map(|c| c.key.clone()).unwrap_or_default();
+            (req.model.clone(), Some(crate::types::Usage::new(0, 0)), Hidden::cache_hit(&req.model, opts, &key))
+        }
+    };
+    if hidden.cache_key.is_none() {
+        hidden.cache_key = caches.iter().flatten().next().map(|c| c.key.clone());
+    }
+    let mut data = Vec::with_capacity(found.len());
+    for (i, item) in found.into_iter().enumerate() {
+        let Some(mut item) = item else {
+            return Err(LlmError::new(ErrorKind::Api, "the provider returned fewer embeddings than inputs"));
+        };
+        if let Some(obj) = item.as_object_mut() {
+            obj.insert("index".into(), Value::from(i));
+        }
+        data.push(item);
+    }
+    let resp = EmbeddingResponse { object: "list".into(), data, model, usage, extra: Map::new() };
     Ok((resp, hidden))
 }
 

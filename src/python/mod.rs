@@ -89,6 +89,7 @@ where
     // A hit in the in-process cache is answered here, without the runtime (calls that are logged
     // take the full path, which logs hits too).
     if !opts.logging()
+        && call_type != "embedding" // embeddings are cached per input (engine::embedding)
         && let Some(cache) = crate::cache::CallCache::for_call(call_type, &req, &opts)
         && let Some(body) = cache.lookup_local()
     {

@@ -202,3 +202,21 @@ def test_a_broken_or_abandoned_stream_is_not_stored(mock, local_cache):
     chat(mock, seed=1)
     chat(mock, seed=2)
     assert mock.count() == 4, "neither stream left an entry"
+
+
+def test_embeddings_are_cached_per_input(mock, local_cache):
+    kw = {"model": "openai/text-embedding-3-small", "api_base": mock.url, "api_key": KEY}
+    first = litellm_rs.embedding(input=["a", "b"], **kw)
+    second = litellm_rs.embedding(input=["b", "c"], **kw)
+    assert mock.count() == 2
+    assert mock.last.body["input"] == ["c"], "only the input the cache lacks is sent"
+    assert [d["index"] for d in second.data] == [0, 1]
+    assert second.data[0]["embedding"] == first.data[1]["embedding"]
+    assert second._hidden_params["cache_hit"] is False
+    third = litellm_rs.embedding(input=["c", "a"], **kw)
+    assert mock.count() == 2, "every input known: no request"
+    assert third._hidden_params["cache_hit"] is True and third.usage.total_tokens == 0
+    assert third.data[0]["embedding"] == second.data[1]["embedding"]
+    assert third.data[1]["embedding"] == first.data[0]["embedding"]
+    single = litellm_rs.embedding(input="a", **kw)
+    assert mock.count() == 2 and single.data[0]["embedding"] == first.data[0]["embedding"]
