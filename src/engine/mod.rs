@@ -365,9 +365,46 @@ pub async fn chat(req: ChatRequest, opts: &CallOptions) -> Result<(ChatResponse,
     {
         return Ok((resp, Hidden::cache_hit(&req.model, opts, &c.key)));
     }
-    let (resp, mut hidden) = chat_uncached(req, opts).await?;
+    let Some(c) = &cache else {
+        return chat_uncached(req, opts).await;
+    };
+    let (resp, mut hidden) = one_flight(&c.key, req, opts).await?;
     remember(cache.as_ref(), &resp, &mut hidden);
     Ok((resp, hidden))
+}
+
+type Flight = futures_util::future::Shared<
+    std::pin::Pin<Box<dyn Future<Output = Result<(ChatResponse, Hidden), LlmError>> + Send>>,
+>;
+
+/// Chat calls in flight, by cache key: identical requests made while one is on its way wait for
+/// its answer instead of calling the provider again.
+static IN_FLIGHT: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, Flight>>> =
+    std::sync::LazyLock::new(Default::default);
+
+async fn one_flight(key: &str, req: ChatRequest, opts: &CallOptions) -> Result<(ChatResponse, Hidden), LlmError> {
+    use futures_util::FutureExt;
+    let flight = {
+        let mut map = IN_FLIGHT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match map.get(key) {
+            Some(f) => f.clone(),
+            None => {
+                let opts = opts.clone();
+                let fut: std::pin::Pin<Box<dyn Future<Output = _> + Send>> =
+                    Box::pin(async move { chat_uncached(req, &opts).await });
+                let f = fut.shared();
+                map.insert(key.to_owned(), f.clone());
+                f
+            }
+        }
+    };
+    let out = flight.clone().await;
+    // the first caller to see the answer retires the flight (a later call goes to the cache)
+    let mut map = IN_FLIGHT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if map.get(key).is_some_and(|f| f.ptr_eq(&flight)) {
+        map.remove(key);
+    }
+    out
 }
 
 async fn chat_uncached(mut req: ChatRequest, opts: &CallOptions) -> Result<(ChatResponse, Hidden), LlmError> {

@@ -220,3 +220,23 @@ def test_embeddings_are_cached_per_input(mock, local_cache):
     assert third.data[1]["embedding"] == first.data[0]["embedding"]
     single = litellm_rs.embedding(input="a", **kw)
     assert mock.count() == 2 and single.data[0]["embedding"] == first.data[0]["embedding"]
+
+
+async def test_identical_requests_in_flight_make_one_upstream_call(mock, local_cache):
+    import asyncio
+
+    mock.slow(0.3)
+    answers = await asyncio.gather(*[achat(mock, seed=42) for _ in range(6)])
+    assert mock.count() == 1
+    assert len({a.choices[0].message.content for a in answers}) == 1
+    assert len({a.id for a in answers}) == 1
+    later = await achat(mock, seed=42)
+    assert later._hidden_params["cache_hit"] is True and mock.count() == 1
+
+
+def test_a_failed_flight_is_not_remembered(mock, local_cache):
+    mock.fail(500)
+    with pytest.raises(litellm_rs.InternalServerError):
+        chat(mock, seed=5, num_retries=0)
+    assert chat(mock, seed=5).choices[0].message.content
+    assert mock.count() == 2
