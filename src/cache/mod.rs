@@ -157,16 +157,42 @@ impl ResponseCache {
         }
     }
 
-    /// Drops every entry (in Redis: the entries of this cache's namespace).
-    pub async fn clear(&self) -> Result<(), crate::LlmError> {
+    /// Stores `response` (JSON) as the answer to `request` (a call of `call_type`), as a finished
+    /// call would: warm-up from recorded pairs.
+    pub fn insert(
+        self: &Arc<Self>,
+        call_type: &str,
+        request: &Value,
+        response: &Value,
+        namespace: Option<&str>,
+    ) -> Result<String, String> {
+        let key = self.key(call_type, request, namespace);
+        let body = serde_json::to_vec(response).map_err(|e| e.to_string())?;
+        self.put(key.clone(), &body, None);
+        Ok(key)
+    }
+
+    /// Drops the entries of `namespace` (None: this cache's own namespace; with no namespace at
+    /// all, every entry).
+    pub async fn clear(&self, namespace: Option<&str>) -> Result<(), crate::LlmError> {
+        let namespace = namespace.or(self.config.namespace.as_deref()).filter(|n| !n.is_empty());
         match &self.backend {
             Backend::Local(c) => {
-                c.invalidate_all();
+                match namespace {
+                    None => c.invalidate_all(),
+                    Some(n) => {
+                        let prefix = format!("{n}:");
+                        let keys: Vec<Arc<String>> =
+                            c.iter().map(|(k, _)| k).filter(|k| k.starts_with(&prefix)).collect();
+                        for k in keys {
+                            c.invalidate(k.as_str());
+                        }
+                    }
+                }
                 Ok(())
             }
             Backend::Redis(url) => {
-                let pattern =
-                    format!("{}*", self.config.namespace.as_deref().map(|n| format!("{n}:")).unwrap_or_default());
+                let pattern = format!("{}*", namespace.map(|n| format!("{n}:")).unwrap_or_default());
                 let keys = crate::store::redis::command(url, &["KEYS".into(), pattern]).await?;
                 if let redis::Value::Array(items) = keys
                     && !items.is_empty()

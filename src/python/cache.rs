@@ -39,10 +39,30 @@ impl CacheHandle {
         Ok(self.cache.key(call_type, &request, namespace))
     }
 
-    /// Drops every entry.
-    fn clear(&self, py: Python<'_>) -> PyResult<()> {
+    /// Drops the entries of `namespace` (None: the cache's own; without any namespace, all).
+    #[pyo3(signature = (namespace=None))]
+    fn clear(&self, py: Python<'_>, namespace: Option<String>) -> PyResult<()> {
         let cache = self.cache.clone();
-        block_on(py, async move { cache.clear().await })
+        block_on(py, async move { cache.clear(namespace.as_deref()).await })
+    }
+
+    /// Stores `response` as the answer to `request` (warm-up); returns the key.
+    #[pyo3(signature = (call_type, request, response, namespace=None))]
+    fn insert(
+        &self,
+        py: Python<'_>,
+        call_type: &str,
+        request: &Bound<'_, PyAny>,
+        response: &Bound<'_, PyAny>,
+        namespace: Option<&str>,
+    ) -> PyResult<String> {
+        let request: serde_json::Value = pythonize::depythonize(request)
+            .map_err(|e| to_pyerr(py, &LlmError::bad_request(format!("invalid request: {e}"))))?;
+        let response: serde_json::Value = pythonize::depythonize(response)
+            .map_err(|e| to_pyerr(py, &LlmError::bad_request(format!("invalid response: {e}"))))?;
+        self.cache
+            .insert(call_type, &request, &response, namespace)
+            .map_err(|e| to_pyerr(py, &LlmError::bad_request(e)))
     }
 }
 

@@ -240,3 +240,44 @@ def test_a_failed_flight_is_not_remembered(mock, local_cache):
         chat(mock, seed=5, num_retries=0)
     assert chat(mock, seed=5).choices[0].message.content
     assert mock.count() == 2
+
+
+def test_warm_up_from_a_jsonl_file_and_namespace_flush(mock, local_cache, tmp_path):
+    import json
+
+    recorded = {
+        "id": "chatcmpl-recorded",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "gpt-4o-mini",
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": "from the file"}, "finish_reason": "stop"}
+        ],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6},
+    }
+    path = tmp_path / "warm.jsonl"
+    path.write_text(
+        json.dumps(
+            {"request": {"model": "openai/gpt-4o-mini", "messages": MSGS, "temperature": 0.5}, "response": recorded}
+        )
+        + "\n\n"
+    )
+    assert local_cache.warm_up(str(path)) == 1
+    r = chat(mock, temperature=0.5)
+    assert mock.count() == 0 and r.choices[0].message.content == "from the file"
+    assert (
+        local_cache.get_cache_key(model="openai/gpt-4o-mini", messages=MSGS, temperature=0.5)
+        == r._hidden_params["cache_key"]
+    )
+
+    chat(mock, seed=1, cache={"namespace": "team-a"})
+    chat(mock, seed=1, cache={"namespace": "team-b"})
+    assert mock.count() == 2
+    local_cache.clear(namespace="team-a")
+    chat(mock, seed=1, cache={"namespace": "team-a"})
+    chat(mock, seed=1, cache={"namespace": "team-b"})
+    assert mock.count() == 3, "only team-a's entries were dropped"
+
+    (tmp_path / "bad.jsonl").write_text('{"request": {}}\n')
+    with pytest.raises(ValueError, match="bad.jsonl:1"):
+        local_cache.warm_up(str(tmp_path / "bad.jsonl"))

@@ -108,14 +108,50 @@ class Cache:
         _split_kwargs(kwargs, request, options)
         if call_type is None:
             call_type = "embedding" if "input" in request and "messages" not in request else "completion"
-        namespace = (options.get("cache") or {}).get("namespace") or options.get("metadata", {}).get("redis_namespace")
+        namespace = (options.get("cache") or {}).get("namespace")
         return self._handle.key(call_type, request, namespace)
 
-    def clear(self) -> None:
-        """Drops every entry (for Redis, those of this cache's namespace)."""
-        self._handle.clear()
+    def clear(self, namespace: Optional[str] = None) -> None:
+        """Drops the entries of ``namespace`` (by default the cache's own; a cache without a
+        namespace drops every entry)."""
+        self._handle.clear(namespace)
 
     flush_cache = clear
+
+    def add_cache(self, result: Any, **kwargs: Any) -> str:
+        """Stores ``result`` (a response object or dict) as the answer to the call ``kwargs``
+        describe (``model``, ``messages`` or ``input``, parameters; ``call_type`` optional);
+        returns its key."""
+        from ..main import _split_kwargs
+
+        call_type = kwargs.pop("call_type", None)
+        request: dict[str, Any] = {}
+        options: dict[str, Any] = {}
+        _split_kwargs(kwargs, request, options)
+        if call_type is None:
+            call_type = "embedding" if "input" in request and "messages" not in request else "completion"
+        namespace = (options.get("cache") or {}).get("namespace")
+        data = result.model_dump() if hasattr(result, "model_dump") else dict(result)
+        return self._handle.insert(call_type, request, data, namespace)
+
+    def warm_up(self, path: str) -> int:
+        """Loads recorded answers from a JSONL file: one ``{"request": {...}, "response": {...}}``
+        per line (``"call_type"`` optional, as for ``add_cache``). Returns how many were stored."""
+        import json
+
+        n = 0
+        with open(path, encoding="utf-8") as f:
+            for line_no, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                    request, response = record["request"], record["response"]
+                except (ValueError, KeyError, TypeError) as e:
+                    raise ValueError(f"{path}:{line_no}: not a {{'request', 'response'}} record ({e})") from None
+                self.add_cache(response, call_type=record.get("call_type"), **request)
+                n += 1
+        return n
 
     def __repr__(self) -> str:
         return f"Cache(type={self.type!r}, mode={self.mode!r}, namespace={self.namespace!r}, ttl={self.ttl!r})"
