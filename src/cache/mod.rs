@@ -192,17 +192,40 @@ impl ResponseCache {
                 Ok(())
             }
             Backend::Redis(url) => {
-                let pattern = format!("{}*", namespace.map(|n| format!("{n}:")).unwrap_or_default());
-                let keys = crate::store::redis::command(url, &["KEYS".into(), pattern]).await?;
-                if let redis::Value::Array(items) = keys
-                    && !items.is_empty()
-                {
-                    let mut cmd = vec!["DEL".to_owned()];
-                    cmd.extend(items.into_iter().filter_map(|v| match v {
-                        redis::Value::BulkString(b) => String::from_utf8(b).ok(),
-                        _ => None,
-                    }));
-                    crate::store::redis::command(url, &cmd).await?;
+                // the namespace's keys, or (without one) only keys shaped like ours: a bare
+                // SHA-256 hex digest; never the rest of a shared Redis
+                let pattern = match namespace {
+                    Some(n) => format!("{n}:*"),
+                    None => "[0-9a-f]".repeat(64),
+                };
+                // SCAN, not KEYS: a shared Redis keeps serving while the entries are dropped
+                let mut cursor = "0".to_owned();
+                loop {
+                    let cmd =
+                        ["SCAN".to_owned(), cursor, "MATCH".into(), pattern.clone(), "COUNT".into(), "500".into()];
+                    let reply = crate::store::redis::command(url, &cmd).await?;
+                    let redis::Value::Array(mut parts) = reply else { break };
+                    if parts.len() != 2 {
+                        break;
+                    }
+                    let keys = parts.pop();
+                    cursor = match parts.pop() {
+                        Some(redis::Value::BulkString(b)) => String::from_utf8_lossy(&b).into_owned(),
+                        _ => "0".to_owned(),
+                    };
+                    if let Some(redis::Value::Array(items)) = keys
+                        && !items.is_empty()
+                    {
+                        let mut del = vec!["DEL".to_owned()];
+                        del.extend(items.into_iter().filter_map(|v| match v {
+                            redis::Value::BulkString(b) => String::from_utf8(b).ok(),
+                            _ => None,
+                        }));
+                        crate::store::redis::command(url, &del).await?;
+                    }
+                    if cursor == "0" {
+                        break;
+                    }
                 }
                 Ok(())
             }

@@ -281,3 +281,21 @@ def test_warm_up_from_a_jsonl_file_and_namespace_flush(mock, local_cache, tmp_pa
     (tmp_path / "bad.jsonl").write_text('{"request": {}}\n')
     with pytest.raises(ValueError, match="bad.jsonl:1"):
         local_cache.warm_up(str(tmp_path / "bad.jsonl"))
+
+
+def test_clearing_a_redis_cache_leaves_other_data_alone(mock, redis_url):
+    from litellm_rs import _core
+
+    _core.redis_commands(redis_url, [["SET", "someone-else:key", "1"]])
+    cache = Cache(type="redis", redis_url=redis_url)
+    litellm_rs.cache = cache
+    try:
+        chat(mock)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not _core.redis_commands(redis_url, [["DBSIZE"]])[0] >= 2:
+            time.sleep(0.02)
+        cache.clear()
+        assert _core.redis_commands(redis_url, [["GET", "someone-else:key"]]) == ["1"]
+        assert _core.redis_commands(redis_url, [["DBSIZE"]]) == [1]
+    finally:
+        litellm_rs.cache = None
