@@ -311,13 +311,22 @@ _LOADED = object()
 
 
 class _Kwargs(dict):
-    """The kwargs handed to hooks. ``standard_logging_object`` is parsed from the engine's JSON
-    on first use (by key, ``get``, ``in``, iteration or copy), so hooks that never read it do
-    not pay for it."""
+    """The kwargs handed to hooks, filled on first use: the fields when any is read (by key,
+    ``get``, ``in``, iteration, ``len`` or copy), and ``standard_logging_object`` (parsed from the
+    engine's JSON) when it is read or the whole dict is. A hook that never looks at its kwargs
+    costs almost nothing; one that does sees a plain dict."""
 
-    __slots__ = ("_payload",)
+    __slots__ = ("_fill", "_payload")
+
+    def _fields(self) -> None:
+        fill = self._fill  # (the call's CallLogging, then the arguments of its _fields_of)
+        if fill is not None:
+            self._fill = None
+            for key, value in fill[0]._fields_of(self, *fill[1:]).items():
+                dict.setdefault(self, key, value)
 
     def _load(self) -> None:
+        self._fields()
         payload = self._payload
         if payload is not _LOADED:
             self._payload = _LOADED
@@ -325,20 +334,24 @@ class _Kwargs(dict):
                 payload = payload.json()  # a LogHandle: the engine builds the payload now
             import json
 
-            dict.__setitem__(self, _SLO, json.loads(payload) if payload else {})
+            dict.setdefault(self, _SLO, json.loads(payload) if payload else {})
 
     def __missing__(self, key: Any) -> Any:
-        if key == _SLO and self._payload is not _LOADED:
+        self._fields()
+        if key == _SLO:
             self._load()
+        if dict.__contains__(self, key):
             return dict.__getitem__(self, key)
         raise KeyError(key)
 
     def get(self, key: Any, default: Any = None) -> Any:
+        self._fields()
         if key == _SLO:
             self._load()
         return dict.get(self, key, default)
 
     def __contains__(self, key: object) -> bool:
+        self._fields()
         if key == _SLO:
             self._load()
         return dict.__contains__(self, key)
@@ -368,13 +381,11 @@ class _Kwargs(dict):
         return dict(dict.items(self))
 
     def pop(self, key: Any, *default: Any) -> Any:
-        if key == _SLO:
-            self._load()
+        self._load()
         return dict.pop(self, key, *default)
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
-        if key == _SLO:
-            self._load()
+        self._load()
         return dict.setdefault(self, key, default)
 
     def __eq__(self, other: object) -> bool:
@@ -672,7 +683,13 @@ class CallLogging:
                 "optional_params": self._optional_params(), "litellm_params": self._litellm_params(),
                 "call_type": self.call_type, "start_time": self.start_time}  # fmt: skip
 
-    def _kwargs(self, payload: bytes | None, end_time: Any, stream: bool, response: Any) -> dict:
+    def _kwargs(self, payload: Any, end_time: Any, stream: bool, response: Any) -> dict:
+        kwargs = _Kwargs()
+        kwargs._payload = payload
+        kwargs._fill = (self, payload, end_time, stream, response)
+        return kwargs
+
+    def _fields_of(self, kwargs: _Kwargs, payload: Any, end_time: Any, stream: bool, response: Any) -> dict:
         request, options = self.request, self.options
         redact = bool(options.get("turn_off_message_logging"))
         messages = self._messages()
@@ -680,55 +697,52 @@ class CallLogging:
             messages = _redact_messages(messages)
         hidden = getattr(response, "_hidden_params", None) or {}
         start = self.start_time
-        kwargs = _Kwargs(
-            {
-                "model": request.get("model"),
-                "messages": messages,
-                "input": messages,
-                "optional_params": self._optional_params(),
-                "litellm_params": self._litellm_params(),
-                "start_time": start,
-                "end_time": end_time,
-                "stream": stream,
-                "call_type": self.call_type,
-                "custom_llm_provider": hidden.get("custom_llm_provider"),
-                "response_cost": hidden.get("response_cost"),
-                "cache_hit": hidden.get("cache_hit"),
-                "api_base": hidden.get("api_base"),
-                "user": request.get("user"),
-                "metadata": options.get("metadata") or {},
-                "log_event_type": "successful_api_call",
-                "model_id": hidden.get("model_id"),
-                "api_call_start_time": start,
-                "completion_start_time": end_time,
-                "stream_options": request.get("stream_options"),
-                "extra_body": options.get("extra_body") or {},
-                "additional_args": {},
-                "applied_guardrails": [],
-                "standard_callback_dynamic_params": {},
-                "original_response": None,
-                "zero_cost_diagnostic": None,
-            }
-        )
-        kwargs._payload = payload
+        fields = {
+            "model": request.get("model"),
+            "messages": messages,
+            "input": messages,
+            "optional_params": self._optional_params(),
+            "litellm_params": self._litellm_params(),
+            "start_time": start,
+            "end_time": end_time,
+            "stream": stream,
+            "call_type": self.call_type,
+            "custom_llm_provider": hidden.get("custom_llm_provider"),
+            "response_cost": hidden.get("response_cost"),
+            "cache_hit": hidden.get("cache_hit"),
+            "api_base": hidden.get("api_base"),
+            "user": request.get("user"),
+            "metadata": options.get("metadata") or {},
+            "log_event_type": "successful_api_call",
+            "model_id": hidden.get("model_id"),
+            "api_call_start_time": start,
+            "completion_start_time": end_time,
+            "stream_options": request.get("stream_options"),
+            "extra_body": options.get("extra_body") or {},
+            "additional_args": {},
+            "applied_guardrails": [],
+            "standard_callback_dynamic_params": {},
+            "original_response": None,
+            "zero_cost_diagnostic": None,
+        }
         provider = hidden.get("custom_llm_provider")
         model = request.get("model")
         if provider and isinstance(model, str) and model.startswith(provider + "/"):
-            kwargs["model"] = model[len(provider) + 1 :]
+            fields["model"] = model[len(provider) + 1 :]
         if payload is None:
-            kwargs["litellm_call_id"] = kwargs["litellm_trace_id"] = None
-            return kwargs
+            fields["litellm_call_id"] = fields["litellm_trace_id"] = None
+            return fields
         ids = _ids(payload) if isinstance(payload, bytes) else payload.ids()
-        kwargs["litellm_call_id"], kwargs["litellm_trace_id"] = ids[0], ids[1]
+        fields["litellm_call_id"], fields["litellm_trace_id"] = ids[0], ids[1]
         if not hidden:  # a failure, or a response made in Python: the payload knows more
             slo = _slo(kwargs)
             for key in ("model", "custom_llm_provider", "response_cost", "api_base"):
-                kwargs[key] = slo.get(key)
+                fields[key] = slo.get(key)
         if stream and response is not None:
-            kwargs["complete_streaming_response" if not self.is_async else "async_complete_streaming_response"] = (
+            fields["complete_streaming_response" if not self.is_async else "async_complete_streaming_response"] = (
                 response
             )
-        return kwargs
+        return fields
 
     def _for(self, logger: Any, kwargs: dict, response: Any) -> tuple[dict, Any]:
         """The kwargs (and response) a handler sees: redacted for one made with

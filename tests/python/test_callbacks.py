@@ -435,3 +435,31 @@ def test_a_stream_without_usage_is_counted_and_priced_for_callbacks(mock):
     assert slo["response_cost"] > 0
     assert stream._hidden_params["response_cost"] == pytest.approx(slo["response_cost"])
     assert complete.usage.total_tokens == slo["total_tokens"]
+
+
+def test_hook_kwargs_behave_as_a_plain_dict(mock):
+    seen = []
+
+    def hook(kwargs, resp, st, et):
+        seen.append(
+            {
+                "contains": ("model" in kwargs, "standard_logging_object" in kwargs),
+                "copy": dict(kwargs),
+                "spread": {**kwargs},
+                "len": len(kwargs),
+                "keys": set(kwargs),
+                "json": json.dumps(kwargs["standard_logging_object"]),
+                "get": kwargs.get("call_type"),
+            }
+        )
+
+    litellm_rs.success_callback = [hook]
+    chat(mock)
+    _wait(seen)
+    s = seen[0]
+    assert s["contains"] == (True, True)
+    assert s["copy"]["standard_logging_object"]["status"] == "success" and s["copy"]["model"] == "gpt-4o-mini"
+    assert s["spread"].keys() == s["copy"].keys() == s["keys"]
+    assert s["len"] == len(s["keys"]) > 25
+    assert json.loads(s["json"])["call_type"] == "completion"
+    assert s["get"] == "completion"
