@@ -33,11 +33,14 @@ pub struct CacheConfig {
     pub supported_call_types: Option<Vec<String>>,
     /// Most entries kept in process.
     pub max_size_in_memory: Option<u64>,
+    /// `disk`: the folder of the entries (one file each).
+    pub disk_cache_dir: Option<String>,
 }
 
 enum Backend {
     Local(moka::sync::Cache<String, Entry>),
     Redis(String),
+    Disk(std::path::PathBuf),
 }
 
 #[derive(Clone)]
@@ -96,7 +99,18 @@ impl ResponseCache {
                     .clone()
                     .ok_or_else(|| "a redis cache needs a URL (host/port or redis_url)".to_owned())?,
             ),
-            other => return Err(format!("cache type {other:?} is not supported yet (use \"local\" or \"redis\")")),
+            "disk" => {
+                let dir =
+                    std::path::PathBuf::from(config.disk_cache_dir.clone().unwrap_or_else(|| ".litellm_cache".into()));
+                std::fs::create_dir_all(&dir)
+                    .map_err(|e| format!("cannot create the cache folder {}: {e}", dir.display()))?;
+                Backend::Disk(dir)
+            }
+            other => {
+                return Err(format!(
+                    "cache type {other:?} is not supported yet (use \"local\", \"redis\" or \"disk\")"
+                ));
+            }
         };
         Ok(Self { backend, config })
     }
@@ -125,8 +139,15 @@ impl ResponseCache {
                     }
                 }
             }
+            Backend::Disk(dir) => std::fs::read(dir.join(disk_name(key))).ok().map(Bytes::from),
         }?;
-        let (created, body) = split_entry(&stored)?;
+        let (created, expires, body) = split_entry(&stored)?;
+        if expires.is_some_and(|t| now() > t) {
+            if let Backend::Disk(dir) = &self.backend {
+                let _ = std::fs::remove_file(dir.join(disk_name(key)));
+            }
+            return None;
+        }
         if max_age.is_some_and(|age| now() - created > age) {
             return None;
         }
@@ -135,11 +156,25 @@ impl ResponseCache {
 
     fn put(self: &Arc<Self>, key: String, body: &[u8], ttl: Option<f64>) {
         let ttl = seconds(ttl.or(self.config.ttl));
-        let mut data = Vec::with_capacity(body.len() + 24);
-        data.extend_from_slice(now().to_string().as_bytes());
+        let created = now();
+        let mut data = Vec::with_capacity(body.len() + 48);
+        data.extend_from_slice(created.to_string().as_bytes());
+        if let (Backend::Disk(_), Some(t)) = (&self.backend, ttl) {
+            // files have no expiry of their own: the entry carries it
+            data.push(b' ');
+            data.extend_from_slice((created + t.as_secs_f64()).to_string().as_bytes());
+        }
         data.push(b'\n');
         data.extend_from_slice(body);
         match &self.backend {
+            Backend::Disk(dir) => {
+                let path = dir.join(disk_name(&key));
+                let tmp = dir.join(format!(".{}.{}.tmp", disk_name(&key), fastrand::u64(..)));
+                if let Err(e) = std::fs::write(&tmp, &data).and_then(|()| std::fs::rename(&tmp, &path)) {
+                    let _ = std::fs::remove_file(&tmp);
+                    tracing::warn!(error = %e, "cache write failed");
+                }
+            }
             Backend::Local(c) => c.insert(key, Entry { data: Bytes::from(data), ttl }),
             Backend::Redis(url) => {
                 let url = url.clone();
@@ -191,6 +226,21 @@ impl ResponseCache {
                 }
                 Ok(())
             }
+            Backend::Disk(dir) => {
+                let entries = std::fs::read_dir(dir)
+                    .map_err(|e| crate::LlmError::bad_request(format!("cannot read the cache folder: {e}")))?;
+                for entry in entries.flatten() {
+                    let name = entry.file_name().to_string_lossy().into_owned();
+                    let ours = match namespace {
+                        Some(n) => name.starts_with(&format!("{n}:")),
+                        None => is_digest(&name) || name.contains(':'),
+                    };
+                    if ours {
+                        let _ = std::fs::remove_file(entry.path());
+                    }
+                }
+                Ok(())
+            }
             Backend::Redis(url) => {
                 // the namespace's keys, or (without one) only keys shaped like ours: a bare
                 // SHA-256 hex digest; never the rest of a shared Redis
@@ -233,11 +283,35 @@ impl ResponseCache {
     }
 }
 
-/// `created\nbody` -> (created, body offset).
-fn split_entry(data: &[u8]) -> Option<(f64, usize)> {
+/// `created[ expires]\nbody` -> (created, expires, body offset).
+fn split_entry(data: &[u8]) -> Option<(f64, Option<f64>, usize)> {
     let nl = data.iter().position(|b| *b == b'\n')?;
-    let created = std::str::from_utf8(&data[..nl]).ok()?.parse().ok()?;
-    Some((created, nl + 1))
+    let head = std::str::from_utf8(&data[..nl]).ok()?;
+    let (created, expires) = match head.split_once(' ') {
+        Some((c, e)) => (c.parse().ok()?, Some(e.parse().ok()?)),
+        None => (head.parse().ok()?, None),
+    };
+    Some((created, expires, nl + 1))
+}
+
+fn is_digest(name: &str) -> bool {
+    name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The file of a key: the key itself when it is a safe file name, else its SHA-256.
+fn disk_name(key: &str) -> String {
+    let safe = !key.is_empty()
+        && !key.starts_with('.')
+        && key.len() <= 200
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+    if safe {
+        return key.to_owned();
+    }
+    let mut out = String::with_capacity(64);
+    for b in Sha256::digest(key.as_bytes()).iter() {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 /// The key of a request (see [`ResponseCache::key`]).
@@ -350,7 +424,7 @@ impl CallCache {
         }
         let Backend::Local(c) = &self.cache.backend else { return None };
         let stored = c.get(&self.key)?.data;
-        let (created, body) = split_entry(&stored)?;
+        let (created, _, body) = split_entry(&stored)?;
         if self.max_age.is_some_and(|age| now() - created > age) {
             return None;
         }
@@ -387,8 +461,12 @@ mod tests {
     fn entries_carry_their_creation_time() {
         let mut data = b"1700000000.5\n".to_vec();
         data.extend_from_slice(b"{\"id\":1}");
-        let (created, at) = split_entry(&data).unwrap();
-        assert_eq!(created, 1_700_000_000.5);
+        let (created, expires, at) = split_entry(&data).unwrap();
+        assert_eq!((created, expires), (1_700_000_000.5, None));
         assert_eq!(&data[at..], b"{\"id\":1}");
+        let (_, expires, _) = split_entry(b"1.5 61.5\n{}").unwrap();
+        assert_eq!(expires, Some(61.5));
+        assert_eq!(disk_name("team-a:abc123"), "team-a:abc123");
+        assert_eq!(disk_name("../etc/passwd").len(), 64);
     }
 }

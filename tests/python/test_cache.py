@@ -171,6 +171,8 @@ def test_a_redis_that_is_down_is_a_miss_not_an_error(mock):
 def test_unsupported_cache_types_are_refused_clearly():
     with pytest.raises(ValueError, match="not supported"):
         Cache(type="qdrant-semantic")
+    with pytest.raises(ValueError, match="not supported"):
+        Cache(type="s3")
 
 
 def test_mocked_answers_never_enter_the_cache(mock, local_cache):
@@ -297,5 +299,27 @@ def test_clearing_a_redis_cache_leaves_other_data_alone(mock, redis_url):
         cache.clear()
         assert _core.redis_commands(redis_url, [["GET", "someone-else:key"]]) == ["1"]
         assert _core.redis_commands(redis_url, [["DBSIZE"]]) == [1]
+    finally:
+        litellm_rs.cache = None
+
+
+def test_disk_cache_survives_a_new_cache_and_honours_ttl(mock, tmp_path):
+    folder = tmp_path / "cache"
+    litellm_rs.cache = Cache(type="disk", disk_cache_dir=str(folder))
+    try:
+        first = chat(mock)
+        litellm_rs.cache = Cache(type="disk", disk_cache_dir=str(folder))  # another process's view
+        hit = chat(mock)
+        assert hit._hidden_params["cache_hit"] is True and hit.id == first.id
+        assert mock.count() == 1
+        assert len(list(folder.iterdir())) == 1
+        chat(mock, seed=3, cache={"ttl": 0.2})
+        chat(mock, seed=3)
+        assert mock.count() == 2
+        time.sleep(0.3)
+        chat(mock, seed=3)
+        assert mock.count() == 3, "an expired file is a miss"
+        litellm_rs.cache.clear()
+        assert list(folder.iterdir()) == []
     finally:
         litellm_rs.cache = None

@@ -48,7 +48,7 @@ def _redis_url(host: Optional[str], port: Any, password: Optional[str], url: Opt
 
 
 class Cache:
-    """The response cache (litellm's parameters; ``type`` is ``"local"`` or ``"redis"``)."""
+    """The response cache (litellm's parameters; ``type`` is ``"local"``, ``"redis"`` or ``"disk"``)."""
 
     def __init__(
         self,
@@ -66,13 +66,14 @@ class Cache:
         max_messages: int = 4,
         redis_url: Optional[str] = None,
         max_size_in_memory: Optional[int] = None,
+        disk_cache_dir: Optional[str] = None,
         **kwargs: Any,
     ) -> None:
         type = getattr(type, "value", type)
         if mode not in ("default_on", "default_off"):
             raise ValueError(f"mode must be 'default_on' or 'default_off', not {mode!r}")
-        if type not in ("local", "redis"):
-            raise ValueError(f"cache type {type!r} is not supported by litellm_rs yet: use 'local' or 'redis'")
+        if type not in ("local", "redis", "disk"):
+            raise ValueError(f"cache type {type!r} is not supported by litellm_rs yet: use 'local', 'redis' or 'disk'")
         self.type = type
         self.mode = mode
         self.namespace = namespace
@@ -94,6 +95,7 @@ class Cache:
                 "mode": mode,
                 "supported_call_types": self.supported_call_types,
                 "max_size_in_memory": max_size_in_memory,
+                "disk_cache_dir": disk_cache_dir,
             }
         )
 
