@@ -404,10 +404,10 @@ class _Kwargs(dict):
 
 
 def _ids(payload: bytes) -> tuple:
-    """``(litellm_call_id, trace_id, model)`` of a payload, read without parsing all of it (the
-    top-level fields come first, and JSON strings cannot hold an unescaped quote)."""
+    """``(litellm_call_id, trace_id)`` of a payload, read without parsing all of it (they are
+    top-level fields near its start, and JSON strings cannot hold an unescaped quote)."""
     out = []
-    for key in (b'"litellm_call_id":"', b'"trace_id":"', b'"model":"'):
+    for key in (b'"litellm_call_id":"', b'"trace_id":"'):
         start = payload.find(key)
         if start < 0:
             out.append(None)
@@ -536,7 +536,9 @@ class CallLogging:
             if (self.is_async and not skip_async) and _overrides(logger, "async_log_success_event"):
                 continue
             args = self._for(logger, kwargs, response)
-            for name in ("log_post_api_call", "log_success_event") if not stream else ("log_success_event",):
+            for name in (
+                ("log_success_event", "log_stream_event") if stream else ("log_post_api_call", "log_success_event")
+            ):
                 if _overrides(logger, name):
                     try:
                         getattr(logger, name)(kwargs=args[0], response_obj=args[1], start_time=start, end_time=end_time)
@@ -551,15 +553,19 @@ class CallLogging:
                 await fn(kwargs, response, start, end_time)
             except Exception:  # noqa: BLE001
                 _log_hook_error(fn)
+        names = ("async_log_success_event", "async_log_stream_event") if stream else ("async_log_success_event",)
         for logger in self.reg.customs:
             if _overrides(logger, "async_log_success_event"):
                 args = self._for(logger, kwargs, response)
-                try:
-                    await logger.async_log_success_event(
-                        kwargs=args[0], response_obj=args[1], start_time=start, end_time=end_time
-                    )
-                except Exception:  # noqa: BLE001
-                    _log_hook_error(logger)
+                for name in names:
+                    if not _overrides(logger, name):
+                        continue
+                    try:
+                        await getattr(logger, name)(
+                            kwargs=args[0], response_obj=args[1], start_time=start, end_time=end_time
+                        )
+                    except Exception:  # noqa: BLE001
+                        _log_hook_error(logger)
 
     def failure(self, exc: BaseException, stream: bool = False) -> None:
         """A failed call: failure hooks with ``kwargs["exception"]`` and no response."""

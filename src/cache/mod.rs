@@ -304,14 +304,7 @@ fn disk_name(key: &str) -> String {
         && !key.starts_with('.')
         && key.len() <= 200
         && key.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
-    if safe {
-        return key.to_owned();
-    }
-    let mut out = String::with_capacity(64);
-    for b in Sha256::digest(key.as_bytes()).iter() {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
+    if safe { key.to_owned() } else { sha256_hex(key) }
 }
 
 /// The key of a request (see [`ResponseCache::key`]).
@@ -330,14 +323,17 @@ pub fn cache_key(call_type: &str, request: &Value, namespace: Option<&str>) -> S
         }
     }
     material.sort_keys();
-    let text = format!("{family}:{}", Value::Object(material));
-    let digest = Sha256::digest(text.as_bytes());
-    let mut out = String::with_capacity(namespace.map_or(0, |n| n.len() + 1) + 64);
-    if let Some(n) = namespace.filter(|n| !n.is_empty()) {
-        out.push_str(n);
-        out.push(':');
+    let digest = sha256_hex(&format!("{family}:{}", Value::Object(material)));
+    match namespace.filter(|n| !n.is_empty()) {
+        Some(n) => format!("{n}:{digest}"),
+        None => digest,
     }
-    for b in digest.iter() {
+}
+
+/// The SHA-256 of `text`, as 64 hex digits.
+fn sha256_hex(text: &str) -> String {
+    let mut out = String::with_capacity(64);
+    for b in Sha256::digest(text.as_bytes()).iter() {
         let _ = write!(out, "{b:02x}");
     }
     out
@@ -419,10 +415,10 @@ impl CallCache {
     /// The stored answer when the cache is in this process: no waiting, so a caller can answer
     /// a hit without going through the runtime. None for a miss or a Redis cache.
     pub fn lookup_local(&self) -> Option<Bytes> {
-        if !self.lookup || !matches!(self.cache.backend, Backend::Local(_)) {
+        let Backend::Local(c) = &self.cache.backend else { return None };
+        if !self.lookup {
             return None;
         }
-        let Backend::Local(c) = &self.cache.backend else { return None };
         let stored = c.get(&self.key)?.data;
         let (created, _, body) = split_entry(&stored)?;
         if self.max_age.is_some_and(|age| now() - created > age) {

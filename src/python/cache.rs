@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 
+use super::convert;
 use super::errors::to_pyerr;
 use super::runtime::block_on;
 use crate::cache::{CacheConfig, ResponseCache, cache_key, set_active};
@@ -19,8 +20,7 @@ pub struct CacheHandle {
 impl CacheHandle {
     #[new]
     fn new(py: Python<'_>, config: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let config: CacheConfig = pythonize::depythonize(config)
-            .map_err(|e| to_pyerr(py, &LlmError::bad_request(format!("invalid cache settings: {e}"))))?;
+        let config: CacheConfig = convert(py, config, "cache settings")?;
         let cache = ResponseCache::new(config).map_err(|e| to_pyerr(py, &LlmError::bad_request(e)))?;
         Ok(Self { cache: Arc::new(cache) })
     }
@@ -34,8 +34,7 @@ impl CacheHandle {
         request: &Bound<'_, PyAny>,
         namespace: Option<&str>,
     ) -> PyResult<String> {
-        let request: serde_json::Value = pythonize::depythonize(request)
-            .map_err(|e| to_pyerr(py, &LlmError::bad_request(format!("invalid request: {e}"))))?;
+        let request: serde_json::Value = convert(py, request, "request")?;
         Ok(self.cache.key(call_type, &request, namespace))
     }
 
@@ -56,10 +55,8 @@ impl CacheHandle {
         response: &Bound<'_, PyAny>,
         namespace: Option<&str>,
     ) -> PyResult<String> {
-        let request: serde_json::Value = pythonize::depythonize(request)
-            .map_err(|e| to_pyerr(py, &LlmError::bad_request(format!("invalid request: {e}"))))?;
-        let response: serde_json::Value = pythonize::depythonize(response)
-            .map_err(|e| to_pyerr(py, &LlmError::bad_request(format!("invalid response: {e}"))))?;
+        let request: serde_json::Value = convert(py, request, "request")?;
+        let response: serde_json::Value = convert(py, response, "response")?;
         self.cache
             .insert(call_type, &request, &response, namespace)
             .map_err(|e| to_pyerr(py, &LlmError::bad_request(e)))

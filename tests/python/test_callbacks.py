@@ -40,6 +40,9 @@ class Recorder(CustomLogger):
     def log_failure_event(self, kwargs, response_obj, start_time, end_time):
         self.events.append(("failure", kwargs, response_obj))
 
+    def log_stream_event(self, kwargs, response_obj, start_time, end_time):
+        self.events.append(("stream_end", response_obj))
+
 
 class AsyncRecorder(CustomLogger):
     def __init__(self, **kw):
@@ -224,6 +227,7 @@ def test_stream_fires_success_once_at_its_end_with_the_complete_response(mock):
     _, _, kwargs, complete, _, _ = success[0]
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert complete.choices[0].message.content == text
+    assert [e[1] for e in rec.events if e[0] == "stream_end"] == [complete], "log_stream_event once, at the end"
     assert kwargs["complete_streaming_response"] is complete
     assert kwargs["stream"] is True
     slo = kwargs["standard_logging_object"]
@@ -348,7 +352,7 @@ def test_nothing_registered_means_no_payload(mock):
     )
     call_id, trace_id = log.ids()
     payload = log.json()
-    assert payload is log.json() or payload == log.json(), "built once"
+    assert log.json() == payload, "asking again gives the same payload"
     slo = json.loads(payload)
     assert slo["status"] == "success" and slo["litellm_call_id"] == call_id and slo["trace_id"] == trace_id
     assert slo["response"] == json.loads(data)
@@ -463,3 +467,30 @@ def test_hook_kwargs_behave_as_a_plain_dict(mock):
     assert s["len"] == len(s["keys"]) > 25
     assert json.loads(s["json"])["call_type"] == "completion"
     assert s["get"] == "completion"
+
+
+async def test_async_pre_call_and_stream_hooks(mock):
+    events = []
+
+    class Hooks(CustomLogger):
+        async def async_log_pre_api_call(self, model, messages, kwargs):
+            events.append(("pre", model, mock.count()))
+
+        async def async_log_success_event(self, kwargs, response_obj, start_time, end_time):
+            events.append(("success", response_obj))
+
+        async def async_log_stream_event(self, kwargs, response_obj, start_time, end_time):
+            events.append(("stream_end", response_obj))
+
+    litellm_rs.callbacks = [Hooks()]
+    stream = await achat(mock, stream=True)
+    chunks = [c async for c in stream]
+    for _ in range(100):
+        if len(events) >= 3:
+            break
+        await asyncio.sleep(0.01)
+    assert events[0] == ("pre", "openai/gpt-4o-mini", 0), "awaited before the request"
+    assert [e[0] for e in events[1:]] == ["success", "stream_end"]
+    assert events[1][1] is events[2][1]
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert events[2][1].choices[0].message.content == text

@@ -99,9 +99,9 @@ class Cache:
             }
         )
 
-    def get_cache_key(self, **kwargs: Any) -> str:
-        """The key a call with these kwargs uses (the namespace, then a SHA-256 hex digest of
-        the model, the messages or input, and the parameters)."""
+    @staticmethod
+    def _call(kwargs: dict[str, Any]) -> tuple[str, dict[str, Any], Optional[str]]:
+        """``(call_type, request body, namespace)`` of the call that ``kwargs`` describe."""
         from ..main import _split_kwargs
 
         call_type = kwargs.pop("call_type", None)
@@ -110,8 +110,12 @@ class Cache:
         _split_kwargs(kwargs, request, options)
         if call_type is None:
             call_type = "embedding" if "input" in request and "messages" not in request else "completion"
-        namespace = (options.get("cache") or {}).get("namespace")
-        return self._handle.key(call_type, request, namespace)
+        return call_type, request, (options.get("cache") or {}).get("namespace")
+
+    def get_cache_key(self, **kwargs: Any) -> str:
+        """The key a call with these kwargs uses (the namespace, then a SHA-256 hex digest of
+        the model, the messages or input, and the parameters)."""
+        return self._handle.key(*self._call(kwargs))
 
     def clear(self, namespace: Optional[str] = None) -> None:
         """Drops the entries of ``namespace`` (by default the cache's own; a cache without a
@@ -124,15 +128,7 @@ class Cache:
         """Stores ``result`` (a response object or dict) as the answer to the call ``kwargs``
         describe (``model``, ``messages`` or ``input``, parameters; ``call_type`` optional);
         returns its key."""
-        from ..main import _split_kwargs
-
-        call_type = kwargs.pop("call_type", None)
-        request: dict[str, Any] = {}
-        options: dict[str, Any] = {}
-        _split_kwargs(kwargs, request, options)
-        if call_type is None:
-            call_type = "embedding" if "input" in request and "messages" not in request else "completion"
-        namespace = (options.get("cache") or {}).get("namespace")
+        call_type, request, namespace = self._call(kwargs)
         data = result.model_dump() if hasattr(result, "model_dump") else dict(result)
         return self._handle.insert(call_type, request, data, namespace)
 
