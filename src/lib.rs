@@ -18,6 +18,7 @@ pub mod engine;
 pub mod error;
 pub mod logging;
 pub mod providers;
+pub mod router;
 pub mod store;
 pub mod tokens;
 pub mod transport;

@@ -14,3 +14,14 @@ pub fn new_id(prefix: &str) -> String {
     }
     s
 }
+
+/// The SHA-256 of `bytes`, as 64 hex digits.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write;
+    let mut out = String::with_capacity(64);
+    for b in Sha256::digest(bytes).iter() {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}

@@ -259,10 +259,22 @@ _LAZY["BudgetManager"] = "budget_manager"
 _LAZY["Cache"] = "caching"
 _LAZY.update({name: "_cache_settings" for name in ("enable_cache", "update_cache", "disable_cache")})
 _LAZY["SpendTracker"] = "budget_manager"
+_LAZY["Router"] = "router"
 _LAZY["verbose_logger"] = "_logging"
 _LAZY["print_verbose"] = "_logging"
 _SUBMODULES = frozenset(
-    ("types", "exceptions", "utils", "main", "streaming", "cost", "tokens", "integrations", "budget_manager")
+    (
+        "types",
+        "exceptions",
+        "utils",
+        "main",
+        "streaming",
+        "cost",
+        "tokens",
+        "integrations",
+        "budget_manager",
+        "router",
+    )
 )
 
 
@@ -316,6 +328,7 @@ __all__ = [  # noqa: RUF022 - grouped: calls, types, exceptions, settings
     "register_model",
     "BudgetManager",
     "SpendTracker",
+    "Router",
     "flush_callbacks",
     "model_cost",
     "cheaper_alternatives",

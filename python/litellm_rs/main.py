@@ -340,6 +340,41 @@ def _prepare_chat(loc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return request, options
 
 
+def _prepare_routed(request: dict[str, Any], kwargs: dict[str, Any]) -> tuple[dict, dict, dict]:
+    """A Router call's request, its own options, and the module settings under them (each
+    deployment's ``litellm_params`` sit between the two: call > deployment > module)."""
+    options: dict[str, Any] = {}
+    _split_kwargs(kwargs, request, options)
+    if "messages" in request:
+        request["messages"] = _messages(request["messages"])
+    response_format = request.get("response_format")
+    if response_format is not None and type(response_format) is not dict:
+        request["response_format"] = _response_format(response_format)
+    defaults: dict[str, Any] = {}
+    _apply_settings({}, defaults)
+    for value in options.values():
+        if type(value) is str and value.startswith(_ENV_PREFIX):
+            _resolve_env(options)
+            break
+    base_url = options.pop("base_url", None)
+    if base_url is not None:
+        options["api_base"] = base_url
+    call_headers = options.pop("headers", None)
+    if call_headers:
+        merged = dict(call_headers)
+        merged.update(options.get("extra_headers") or {})
+        options["extra_headers"] = merged
+    timeout = options.pop("timeout", None)
+    if timeout is None:
+        timeout = options.pop("request_timeout", None)
+    if timeout is not None:
+        options["timeout"] = _seconds(timeout)
+    stream_timeout = options.get("stream_timeout")
+    if stream_timeout is not None:
+        options["stream_timeout"] = _seconds(stream_timeout)
+    return request, options, defaults
+
+
 def _prepare(
     loc: dict[str, Any], body: tuple[str, ...], option_names: tuple[str, ...], request: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -2,16 +2,15 @@
 //! (shared by every process). A cache never fails a call: a slow or unreachable Redis is a miss
 //! within a bounded delay (and a warning), and writes happen after the answer is returned.
 
-use std::fmt::Write as _;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 
 use crate::engine::CallOptions;
+use crate::util::sha256_hex;
 
 /// How long a Redis lookup may take before the call goes on as a miss.
 const REDIS_WAIT: Duration = Duration::from_millis(500);
@@ -304,7 +303,7 @@ fn disk_name(key: &str) -> String {
         && !key.starts_with('.')
         && key.len() <= 200
         && key.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
-    if safe { key.to_owned() } else { sha256_hex(key) }
+    if safe { key.to_owned() } else { sha256_hex(key.as_bytes()) }
 }
 
 /// The key of a request (see [`ResponseCache::key`]).
@@ -323,20 +322,11 @@ pub fn cache_key(call_type: &str, request: &Value, namespace: Option<&str>) -> S
         }
     }
     material.sort_keys();
-    let digest = sha256_hex(&format!("{family}:{}", Value::Object(material)));
+    let digest = sha256_hex(format!("{family}:{}", Value::Object(material)).as_bytes());
     match namespace.filter(|n| !n.is_empty()) {
         Some(n) => format!("{n}:{digest}"),
         None => digest,
     }
-}
-
-/// The SHA-256 of `text`, as 64 hex digits.
-fn sha256_hex(text: &str) -> String {
-    let mut out = String::with_capacity(64);
-    for b in Sha256::digest(text.as_bytes()).iter() {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
 }
 
 /// The per-call cache controls (litellm's `caching=` and `cache={...}`).
@@ -390,7 +380,10 @@ impl CallCache {
         {
             return None;
         }
-        let request = serde_json::to_value(request).ok()?;
+        let mut request = serde_json::to_value(request).ok()?;
+        if let (Some(group), Value::Object(m)) = (&opts.model_group, &mut request) {
+            m.insert("model".into(), Value::String(group.clone()));
+        }
         let key = cache.key(call_type, &request, controls.namespace.as_deref());
         let model = request.get("model").and_then(Value::as_str).unwrap_or_default().to_owned();
         Some(Self {

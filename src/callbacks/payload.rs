@@ -146,8 +146,12 @@ impl CallLog {
             request_tags: Tags(tags),
             end_user: get("user"),
             api_base: hidden.map_or("", |h| h.api_base.as_str()),
-            model_group: user_metadata.and_then(|m| m.get("model_group")).and_then(Value::as_str).unwrap_or_default(),
-            model_id: "",
+            model_group: opts
+                .model_group
+                .as_deref()
+                .or_else(|| user_metadata.and_then(|m| m.get("model_group")).and_then(Value::as_str))
+                .unwrap_or_default(),
+            model_id: hidden.and_then(|h| h.model_id.as_deref()).unwrap_or_default(),
             requester_ip_address: None,
             user_agent: None,
             messages,
@@ -155,7 +159,7 @@ impl CallLog {
             error_str: error.map(error_text),
             error_information: ErrorInfo(error),
             model_parameters: Params(req),
-            hidden_params: HiddenParams { hidden, model_id: None },
+            hidden_params: HiddenParams { hidden },
             model_map_information: ModelMap { model_map_key: model, model_map_value: None },
             guardrail_information: None,
             standard_built_in_tools_params: None,
@@ -203,7 +207,7 @@ pub struct Payload<'a> {
     end_user: Option<&'a Value>,
     api_base: &'a str,
     model_group: &'a str,
-    model_id: &'static str,
+    model_id: &'a str,
     requester_ip_address: Option<()>,
     user_agent: Option<()>,
     messages: Option<Cow<'a, Value>>,
@@ -362,7 +366,6 @@ impl Serialize for ErrorInfo<'_> {
 
 struct HiddenParams<'a> {
     hidden: Option<&'a Hidden>,
-    model_id: Option<()>,
 }
 
 impl Serialize for HiddenParams<'_> {
@@ -379,7 +382,7 @@ impl Serialize for HiddenParams<'_> {
         }
         let h = self.hidden;
         let mut m = s.serialize_map(Some(9))?;
-        m.serialize_entry("model_id", &self.model_id)?;
+        m.serialize_entry("model_id", &h.and_then(|h| h.model_id.as_deref()))?;
         m.serialize_entry("cache_key", &h.and_then(|h| h.cache_key.as_deref()))?;
         m.serialize_entry("api_base", &h.map(|h| h.api_base.as_str()).filter(|b| !b.is_empty()))?;
         m.serialize_entry("response_cost", &h.and_then(Hidden::cost))?;

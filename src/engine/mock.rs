@@ -26,6 +26,29 @@ fn hidden(req: &ChatRequest, opts: &CallOptions) -> Hidden {
     }
 }
 
+/// A `mock_response` naming an exception class (`"litellm.RateLimitError"`) makes the call fail
+/// with that error, as litellm does; used to exercise retries, cooldowns and fallbacks.
+pub(super) fn raise_if_error(text: &str, model: &str, opts: &CallOptions) -> Result<(), crate::error::LlmError> {
+    use crate::error::{ErrorKind, LlmError};
+    let Some(class) = text.strip_prefix("litellm.") else {
+        return Ok(());
+    };
+    let kind = ErrorKind::from_class_name(class);
+    if kind == ErrorKind::Api && class != "APIError" {
+        return Ok(());
+    }
+    let what = match kind {
+        ErrorKind::RateLimit => "rate limit error".to_owned(),
+        ErrorKind::ContextWindowExceeded => "context window exceeded error".to_owned(),
+        ErrorKind::InternalServer => "internal server error".to_owned(),
+        other => other.class_name().to_owned(),
+    };
+    let provider = resolve(model, opts.custom_llm_provider.as_deref(), opts.explicit_api_base())
+        .map(|r| r.row().id.to_owned())
+        .unwrap_or_else(|_| "openai".to_owned());
+    Err(LlmError::new(kind, format!("this is a mock {what}")).with_context(&provider, model))
+}
+
 pub(super) fn chat(req: &ChatRequest, opts: &CallOptions, text: &str) -> (ChatResponse, Hidden) {
     let resp = ChatResponse {
         id: new_id("chatcmpl-"),

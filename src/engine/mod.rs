@@ -41,6 +41,9 @@ pub struct Hidden {
     /// Answered from the cache (`cache_hit`), and the key the call used there (`cache_key`).
     pub cache_hit: bool,
     pub cache_key: Option<String>,
+    /// The Router's deployment (`model_id`) and group (`model_group`) that answered.
+    pub model_id: Option<String>,
+    pub model_group: Option<String>,
 }
 
 impl Hidden {
@@ -82,12 +85,15 @@ impl Hidden {
         let mut out = json!({
             "custom_llm_provider": self.custom_llm_provider,
             "api_base": if self.api_base.is_empty() { Value::Null } else { Value::String(self.api_base.clone()) },
-            "model_id": Value::Null,
+            "model_id": self.model_id.as_deref().map_or(Value::Null, |id| Value::String(id.to_owned())),
             "litellm_model_name": self.model,
             "response_cost": self.cost().map_or(Value::Null, Value::from),
             "additional_headers": additional,
             "_response_ms": self.response_ms,
         });
+        if let Some(group) = &self.model_group {
+            out["model_group"] = Value::String(group.clone());
+        }
         if let Some(key) = &self.cache_key {
             out["cache_key"] = Value::String(key.clone());
             out["cache_hit"] = Value::Bool(self.cache_hit);
@@ -410,6 +416,7 @@ async fn one_flight(key: &str, req: ChatRequest, opts: &CallOptions) -> Result<(
 async fn chat_uncached(mut req: ChatRequest, opts: &CallOptions) -> Result<(ChatResponse, Hidden), LlmError> {
     let tier = service_tier(&req.extra);
     if let Some(text) = &opts.mock_response {
+        mock::raise_if_error(text, &req.model, opts)?;
         let (resp, mut hidden) = mock::chat(&req, opts, text);
         hidden.price(resp.usage.as_ref(), opts, tier, &resp.model);
         return Ok((resp, hidden));
@@ -440,6 +447,7 @@ pub async fn chat_stream(mut req: ChatRequest, opts: &CallOptions) -> Result<Chu
     }
     let tier = service_tier(&req.extra);
     if let Some(text) = &opts.mock_response {
+        mock::raise_if_error(text, &req.model, opts)?;
         return Ok(mock::chat_stream(&req, opts, text, tier));
     }
     let original_model = std::mem::take(&mut req.model);

@@ -94,6 +94,9 @@ pub struct CallOptions {
     pub caching: Option<bool>,
     #[serde(deserialize_with = "lenient")]
     pub cache: Option<Value>,
+    /// Set by the Router: the model group the call was made to (litellm's `model_group`), which
+    /// the cache keys on so that any deployment's answer serves the group.
+    pub model_group: Option<String>,
 }
 
 /// Any value that converts, else none: metadata may hold objects that have no JSON form, and

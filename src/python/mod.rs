@@ -7,6 +7,7 @@ mod cache;
 mod cost;
 mod errors;
 mod logs;
+mod router;
 mod runtime;
 mod stream;
 
@@ -95,6 +96,23 @@ where
     {
         return result_tuple(py, &body, &Hidden::cache_hit(&cache.model, &opts, &cache.key), None);
     }
+    run_sync(py, call_type, req, opts, f)
+}
+
+/// Runs a converted call on the runtime (GIL released) and renders its outcome.
+fn run_sync<Req, Resp, F, Fut>(
+    py: Python<'_>,
+    call_type: &'static str,
+    req: Req,
+    opts: CallOptions,
+    f: F,
+) -> PyResult<Py<PyAny>>
+where
+    Req: serde::Serialize + Send,
+    Resp: serde::Serialize + Send,
+    F: FnOnce(Req, Arc<CallOptions>) -> Fut + Send,
+    Fut: Future<Output = Result<(Resp, Hidden), LlmError>> + Send,
+{
     let (result, log) = block_on(py, async move { Ok(run_logged(call_type, req, opts, f).await) })?;
     match result {
         Ok((bytes, hidden)) => result_tuple(py, &bytes, &hidden, log),
@@ -119,13 +137,30 @@ where
 {
     let req: Req = convert_request(py, request, call_type)?;
     let opts: CallOptions = convert(py, options, "options")?;
-    Ok(queue.submit(async move {
+    Ok(submit_converted(queue, call_type, req, opts, f))
+}
+
+/// Submits a converted call; returns the id its outcome will carry.
+fn submit_converted<Req, Resp, F, Fut>(
+    queue: &CompletionQueue,
+    call_type: &'static str,
+    req: Req,
+    opts: CallOptions,
+    f: F,
+) -> u64
+where
+    Req: serde::Serialize + Send + 'static,
+    Resp: serde::Serialize + Send + 'static,
+    F: FnOnce(Req, Arc<CallOptions>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(Resp, Hidden), LlmError>> + Send + 'static,
+{
+    queue.submit(async move {
         match run_logged(call_type, req, opts, f).await {
             (Ok((bytes, hidden)), log) => Ok(Ready::Response(bytes, hidden.to_json(), log)),
             (Err(e), Some(log)) => Ok(Ready::Failed(e, log)),
             (Err(e), None) => Err(e),
         }
-    }))
+    })
 }
 
 #[pyfunction]
@@ -223,6 +258,22 @@ where
 {
     let req: Req = convert_request(py, request, call_type)?;
     let opts: CallOptions = convert(py, options, "options")?;
+    open_sync(py, call_type, req, opts, f)
+}
+
+/// Opens a converted stream on the runtime (GIL released).
+fn open_sync<Req, F, Fut>(
+    py: Python<'_>,
+    call_type: &'static str,
+    req: Req,
+    opts: CallOptions,
+    f: F,
+) -> PyResult<PyStream>
+where
+    Req: serde::Serialize + Send,
+    F: FnOnce(Req, Arc<CallOptions>) -> Fut + Send,
+    Fut: Future<Output = Result<ChunkStream, LlmError>> + Send,
+{
     match block_on(py, async move { Ok(open_logged(call_type, req, opts, f).await) })? {
         Ok((s, log)) => Ok(PyStream::new(s, log)),
         Err((e, log)) => Err(logged_err(py, &e, log)),
@@ -244,13 +295,23 @@ where
 {
     let req: Req = convert_request(py, request, call_type)?;
     let opts: CallOptions = convert(py, options, "options")?;
-    Ok(queue.submit(async move {
+    Ok(submit_open(queue, call_type, req, opts, f))
+}
+
+/// Submits the opening of a converted stream.
+fn submit_open<Req, F, Fut>(queue: &CompletionQueue, call_type: &'static str, req: Req, opts: CallOptions, f: F) -> u64
+where
+    Req: serde::Serialize + Send + 'static,
+    F: FnOnce(Req, Arc<CallOptions>) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<ChunkStream, LlmError>> + Send + 'static,
+{
+    queue.submit(async move {
         match open_logged(call_type, req, opts, f).await {
             Ok((s, log)) => Ok(Ready::Stream(Box::new(s), log)),
             Err((e, Some(log))) => Ok(Ready::Failed(e, log)),
             Err((e, None)) => Err(e),
         }
-    }))
+    })
 }
 
 #[pyfunction]
@@ -571,6 +632,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(completion, m)?)?;
     cost::register(m)?;
     cache::register(m)?;
+    m.add_class::<router::RouterHandle>()?;
     m.add_function(wrap_pyfunction!(acompletion_submit, m)?)?;
     m.add_function(wrap_pyfunction!(completion_stream, m)?)?;
     m.add_function(wrap_pyfunction!(acompletion_stream_submit, m)?)?;
