@@ -276,6 +276,51 @@ class Bench:
         self.r["callback_extra_cpu_us"] = best(with_cb, "cpu_us_per_call") - best(without, "cpu_us_per_call")
         self.r["callback_calls_seen"] = f"{seen[0]}/{expected}"
 
+    def router_overhead(self) -> None:
+        """What the Router adds to a sync completion: one group of 50 deployments (all on the mock
+        upstream) against the plain call, in interleaved rounds; the best round of each is kept."""
+        if self.impl == "floor":
+            return
+        m, base, plain = self.m, self.base, self.completion_call()
+        model_list = [
+            {
+                "model_name": "bench-group",
+                "litellm_params": {"model": MODEL, "api_base": base, "api_key": API_KEY},
+                "model_info": {"id": f"deployment-{i}"},
+            }
+            for i in range(50)
+        ]
+        router = m.Router(model_list=model_list)
+
+        def routed():
+            return router.completion(model="bench-group", messages=MESSAGES)
+
+        self.r["router_check"] = _content_of(routed())
+        n = int(1500 * self.scale)
+        without, with_router = [], []
+        for _ in range(3):
+            without.append(self.timed_calls(plain, n_max=n, t_max=4.0 * self.scale, warmup=20))
+            with_router.append(self.timed_calls(routed, n_max=n, t_max=4.0 * self.scale, warmup=20))
+        best = lambda rs, k: min(r[k] for r in rs)
+        self.r["router_extra_median_us"] = best(with_router, "median_us") - best(without, "median_us")
+        self.r["router_extra_cpu_us"] = best(with_router, "cpu_us_per_call") - best(without, "cpu_us_per_call")
+        # the same without the network (mock_response on both sides): the routing's own cost,
+        # free of the loopback's noise (tens of µs per call on a busy 2-core machine)
+        mocked = [dict(d, litellm_params=dict(d["litellm_params"], mock_response="hi")) for d in model_list]
+        mock_router = m.Router(model_list=mocked)
+
+        def plain_mock():
+            return m.completion(model=MODEL, messages=MESSAGES, api_base=base, api_key=API_KEY, mock_response="hi")
+
+        def routed_mock():
+            return mock_router.completion(model="bench-group", messages=MESSAGES)
+
+        without, with_router = [], []
+        for _ in range(3):
+            without.append(self.timed_calls(plain_mock, n_max=n, t_max=3.0 * self.scale, warmup=20))
+            with_router.append(self.timed_calls(routed_mock, n_max=n, t_max=3.0 * self.scale, warmup=20))
+        self.r["router_mock_extra_median_us"] = best(with_router, "median_us") - best(without, "median_us")
+
     def cache_hit(self) -> None:
         """A completion answered by the in-process cache (litellm.Cache() / litellm_rs.Cache())."""
         if self.impl == "floor":
@@ -438,6 +483,7 @@ class Bench:
         self.phase("completion", self.sync_completion)
         self.phase("callback", self.callback_overhead)
         self.phase("cache_hit", self.cache_hit)
+        self.phase("router", self.router_overhead)
         self.phase("embedding", self.sync_embedding)
         self.phase("acompletion", self.async_completion)
         self.phase("stream", self.stream)
@@ -550,6 +596,15 @@ def cmd_table(args: argparse.Namespace) -> None:
     add(
         "local cache hit, median (µs)", "cache_hit_median_us", run, True, fast, 1, 1, "≤ 30 µs",
         ok(lambda r, f: r <= 30),
+    )  # fmt: skip
+    add(
+        "Router (50 deployments): extra median (µs)", "router_extra_median_us", run, True, fast, 1, 1, "≤ 10 µs",
+        ok(lambda r, f: r <= 10),
+    )  # fmt: skip
+    add("Router (50 deployments): extra CPU/call (µs)", "router_extra_cpu_us", run, True, cpu, 1)
+    add(
+        "Router (50 deployments), no network: extra median (µs)", "router_mock_extra_median_us", run, True, fast, 1,
+        1, "≤ 10 µs", ok(lambda r, f: r <= 10),
     )  # fmt: skip
     add("sync embedding, median (µs)", "embedding_median_us", run, True, fast, 0, 1, "< floor", below_floor)
     add("sync embedding, p99 (µs)", "embedding_p99_us", run, True, fast)

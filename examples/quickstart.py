@@ -92,6 +92,19 @@ def main() -> None:
         print("async: ", [x.choices[0].message.content for x in rs])
 
     asyncio.run(run_async())
+
+    # 5. a Router: the "local" deployment answers; the first one always fails (rate limited) and
+    #    is cooled down after its first failure, so the next calls go straight to "local"
+    router = litellm.Router(
+        model_list=[
+            {"model_name": "chat", "litellm_params": {"model": "openai/x", "mock_response": "litellm.RateLimitError",
+                                                      "order": 1}, "model_info": {"id": "limited"}},
+            {"model_name": "chat", "litellm_params": {"model": "hosted_vllm/my-model", "api_base": api_base,
+                                                      "order": 2}, "model_info": {"id": "local"}},
+        ]
+    )  # fmt: skip
+    picks = [router.completion(model="chat", messages=messages)._hidden_params["model_id"] for _ in range(3)]
+    print("router:", picks, "| cooling down:", router.get_cooldown_deployments())
     server.shutdown()
 
 
