@@ -31,6 +31,8 @@ _ENGINE_SETTINGS = (
     "cooldown_time", "disable_cooldowns", "fallbacks", "default_fallbacks", "context_window_fallbacks",
     "content_policy_fallbacks", "model_group_alias", "enable_pre_call_checks", "enable_tag_filtering",
     "tag_filtering_match_any", "default_max_parallel_requests", "canary_rollback", "redis_namespace",
+    "health_check_interval", "background_health_check_model_groups", "health_check_timeout",
+    "enable_health_check_routing", "health_check_staleness_threshold", "health_check_ignore_transient_errors",
 )  # fmt: skip
 
 
@@ -109,6 +111,12 @@ class Router:
         routing_strategy_args: dict | None = None,
         canary_rollback: dict | None = None,
         redis_namespace: str | None = None,
+        health_check_interval: float | None = None,
+        background_health_check_model_groups: list | None = None,
+        health_check_timeout: float | None = None,
+        enable_health_check_routing: bool = False,
+        health_check_staleness_threshold: float | None = None,
+        health_check_ignore_transient_errors: bool = False,
         **kwargs: Any,
     ) -> None:
         if routing_strategy not in _STRATEGIES:
@@ -142,6 +150,12 @@ class Router:
         self.default_max_parallel_requests = default_max_parallel_requests
         self.canary_rollback = canary_rollback
         self.redis_namespace = redis_namespace
+        self.health_check_interval = health_check_interval
+        self.background_health_check_model_groups = background_health_check_model_groups
+        self.health_check_timeout = health_check_timeout
+        self.enable_health_check_routing = enable_health_check_routing
+        self.health_check_staleness_threshold = health_check_staleness_threshold
+        self.health_check_ignore_transient_errors = health_check_ignore_transient_errors
         self.default_litellm_params = dict(default_litellm_params or {})
         self.cache_responses = bool(cache_responses)
         self.caching_groups = caching_groups
@@ -315,6 +329,81 @@ class Router:
 
     async def async_get_available_deployment(self, model: str, messages: list | None = None, **kwargs: Any) -> dict:
         return self.get_available_deployment(model, messages, **kwargs)
+
+    # -----------------------------------------------------------------------------------------
+    # health
+    # -----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _health_result(endpoints: list) -> dict[str, Any]:
+        healthy = [e for e in endpoints if "error" not in e]
+        unhealthy = [e for e in endpoints if "error" in e]
+        return {
+            "healthy_endpoints": healthy,
+            "unhealthy_endpoints": unhealthy,
+            "healthy_count": len(healthy),
+            "unhealthy_count": len(unhealthy),
+        }
+
+    def health_check(self, model: str | None = None) -> dict[str, Any]:
+        """Checks every deployment (of group ``model``) with one small real call, at once:
+        ``{"healthy_endpoints", "unhealthy_endpoints", "healthy_count", "unhealthy_count"}``
+        (credentials left out). With ``enable_health_check_routing`` the results steer routing."""
+        defaults: dict[str, Any] = {}
+        _main._apply_settings({}, defaults)
+        return self._health_result(self._handle.health_check(model, defaults))
+
+    async def ahealth_check(self, model: str | None = None) -> dict[str, Any]:
+        """Async ``health_check``."""
+        import json
+
+        defaults: dict[str, Any] = {}
+        _main._apply_settings({}, defaults)
+        data, _, _ = await _aio.submit(self._handle.health_check_submit, model, defaults)
+        return self._health_result(json.loads(data))
+
+    # -----------------------------------------------------------------------------------------
+    # batches
+    # -----------------------------------------------------------------------------------------
+
+    async def abatch_completion(self, models: list, messages: list, **kwargs: Any) -> list:
+        """The same messages to several groups at once; one result per group (an exception
+        object where that group failed). A list of message lists sends each to every group."""
+        import asyncio
+
+        if messages and isinstance(messages[0], list):
+            runs = [self.acompletion(model=m, messages=msgs, **kwargs) for m in models for msgs in messages]
+        else:
+            runs = [self.acompletion(model=m, messages=messages, **kwargs) for m in models]
+        return list(await asyncio.gather(*runs, return_exceptions=True))
+
+    async def abatch_completion_one_model_multiple_requests(self, model: str, messages: list, **kwargs: Any) -> list:
+        """Several message lists to one group at once; one result (or exception) per list."""
+        import asyncio
+
+        runs = [self.acompletion(model=model, messages=m, **kwargs) for m in messages]
+        return list(await asyncio.gather(*runs, return_exceptions=True))
+
+    async def abatch_completion_fastest_response(self, model: Any, messages: list, **kwargs: Any) -> Any:
+        """The first successful answer among several groups (``model`` is a list or a
+        comma-separated string); the slower calls are cancelled. Raises the last error when all
+        fail."""
+        import asyncio
+
+        models = [m.strip() for m in model.split(",")] if isinstance(model, str) else list(model)
+        tasks = [asyncio.ensure_future(self.acompletion(model=m, messages=messages, **kwargs)) for m in models]
+        error: BaseException | None = None
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                try:
+                    return await next_done
+                except Exception as e:  # noqa: BLE001 - the next group may still answer
+                    error = e
+        finally:
+            for t in tasks:
+                t.cancel()
+        assert error is not None
+        raise error
 
     # -----------------------------------------------------------------------------------------
     # calls

@@ -148,8 +148,9 @@ impl RouterHandle {
     fn new(py: Python<'_>, model_list: &Bound<'_, PyAny>, settings: &Bound<'_, PyAny>) -> PyResult<Self> {
         let list: Vec<Value> = convert(py, model_list, "model_list")?;
         let settings: Settings = convert(py, settings, "router settings")?;
-        let router = Router::new(&list, settings).map_err(|e| to_pyerr(py, &e))?;
-        Ok(Self { router: Arc::new(router) })
+        let router = Arc::new(Router::new(&list, settings).map_err(|e| to_pyerr(py, &e))?);
+        router.start_background_health_checks();
+        Ok(Self { router })
     }
 
     fn set_model_list(&self, py: Python<'_>, model_list: &Bound<'_, PyAny>) -> PyResult<()> {
@@ -160,7 +161,50 @@ impl RouterHandle {
     fn update_settings(&self, py: Python<'_>, settings: &Bound<'_, PyAny>) -> PyResult<()> {
         let settings: Settings = convert(py, settings, "router settings")?;
         self.router.update_settings(settings);
+        self.router.start_background_health_checks();
         Ok(())
+    }
+
+    /// Checks the deployments (of `group`, or all): a list of endpoint dicts, each with `error`
+    /// when unhealthy.
+    #[pyo3(signature = (group=None, defaults=None))]
+    fn health_check(
+        &self,
+        py: Python<'_>,
+        group: Option<String>,
+        defaults: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let defaults: Map<String, Value> = match defaults {
+            Some(d) => convert(py, d, "options")?,
+            None => Map::new(),
+        };
+        let router = self.router.clone();
+        let out = super::runtime::block_on(py, async move {
+            Ok(router.health_check(group.as_deref(), defaults).await.iter().map(|c| c.to_json()).collect::<Vec<_>>())
+        })?;
+        to_py(py, &out)
+    }
+
+    /// The async `health_check`: its outcome is the results as JSON bytes.
+    #[pyo3(signature = (queue, group=None, defaults=None))]
+    fn health_check_submit(
+        &self,
+        py: Python<'_>,
+        queue: &CompletionQueue,
+        group: Option<String>,
+        defaults: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<u64> {
+        let defaults: Map<String, Value> = match defaults {
+            Some(d) => convert(py, d, "options")?,
+            None => Map::new(),
+        };
+        let router = self.router.clone();
+        Ok(queue.submit(async move {
+            let out: Vec<Value> =
+                router.health_check(group.as_deref(), defaults).await.iter().map(|c| c.to_json()).collect();
+            let bytes = serde_json::to_vec(&out).map_err(|e| LlmError::bad_request(e.to_string()))?;
+            Ok(super::aio::Ready::Response(bytes, Value::Null, None))
+        }))
     }
 
     /// Adds or replaces a deployment; `(replaced, id)`.

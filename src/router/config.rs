@@ -331,6 +331,15 @@ pub struct Settings {
     /// Canary rollback: a deployment with `model_info.canary` whose error rate goes above
     /// `max_error_rate` after `min_requests` calls leaves the rotation.
     pub canary_rollback: Option<CanaryRollback>,
+    /// Health checks: seconds between background checks (none without it), the groups checked
+    /// (all without it), one check's timeout, skipping unhealthy deployments, how long a failed
+    /// check counts, and whether 429/timeouts are ignored by the checks.
+    pub health_check_interval: Option<f64>,
+    pub background_health_check_model_groups: Option<Vec<String>>,
+    pub health_check_timeout: Option<f64>,
+    pub enable_health_check_routing: Option<bool>,
+    pub health_check_staleness_threshold: Option<f64>,
+    pub health_check_ignore_transient_errors: Option<bool>,
     /// Shared state: usage, failures, cooldowns and latency in this Redis.
     pub redis_url: Option<String>,
     /// Keys in Redis are `litellm_rs:router:<namespace>:...` (routers sharing state use one).

@@ -5,6 +5,7 @@
 //! ([`shared`]).
 
 pub mod config;
+pub mod health;
 mod shared;
 pub mod state;
 mod strategy;
@@ -255,6 +256,8 @@ pub struct Router {
     /// Live state by deployment id (kept when a deployment is replaced by one with the same id).
     states: shared::States,
     shared: shared::Shared,
+    /// Bumped when background health checks (re)start; an older task stops.
+    health_generation: std::sync::atomic::AtomicU64,
 }
 
 fn read<T: Clone>(l: &RwLock<T>) -> T {
@@ -265,7 +268,13 @@ impl Router {
     pub fn new(model_list: &[Value], settings: Settings) -> Result<Self, LlmError> {
         let states = shared::States::default();
         let shared = shared::Shared::new(&settings, &states);
-        let router = Router { table: RwLock::default(), settings: RwLock::new(Arc::new(settings)), states, shared };
+        let router = Router {
+            table: RwLock::default(),
+            settings: RwLock::new(Arc::new(settings)),
+            states,
+            shared,
+            health_generation: Default::default(),
+        };
         router.set_model_list(model_list)?;
         Ok(router)
     }
@@ -456,12 +465,14 @@ impl Router {
             || s.enable_pre_call_checks == Some(true);
         let ctx_check = s.enable_pre_call_checks == Some(true);
         let tag_filter = s.enable_tag_filtering == Some(true);
+        let health = s.enable_health_check_routing == Some(true);
+        let stale_ms = (s.health_check_staleness_threshold.unwrap_or(3600.0).max(0.0) * 1000.0) as u64;
         let mut cooling: Vec<&Arc<Deployment>> = Vec::new();
         let mut too_small = 0;
         let mut over_limit = 0;
         let mut cands: Vec<(usize, &Arc<Deployment>)> = Vec::with_capacity(group.members.len());
         for (pos, d) in group.members.iter().enumerate() {
-            if d.state.rolled_back() {
+            if d.state.rolled_back() || (health && d.state.unhealthy(now, stale_ms)) {
                 continue;
             }
             if d.state.cooling(now) {

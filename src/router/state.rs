@@ -54,6 +54,8 @@ pub struct DeploymentState {
     /// Milliseconds, as f64 bits; 0 = no sample yet.
     latency_ewma: AtomicU64,
     rolled_back: AtomicBool,
+    /// When the last health check failed (ms; 0 = healthy or never checked).
+    unhealthy_at: AtomicU64,
     window: Mutex<Window>,
     totals: Mutex<Totals>,
     /// The picture other processes gave (through Redis): this minute's requests and tokens.
@@ -92,6 +94,17 @@ impl DeploymentState {
         if self.cooldown_until.fetch_max(until, Ordering::Relaxed) < until {
             lock(&self.window).fails = 0;
         }
+    }
+
+    /// Records a health check's result.
+    pub fn set_health(&self, now: u64, healthy: bool) {
+        self.unhealthy_at.store(if healthy { 0 } else { now.max(1) }, Ordering::Relaxed);
+    }
+
+    /// Whether the last health check failed less than `stale_ms` ago.
+    pub fn unhealthy(&self, now: u64, stale_ms: u64) -> bool {
+        let at = self.unhealthy_at.load(Ordering::Relaxed);
+        at != 0 && now.saturating_sub(at) < stale_ms
     }
 
     pub fn rolled_back(&self) -> bool {
@@ -183,6 +196,7 @@ impl DeploymentState {
         self.cooldown_until.store(0, Ordering::Relaxed);
         self.latency_ewma.store(0, Ordering::Relaxed);
         self.rolled_back.store(false, Ordering::Relaxed);
+        self.unhealthy_at.store(0, Ordering::Relaxed);
     }
 
     /// The statistics as JSON (`Router.get_deployment_stats()`).
@@ -204,6 +218,7 @@ impl DeploymentState {
             "current_minute_tokens": tpm,
             "cooldown_remaining_s": if until > now { (until - now) as f64 / 1000.0 } else { 0.0 },
             "rolled_back": self.rolled_back(),
+            "healthy": self.unhealthy_at.load(Ordering::Relaxed) == 0,
         })
     }
 }

@@ -400,3 +400,70 @@ def test_redis_down_routes_on_the_local_view(mock: MockServer) -> None:
     for _ in range(3):
         assert router.completion(model="gpt", messages=MESSAGES)._hidden_params["model_id"] == "a"
     assert time.perf_counter() - started < 2
+
+
+def test_health_checks_report_and_steer_routing(mock: MockServer, mock2: MockServer) -> None:
+    embedder = {
+        "model_name": "emb",
+        "litellm_params": {"model": "openai/text-embedding-3-small", "api_base": mock.url, "api_key": "sk-e"},
+        "model_info": {"id": "e"},
+    }
+    router = Router(
+        model_list=[deployment("gpt", mock, "a"), deployment("gpt", mock2, "b"), embedder],
+        enable_health_check_routing=True,
+    )
+    mock2.fail(401)
+    result = router.health_check()
+    assert (result["healthy_count"], result["unhealthy_count"]) == (2, 1)
+    bad = result["unhealthy_endpoints"][0]
+    assert bad["model_id"] == "b" and bad["status_code"] == 401 and "AuthenticationError" in bad["error"]
+    assert "api_key" not in bad and "sk-b" not in str(result)
+    # one-token chat for chat models, an embedding for embedding models
+    assert {r.path for r in mock.requests} == {"/v1/chat/completions", "/v1/embeddings"}
+    chat_check = next(r for r in mock.requests if r.path.endswith("/chat/completions"))
+    assert chat_check.body["max_tokens"] == 1
+    # the failed deployment is left out until a check passes
+    for _ in range(5):
+        assert router.completion(model="gpt", messages=MESSAGES)._hidden_params["model_id"] == "a"
+    result = asyncio.run(router.ahealth_check("gpt"))
+    assert (result["healthy_count"], result["unhealthy_count"]) == (2, 0)
+    picked = {router.completion(model="gpt", messages=MESSAGES)._hidden_params["model_id"] for _ in range(30)}
+    assert picked == {"a", "b"}
+
+
+def test_background_health_checks_take_a_deployment_out(mock: MockServer, mock2: MockServer) -> None:
+    mock2.fail(500, times=1000)
+    router = Router(
+        model_list=[deployment("gpt", mock, "a"), deployment("gpt", mock2, "b")],
+        enable_health_check_routing=True,
+        health_check_interval=0.1,
+    )
+    deadline = time.time() + 10
+    while stats(router, "b")["healthy"] and time.time() < deadline:
+        time.sleep(0.05)
+    assert not stats(router, "b")["healthy"] and stats(router, "a")["healthy"]
+    for _ in range(5):
+        assert router.completion(model="gpt", messages=MESSAGES)._hidden_params["model_id"] == "a"
+
+
+def test_batch_helpers(mock: MockServer, mock2: MockServer) -> None:
+    mock2.delay = 0.3
+    router = Router(
+        model_list=[deployment("quick", mock, "q"), deployment("slow", mock2, "s"), deployment("broken", mock, "x")],
+        num_retries=0,
+    )
+
+    async def run() -> tuple[Any, Any, Any]:
+        mock.fail(500)  # the first request to reach mock fails
+        many = await router.abatch_completion(models=["broken", "slow"], messages=MESSAGES)
+        per_request = await router.abatch_completion_one_model_multiple_requests(
+            model="quick", messages=[MESSAGES, [{"role": "user", "content": "again"}]]
+        )
+        fastest = await router.abatch_completion_fastest_response(model="slow, quick", messages=MESSAGES)
+        return many, per_request, fastest
+
+    many, per_request, fastest = asyncio.run(run())
+    assert isinstance(many[0], litellm.InternalServerError)
+    assert many[1]._hidden_params["model_id"] == "s"
+    assert [r._hidden_params["model_id"] for r in per_request] == ["q", "q"]
+    assert fastest._hidden_params["model_id"] == "q"
