@@ -9,11 +9,16 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+pub mod semantic;
+
 use crate::engine::CallOptions;
 use crate::util::sha256_hex;
+use semantic::SemanticIndex;
 
 /// How long a Redis lookup may take before the call goes on as a miss.
 const REDIS_WAIT: Duration = Duration::from_millis(500);
+/// How long a semantic lookup (the prompt's embedding, then the search) may take.
+const SEMANTIC_WAIT: Duration = Duration::from_secs(5);
 
 /// The cache's settings (litellm's `Cache(...)` parameters that apply to it).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -34,12 +39,21 @@ pub struct CacheConfig {
     pub max_size_in_memory: Option<u64>,
     /// `disk`: the folder of the entries (one file each).
     pub disk_cache_dir: Option<String>,
+    /// Semantic caches: the similarity a hit needs (0..1), the embedding model, the Redis index
+    /// name, and Qdrant's endpoint, key and collection.
+    pub similarity_threshold: Option<f64>,
+    pub semantic_embedding_model: Option<String>,
+    pub redis_semantic_cache_index_name: Option<String>,
+    pub qdrant_api_base: Option<String>,
+    pub qdrant_api_key: Option<String>,
+    pub qdrant_collection_name: Option<String>,
 }
 
 enum Backend {
     Local(moka::sync::Cache<String, Entry>),
     Redis(String),
     Disk(std::path::PathBuf),
+    Semantic(SemanticIndex),
 }
 
 #[derive(Clone)]
@@ -105,9 +119,12 @@ impl ResponseCache {
                     .map_err(|e| format!("cannot create the cache folder {}: {e}", dir.display()))?;
                 Backend::Disk(dir)
             }
+            kind @ ("local-semantic" | "redis-semantic" | "qdrant-semantic") => {
+                Backend::Semantic(SemanticIndex::new(kind, &config)?)
+            }
             other => {
                 return Err(format!(
-                    "cache type {other:?} is not supported yet (use \"local\", \"redis\" or \"disk\")"
+                    "cache type {other:?} is not supported yet (use \"local\", \"redis\", \"disk\", \"local-semantic\", \"redis-semantic\" or \"qdrant-semantic\")"
                 ));
             }
         };
@@ -139,6 +156,7 @@ impl ResponseCache {
                 }
             }
             Backend::Disk(dir) => std::fs::read(dir.join(disk_name(key))).ok().map(Bytes::from),
+            Backend::Semantic(_) => None, // looked up by meaning (CallCache::lookup)
         }?;
         let (created, expires, body) = split_entry(&stored)?;
         if expires.is_some_and(|t| now() > t) {
@@ -175,6 +193,7 @@ impl ResponseCache {
                 }
             }
             Backend::Local(c) => c.insert(key, Entry { data: Bytes::from(data), ttl }),
+            Backend::Semantic(_) => {} // stored with its embedding (CallCache::store)
             Backend::Redis(url) => {
                 let url = url.clone();
                 let value = String::from_utf8_lossy(&data).into_owned();
@@ -192,16 +211,29 @@ impl ResponseCache {
     }
 
     /// Stores `response` (JSON) as the answer to `request` (a call of `call_type`), as a finished
-    /// call would: warm-up from recorded pairs.
-    pub fn insert(
+    /// call would: warm-up from recorded pairs. A semantic cache embeds the prompt first (`opts`
+    /// gives the module keys for that call).
+    pub async fn insert(
         self: &Arc<Self>,
         call_type: &str,
         request: &Value,
         response: &Value,
         namespace: Option<&str>,
-    ) -> Result<String, String> {
+        opts: &CallOptions,
+    ) -> Result<String, crate::LlmError> {
         let key = self.key(call_type, request, namespace);
-        let body = serde_json::to_vec(response).map_err(|e| e.to_string())?;
+        let body = serde_json::to_vec(response).map_err(|e| crate::LlmError::bad_request(e.to_string()))?;
+        if let Backend::Semantic(index) = &self.backend {
+            let namespace = namespace.or(self.config.namespace.as_deref());
+            let Some((prompt, scope)) = semantic_parts(call_type, request, namespace) else {
+                return Err(crate::LlmError::bad_request(
+                    "a semantic cache stores chat and text completions with a prompt",
+                ));
+            };
+            let vector = index.embed(&prompt, opts).await?;
+            index.insert(&scope, namespace, vector, &body, seconds(self.config.ttl)).await?;
+            return Ok(key);
+        }
         self.put(key.clone(), &body, None);
         Ok(key)
     }
@@ -211,6 +243,7 @@ impl ResponseCache {
     pub async fn clear(&self, namespace: Option<&str>) -> Result<(), crate::LlmError> {
         let namespace = namespace.or(self.config.namespace.as_deref()).filter(|n| !n.is_empty());
         match &self.backend {
+            Backend::Semantic(index) => index.clear(namespace).await,
             Backend::Local(c) => {
                 match namespace {
                     None => c.invalidate_all(),
@@ -247,39 +280,52 @@ impl ResponseCache {
                     Some(n) => format!("{n}:*"),
                     None => "[0-9a-f]".repeat(64),
                 };
-                // SCAN, not KEYS: a shared Redis keeps serving while the entries are dropped
-                let mut cursor = "0".to_owned();
-                loop {
-                    let cmd =
-                        ["SCAN".to_owned(), cursor, "MATCH".into(), pattern.clone(), "COUNT".into(), "500".into()];
-                    let reply = crate::store::redis::command(url, &cmd).await?;
-                    let redis::Value::Array(mut parts) = reply else { break };
-                    if parts.len() != 2 {
-                        break;
-                    }
-                    let keys = parts.pop();
-                    cursor = match parts.pop() {
-                        Some(redis::Value::BulkString(b)) => String::from_utf8_lossy(&b).into_owned(),
-                        _ => "0".to_owned(),
-                    };
-                    if let Some(redis::Value::Array(items)) = keys
-                        && !items.is_empty()
-                    {
-                        let mut del = vec!["DEL".to_owned()];
-                        del.extend(items.into_iter().filter_map(|v| match v {
-                            redis::Value::BulkString(b) => String::from_utf8(b).ok(),
-                            _ => None,
-                        }));
-                        crate::store::redis::command(url, &del).await?;
-                    }
-                    if cursor == "0" {
-                        break;
-                    }
-                }
-                Ok(())
+                delete_matching(url, &pattern).await
             }
         }
     }
+}
+
+/// Deletes the keys matching `pattern` with SCAN (not KEYS: a shared Redis keeps serving).
+pub(crate) async fn delete_matching(url: &str, pattern: &str) -> Result<(), crate::LlmError> {
+    let mut cursor = "0".to_owned();
+    loop {
+        let cmd = ["SCAN".to_owned(), cursor, "MATCH".into(), pattern.to_owned(), "COUNT".into(), "500".into()];
+        let reply = crate::store::redis::command(url, &cmd).await?;
+        let redis::Value::Array(mut parts) = reply else { break };
+        if parts.len() != 2 {
+            break;
+        }
+        let keys = parts.pop();
+        cursor = match parts.pop() {
+            Some(redis::Value::BulkString(b)) => String::from_utf8_lossy(&b).into_owned(),
+            _ => "0".to_owned(),
+        };
+        if let Some(redis::Value::Array(items)) = keys
+            && !items.is_empty()
+        {
+            let mut del = vec!["DEL".to_owned()];
+            del.extend(items.into_iter().filter_map(|v| match v {
+                redis::Value::BulkString(b) => String::from_utf8(b).ok(),
+                _ => None,
+            }));
+            crate::store::redis::command(url, &del).await?;
+        }
+        if cursor == "0" {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// A request's prompt text and its semantic scope: the exact key of everything but the prompt
+/// (so the model, the parameters and the namespace must match).
+fn semantic_parts(call_type: &str, request: &Value, namespace: Option<&str>) -> Option<(String, String)> {
+    let prompt = semantic::prompt_text(request)?;
+    let mut rest = request.as_object()?.clone();
+    rest.remove("messages");
+    rest.remove("prompt");
+    Some((prompt, cache_key(call_type, &Value::Object(rest), namespace)))
 }
 
 /// `created[ expires]\nbody` -> (created, expires, body offset).
@@ -355,6 +401,17 @@ pub struct CallCache {
     store: bool,
     ttl: Option<f64>,
     max_age: Option<f64>,
+    semantic: Option<SemanticCall>,
+}
+
+/// What a semantic cache needs of a call: its prompt, scope and namespace, the options of the
+/// embedding call, and the embedding once made (the lookup's, reused by the store).
+struct SemanticCall {
+    prompt: String,
+    scope: String,
+    namespace: Option<String>,
+    opts: CallOptions,
+    vector: Arc<std::sync::OnceLock<Vec<f32>>>,
 }
 
 impl CallCache {
@@ -386,6 +443,25 @@ impl CallCache {
         }
         let key = cache.key(call_type, &request, controls.namespace.as_deref());
         let model = request.get("model").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let semantic = match &cache.backend {
+            Backend::Semantic(_) => {
+                let namespace = controls.namespace.clone().or_else(|| cache.config.namespace.clone());
+                // embeddings have no prompt to compare: semantic caches serve completions only
+                let (prompt, scope) = semantic_parts(call_type, &request, namespace.as_deref())?;
+                Some(SemanticCall {
+                    prompt,
+                    scope,
+                    namespace,
+                    opts: CallOptions {
+                        provider_keys: opts.provider_keys.clone(),
+                        ssl_verify: opts.ssl_verify.clone(),
+                        ..CallOptions::default()
+                    },
+                    vector: Arc::default(),
+                })
+            }
+            _ => None,
+        };
         Some(Self {
             cache,
             key,
@@ -394,6 +470,7 @@ impl CallCache {
             store: controls.no_store != Some(true),
             ttl: controls.ttl,
             max_age: controls.s_maxage,
+            semantic,
         })
     }
 
@@ -401,6 +478,26 @@ impl CallCache {
     pub async fn lookup(&self) -> Option<Bytes> {
         if !self.lookup {
             return None;
+        }
+        if let (Backend::Semantic(index), Some(sem)) = (&self.cache.backend, &self.semantic) {
+            let found = tokio::time::timeout(SEMANTIC_WAIT, async {
+                let v = index.embed(&sem.prompt, &sem.opts).await?;
+                let hit = index.search(&sem.scope, &v, self.max_age).await;
+                let _ = sem.vector.set(v);
+                hit
+            })
+            .await;
+            return match found {
+                Ok(Ok(hit)) => hit.map(|(body, _)| body),
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "semantic cache lookup failed; treated as a miss");
+                    None
+                }
+                Err(_) => {
+                    tracing::warn!("semantic cache lookup timed out; treated as a miss");
+                    None
+                }
+            };
         }
         self.cache.get(&self.key, self.max_age).await
     }
@@ -422,9 +519,30 @@ impl CallCache {
 
     /// Stores an answer (JSON) for later calls.
     pub fn store(&self, body: &[u8]) {
-        if self.store {
-            self.cache.put(self.key.clone(), body, self.ttl);
+        if !self.store {
+            return;
         }
+        if let Some(sem) = &self.semantic {
+            let (cache, body, ttl) = (self.cache.clone(), body.to_vec(), seconds(self.ttl.or(self.cache.config.ttl)));
+            let (prompt, scope, namespace, opts, vector) =
+                (sem.prompt.clone(), sem.scope.clone(), sem.namespace.clone(), sem.opts.clone(), sem.vector.clone());
+            crate::transport::core().rt.spawn(async move {
+                let Backend::Semantic(index) = &cache.backend else { return };
+                let v = match vector.get() {
+                    Some(v) => Ok(v.clone()),
+                    None => index.embed(&prompt, &opts).await,
+                };
+                let stored = match v {
+                    Ok(v) => index.insert(&scope, namespace.as_deref(), v, &body, ttl).await,
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = stored {
+                    tracing::warn!(error = %e, "semantic cache write failed");
+                }
+            });
+            return;
+        }
+        self.cache.put(self.key.clone(), body, self.ttl);
     }
 }
 

@@ -539,7 +539,8 @@ pub async fn embedding(req: EmbeddingRequest, opts: &CallOptions) -> Result<(Emb
     Ok((resp, hidden))
 }
 
-async fn embedding_uncached(
+/// Embeddings straight from the provider, without the response cache.
+pub async fn embedding_uncached(
     mut req: EmbeddingRequest,
     opts: &CallOptions,
 ) -> Result<(EmbeddingResponse, Hidden), LlmError> {

@@ -57,9 +57,11 @@ impl CacheHandle {
     ) -> PyResult<String> {
         let request: serde_json::Value = convert(py, request, "request")?;
         let response: serde_json::Value = convert(py, response, "response")?;
-        self.cache
-            .insert(call_type, &request, &response, namespace)
-            .map_err(|e| to_pyerr(py, &LlmError::bad_request(e)))
+        let (cache, call_type, namespace) = (self.cache.clone(), call_type.to_owned(), namespace.map(str::to_owned));
+        block_on(py, async move {
+            let opts = crate::engine::CallOptions::default();
+            cache.insert(&call_type, &request, &response, namespace.as_deref(), &opts).await
+        })
     }
 }
 

@@ -95,11 +95,14 @@ impl RawResponse {
 }
 
 fn prepare(client: &reqwest::Client, req: &HttpRequest) -> reqwest::RequestBuilder {
-    let mut b = client.post(&req.url);
+    with_headers(client.post(&req.url), req).body(req.body.clone()) // a reference-count increment, not a copy
+}
+
+fn with_headers(mut b: reqwest::RequestBuilder, req: &HttpRequest) -> reqwest::RequestBuilder {
     for (k, v) in &req.headers {
         b = b.header(k.as_str(), v.as_str());
     }
-    b.body(req.body.clone()) // a reference-count increment, not a copy
+    b
 }
 
 pub fn header_pairs(h: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
@@ -111,6 +114,34 @@ pub async fn send(req: &HttpRequest, timeout: Duration, verify: bool) -> Result<
     let client = core().client(verify);
     let fut = async {
         let resp = prepare(client, req).send().await.map_err(map_reqwest)?;
+        let status = resp.status().as_u16();
+        let headers = header_pairs(resp.headers());
+        let body = resp.bytes().await.map_err(map_reqwest)?;
+        Ok(RawResponse { status, headers, body })
+    };
+    match tokio::time::timeout(timeout, fut).await {
+        Ok(r) => r,
+        Err(_) => Err(timeout_error(timeout)),
+    }
+}
+
+/// Sends a request with another method (`GET`, `PUT`, `DELETE`, ...; an empty body is not sent)
+/// and reads the whole answer within `timeout`: the storage backends' REST calls.
+pub async fn send_with(
+    method: &str,
+    req: &HttpRequest,
+    timeout: Duration,
+    verify: bool,
+) -> Result<RawResponse, LlmError> {
+    let client = core().client(verify);
+    let method = reqwest::Method::from_bytes(method.as_bytes())
+        .map_err(|_| LlmError::bad_request(format!("invalid HTTP method {method:?}")))?;
+    let fut = async {
+        let mut b = with_headers(client.request(method, &req.url), req);
+        if !req.body.is_empty() {
+            b = b.body(req.body.clone());
+        }
+        let resp = b.send().await.map_err(map_reqwest)?;
         let status = resp.status().as_u16();
         let headers = header_pairs(resp.headers());
         let body = resp.bytes().await.map_err(map_reqwest)?;

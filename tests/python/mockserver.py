@@ -402,6 +402,8 @@ class MockServer:
         self.fingerprint: str = "fp_0ba0d124f1"
         self.completion_text: str = "\n\nThis is indeed a test"
         self.embedding_dim: int = 8
+        # text -> vector for /embeddings (semantic cache tests); default: vectors by input index
+        self.embed_text: Callable[[Any], list[float]] | None = None
         self.stream_interval: float = 0.0  # seconds between SSE events
         self.delay: float = 0.0  # seconds before every answer
         self.extra_response_headers: dict[str, str] = {}
@@ -821,8 +823,8 @@ class MockServer:
         dim = body.get("dimensions") if isinstance(body.get("dimensions"), int) else self.embedding_dim
         b64 = body.get("encoding_format") == "base64"
         data = []
-        for i, _ in enumerate(inputs):
-            vec = embedding_vector(i, dim)
+        for i, text in enumerate(inputs):
+            vec = self.embed_text(text) if self.embed_text is not None else embedding_vector(i, dim)
             emb: Any = base64.b64encode(struct.pack(f"<{dim}f", *vec)).decode() if b64 else vec
             data.append({"object": "embedding", "index": i, "embedding": emb})
         tokens = sum(len(str(x).split()) for x in inputs)

@@ -24,6 +24,9 @@ _CALL_TYPES = [
 ]  # fmt: skip
 
 
+_TYPES = ("local", "redis", "disk", "local-semantic", "redis-semantic", "qdrant-semantic")
+
+
 class LiteLLMCacheType:
     LOCAL = "local"
     REDIS = "redis"
@@ -31,6 +34,7 @@ class LiteLLMCacheType:
     QDRANT_SEMANTIC = "qdrant-semantic"
     S3 = "s3"
     DISK = "disk"
+    LOCAL_SEMANTIC = "local-semantic"
 
 
 def _redis_url(host: Optional[str], port: Any, password: Optional[str], url: Optional[str]) -> str:
@@ -67,13 +71,31 @@ class Cache:
         redis_url: Optional[str] = None,
         max_size_in_memory: Optional[int] = None,
         disk_cache_dir: Optional[str] = None,
+        redis_semantic_cache_embedding_model: Optional[str] = None,
+        redis_semantic_cache_index_name: Optional[str] = None,
+        qdrant_api_base: Optional[str] = None,
+        qdrant_api_key: Optional[str] = None,
+        qdrant_collection_name: Optional[str] = None,
+        qdrant_semantic_cache_embedding_model: Optional[str] = None,
+        semantic_cache_embedding_model: Optional[str] = None,
         **kwargs: Any,
     ) -> None:
         type = getattr(type, "value", type)
         if mode not in ("default_on", "default_off"):
             raise ValueError(f"mode must be 'default_on' or 'default_off', not {mode!r}")
-        if type not in ("local", "redis", "disk"):
-            raise ValueError(f"cache type {type!r} is not supported by litellm_rs yet: use 'local', 'redis' or 'disk'")
+        if type not in _TYPES:
+            raise ValueError(f"cache type {type!r} is not supported by litellm_rs yet: use one of {list(_TYPES)}")
+        semantic = type.endswith("-semantic")
+        if semantic and similarity_threshold is None:
+            raise ValueError(f"a {type} cache needs similarity_threshold= (0..1)")
+        embedding_model = (
+            semantic_cache_embedding_model
+            or (redis_semantic_cache_embedding_model if type == "redis-semantic" else None)
+            or (qdrant_semantic_cache_embedding_model if type == "qdrant-semantic" else None)
+        )
+        if type == "qdrant-semantic":
+            qdrant_api_base = qdrant_api_base or os.environ.get("QDRANT_API_BASE") or os.environ.get("QDRANT_URL")
+            qdrant_api_key = qdrant_api_key or os.environ.get("QDRANT_API_KEY")
         self.type = type
         self.mode = mode
         self.namespace = namespace
@@ -83,7 +105,7 @@ class Cache:
         )
         self.similarity_threshold = similarity_threshold
         self.max_messages = max_messages
-        self._url = _redis_url(host, port, password, redis_url) if type == "redis" else None
+        self._url = _redis_url(host, port, password, redis_url) if type in ("redis", "redis-semantic") else None
         from .. import _core
 
         self._handle = _core.CacheHandle(
@@ -96,6 +118,12 @@ class Cache:
                 "supported_call_types": self.supported_call_types,
                 "max_size_in_memory": max_size_in_memory,
                 "disk_cache_dir": disk_cache_dir,
+                "similarity_threshold": similarity_threshold,
+                "semantic_embedding_model": embedding_model,
+                "redis_semantic_cache_index_name": redis_semantic_cache_index_name,
+                "qdrant_api_base": qdrant_api_base,
+                "qdrant_api_key": qdrant_api_key,
+                "qdrant_collection_name": qdrant_collection_name,
             }
         )
 
