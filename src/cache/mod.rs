@@ -9,6 +9,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+mod s3;
 pub mod semantic;
 
 use crate::engine::CallOptions;
@@ -47,6 +48,17 @@ pub struct CacheConfig {
     pub qdrant_api_base: Option<String>,
     pub qdrant_api_key: Option<String>,
     pub qdrant_collection_name: Option<String>,
+    /// `s3`: the bucket, region, endpoint (any S3-compatible store), key prefix, credentials
+    /// (else the AWS environment or profile) and certificate verification.
+    pub s3_bucket_name: Option<String>,
+    pub s3_region_name: Option<String>,
+    pub s3_endpoint_url: Option<String>,
+    pub s3_path: Option<String>,
+    pub s3_aws_access_key_id: Option<String>,
+    pub s3_aws_secret_access_key: Option<String>,
+    pub s3_aws_session_token: Option<String>,
+    pub s3_profile_name: Option<String>,
+    pub s3_verify: Option<bool>,
 }
 
 enum Backend {
@@ -54,6 +66,7 @@ enum Backend {
     Redis(String),
     Disk(std::path::PathBuf),
     Semantic(SemanticIndex),
+    S3(s3::S3Store),
 }
 
 #[derive(Clone)]
@@ -119,6 +132,17 @@ impl ResponseCache {
                     .map_err(|e| format!("cannot create the cache folder {}: {e}", dir.display()))?;
                 Backend::Disk(dir)
             }
+            "s3" => Backend::S3(s3::S3Store::new(s3::S3Settings {
+                bucket: config.s3_bucket_name.clone().unwrap_or_default(),
+                region: config.s3_region_name.clone(),
+                endpoint: config.s3_endpoint_url.clone(),
+                path: config.s3_path.clone(),
+                access_key_id: config.s3_aws_access_key_id.clone(),
+                secret_access_key: config.s3_aws_secret_access_key.clone(),
+                session_token: config.s3_aws_session_token.clone(),
+                profile_name: config.s3_profile_name.clone(),
+                verify: config.s3_verify.unwrap_or(true),
+            })?),
             kind @ ("local-semantic" | "redis-semantic" | "qdrant-semantic") => {
                 Backend::Semantic(SemanticIndex::new(kind, &config)?)
             }
@@ -157,6 +181,17 @@ impl ResponseCache {
             }
             Backend::Disk(dir) => std::fs::read(dir.join(disk_name(key))).ok().map(Bytes::from),
             Backend::Semantic(_) => None, // looked up by meaning (CallCache::lookup)
+            Backend::S3(store) => match tokio::time::timeout(s3::TIMEOUT, store.get(key)).await {
+                Ok(Ok(found)) => found,
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "cache lookup failed; treated as a miss");
+                    None
+                }
+                Err(_) => {
+                    tracing::warn!("cache lookup timed out; treated as a miss");
+                    None
+                }
+            },
         }?;
         let (created, expires, body) = split_entry(&stored)?;
         if expires.is_some_and(|t| now() > t) {
@@ -176,8 +211,8 @@ impl ResponseCache {
         let created = now();
         let mut data = Vec::with_capacity(body.len() + 48);
         data.extend_from_slice(created.to_string().as_bytes());
-        if let (Backend::Disk(_), Some(t)) = (&self.backend, ttl) {
-            // files have no expiry of their own: the entry carries it
+        if let (Backend::Disk(_) | Backend::S3(_), Some(t)) = (&self.backend, ttl) {
+            // files and objects have no expiry of their own: the entry carries it
             data.push(b' ');
             data.extend_from_slice((created + t.as_secs_f64()).to_string().as_bytes());
         }
@@ -194,6 +229,15 @@ impl ResponseCache {
             }
             Backend::Local(c) => c.insert(key, Entry { data: Bytes::from(data), ttl }),
             Backend::Semantic(_) => {} // stored with its embedding (CallCache::store)
+            Backend::S3(_) => {
+                let cache = self.clone();
+                crate::transport::core().rt.spawn(async move {
+                    let Backend::S3(store) = &cache.backend else { return };
+                    if let Err(e) = store.put(&key, Bytes::from(data)).await {
+                        tracing::warn!(error = %e, "cache write failed");
+                    }
+                });
+            }
             Backend::Redis(url) => {
                 let url = url.clone();
                 let value = String::from_utf8_lossy(&data).into_owned();
@@ -244,6 +288,11 @@ impl ResponseCache {
         let namespace = namespace.or(self.config.namespace.as_deref()).filter(|n| !n.is_empty());
         match &self.backend {
             Backend::Semantic(index) => index.clear(namespace).await,
+            Backend::S3(store) => match namespace {
+                Some(n) => store.delete_prefix(&format!("{n}:"), |_| true).await,
+                // without a namespace, only objects named like ours
+                None => store.delete_prefix("", |k| is_digest(k) || k.contains(':')).await,
+            },
             Backend::Local(c) => {
                 match namespace {
                     None => c.invalidate_all(),

@@ -24,7 +24,7 @@ _CALL_TYPES = [
 ]  # fmt: skip
 
 
-_TYPES = ("local", "redis", "disk", "local-semantic", "redis-semantic", "qdrant-semantic")
+_TYPES = ("local", "redis", "disk", "s3", "local-semantic", "redis-semantic", "qdrant-semantic")
 
 
 class LiteLLMCacheType:
@@ -78,6 +78,14 @@ class Cache:
         qdrant_collection_name: Optional[str] = None,
         qdrant_semantic_cache_embedding_model: Optional[str] = None,
         semantic_cache_embedding_model: Optional[str] = None,
+        s3_bucket_name: Optional[str] = None,
+        s3_region_name: Optional[str] = None,
+        s3_endpoint_url: Optional[str] = None,
+        s3_path: Optional[str] = None,
+        s3_aws_access_key_id: Optional[str] = None,
+        s3_aws_secret_access_key: Optional[str] = None,
+        s3_aws_session_token: Optional[str] = None,
+        s3_verify: Any = None,
         **kwargs: Any,
     ) -> None:
         type = getattr(type, "value", type)
@@ -124,6 +132,15 @@ class Cache:
                 "qdrant_api_base": qdrant_api_base,
                 "qdrant_api_key": qdrant_api_key,
                 "qdrant_collection_name": qdrant_collection_name,
+                "s3_bucket_name": s3_bucket_name,
+                "s3_region_name": s3_region_name,
+                "s3_endpoint_url": s3_endpoint_url,
+                "s3_path": s3_path,
+                "s3_aws_access_key_id": s3_aws_access_key_id,
+                "s3_aws_secret_access_key": s3_aws_secret_access_key,
+                "s3_aws_session_token": s3_aws_session_token,
+                "s3_profile_name": kwargs.get("s3_profile_name"),
+                "s3_verify": s3_verify is not False,
             }
         )
 

@@ -28,6 +28,25 @@ pub fn sign_request(
     region: &str,
     time: SystemTime,
 ) -> Result<(), LlmError> {
+    sign_for(http, "POST", SERVICE, creds, region, time)
+}
+
+/// Signs a request of any method for `service`; S3 also gets `x-amz-content-sha256`.
+pub fn sign_for(
+    http: &mut HttpRequest,
+    method: &str,
+    service: &str,
+    creds: &AwsCredentials,
+    region: &str,
+    time: SystemTime,
+) -> Result<(), LlmError> {
+    let mut settings = SigningSettings::default();
+    if service == "s3" {
+        settings.payload_checksum_kind = aws_sigv4::http_request::PayloadChecksumKind::XAmzSha256;
+        // S3 signs the path as sent (no double encoding, no normalisation)
+        settings.percent_encoding_mode = aws_sigv4::http_request::PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = aws_sigv4::http_request::UriPathNormalizationMode::Disabled;
+    }
     let identity: Identity = Credentials::new(
         &creds.access_key_id,
         &creds.secret_access_key,
@@ -39,17 +58,20 @@ pub fn sign_request(
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(region)
-        .name(SERVICE)
+        .name(service)
         .time(time)
-        .settings(SigningSettings::default())
+        .settings(settings)
         .build()
         .map_err(|e| signing_error("parameters", e))?
         .into();
     http.headers.retain(|(k, _)| {
-        !matches!(k.to_ascii_lowercase().as_str(), "authorization" | "x-amz-date" | "x-amz-security-token")
+        !matches!(
+            k.to_ascii_lowercase().as_str(),
+            "authorization" | "x-amz-date" | "x-amz-security-token" | "x-amz-content-sha256"
+        )
     });
     let signable = SignableRequest::new(
-        "POST",
+        method,
         &http.url,
         http.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         SignableBody::Bytes(&http.body),
