@@ -255,13 +255,14 @@ def _redis_url_from_env() -> Optional[str]:
 
 
 class _RedisBudgets:
-    """Budgets in Redis under ``litellm_rs:budget:<project>``: a hash of the users' budget
+    """Budgets in Redis under ``litellm_rs:budget:{<project>}``: a hash of the users' budget
     settings, a hash of their spend, and one hash of spend per model for each user. Spend is
     added with HINCRBYFLOAT, so concurrent processes never lose an update."""
 
     def __init__(self, url: str, project: str) -> None:
         self.url = url
-        self.prefix = f"litellm_rs:budget:{project}"
+        # the project is a hash tag: its keys share a Redis Cluster slot (transactions)
+        self.prefix = f"litellm_rs:budget:{{{project}}}"
         self.users_key = f"{self.prefix}:users"
         self.cost_key = f"{self.prefix}:cost"
 

@@ -329,42 +329,10 @@ impl ResponseCache {
                     Some(n) => format!("{n}:*"),
                     None => "[0-9a-f]".repeat(64),
                 };
-                delete_matching(url, &pattern).await
+                crate::store::redis::delete_matching(url, &pattern).await
             }
         }
     }
-}
-
-/// Deletes the keys matching `pattern` with SCAN (not KEYS: a shared Redis keeps serving).
-pub(crate) async fn delete_matching(url: &str, pattern: &str) -> Result<(), crate::LlmError> {
-    let mut cursor = "0".to_owned();
-    loop {
-        let cmd = ["SCAN".to_owned(), cursor, "MATCH".into(), pattern.to_owned(), "COUNT".into(), "500".into()];
-        let reply = crate::store::redis::command(url, &cmd).await?;
-        let redis::Value::Array(mut parts) = reply else { break };
-        if parts.len() != 2 {
-            break;
-        }
-        let keys = parts.pop();
-        cursor = match parts.pop() {
-            Some(redis::Value::BulkString(b)) => String::from_utf8_lossy(&b).into_owned(),
-            _ => "0".to_owned(),
-        };
-        if let Some(redis::Value::Array(items)) = keys
-            && !items.is_empty()
-        {
-            let mut del = vec!["DEL".to_owned()];
-            del.extend(items.into_iter().filter_map(|v| match v {
-                redis::Value::BulkString(b) => String::from_utf8(b).ok(),
-                _ => None,
-            }));
-            crate::store::redis::command(url, &del).await?;
-        }
-        if cursor == "0" {
-            break;
-        }
-    }
-    Ok(())
 }
 
 /// A request's prompt text and its semantic scope: the exact key of everything but the prompt

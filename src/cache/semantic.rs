@@ -93,6 +93,12 @@ pub fn prompt_text(request: &Value) -> Option<String> {
     (!text.trim().is_empty()).then_some(text)
 }
 
+/// A scope's hash in Redis; the scope is a hash tag, so that its entries and their order (one
+/// transaction) share a cluster slot.
+fn redis_key(prefix: &str, scope: &str) -> String {
+    format!("{prefix}{{{scope}}}")
+}
+
 fn qdrant_error(what: &str, status: u16, body: &[u8]) -> LlmError {
     LlmError::new(
         ErrorKind::ApiConnection,
@@ -188,7 +194,7 @@ impl SemanticIndex {
                 Ok(best.map(|(e, s)| (e.body.clone(), s)))
             }
             Store::Redis { url, prefix } => {
-                let key = format!("{prefix}{scope}");
+                let key = redis_key(prefix, scope);
                 let reply = crate::store::redis::command(url, &["HVALS".to_owned(), key]).await?;
                 let redis::Value::Array(items) = reply else { return Ok(None) };
                 let mut best: Option<(Bytes, f64)> = None;
@@ -271,7 +277,7 @@ impl SemanticIndex {
                 Ok(())
             }
             Store::Redis { url, prefix } => {
-                let key = format!("{prefix}{scope}");
+                let key = redis_key(prefix, scope);
                 let order = format!("{key}:order");
                 let id = crate::util::new_id("");
                 let entry = json!({"v": vector, "c": created, "e": expires, "b": String::from_utf8_lossy(body)});
@@ -344,10 +350,10 @@ impl SemanticIndex {
             }
             Store::Redis { url, prefix } => {
                 let pattern = match namespace {
-                    Some(n) => format!("{prefix}{n}:*"),
+                    Some(n) => format!("{prefix}{{{n}:*"),
                     None => format!("{prefix}*"),
                 };
-                super::delete_matching(url, &pattern).await
+                crate::store::redis::delete_matching(url, &pattern).await
             }
             Store::Qdrant { collection, .. } => {
                 let (method, path, body) = match namespace {

@@ -379,38 +379,51 @@ pub async fn chat(req: ChatRequest, opts: &CallOptions) -> Result<(ChatResponse,
     Ok((resp, hidden))
 }
 
-type Flight = futures_util::future::Shared<
-    std::pin::Pin<Box<dyn Future<Output = Result<(ChatResponse, Hidden), LlmError>> + Send>>,
->;
+type Flight<T> = futures_util::future::Shared<std::pin::Pin<Box<dyn Future<Output = Result<T, LlmError>> + Send>>>;
 
-/// Chat calls in flight, by cache key: identical requests made while one is on its way wait for
-/// its answer instead of calling the provider again.
-static IN_FLIGHT: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, Flight>>> =
-    std::sync::LazyLock::new(Default::default);
+/// Calls in flight by key, in this process (a forked child starts with none: the parent's
+/// futures would never finish there).
+type Flights<T> = std::sync::LazyLock<std::sync::Mutex<(u32, std::collections::HashMap<String, Flight<T>>)>>;
 
-async fn one_flight(key: &str, req: ChatRequest, opts: &CallOptions) -> Result<(ChatResponse, Hidden), LlmError> {
+/// Chat and embedding calls in flight, by cache key: identical requests made while one is on its
+/// way wait for its answer instead of calling the provider again.
+static CHAT_FLIGHTS: Flights<(ChatResponse, Hidden)> = std::sync::LazyLock::new(Default::default);
+static EMBEDDING_FLIGHTS: Flights<(EmbeddingResponse, Hidden)> = std::sync::LazyLock::new(Default::default);
+
+async fn one_flight_in<T: Clone + Send + Sync + 'static>(
+    flights: &'static Flights<T>,
+    key: &str,
+    start: impl FnOnce() -> std::pin::Pin<Box<dyn Future<Output = Result<T, LlmError>> + Send>>,
+) -> Result<T, LlmError> {
     use futures_util::FutureExt;
+    let lock = || flights.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let flight = {
-        let mut map = IN_FLIGHT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        match map.get(key) {
+        let mut guard = lock();
+        let pid = std::process::id();
+        if guard.0 != pid {
+            *guard = (pid, Default::default());
+        }
+        match guard.1.get(key) {
             Some(f) => f.clone(),
             None => {
-                let opts = opts.clone();
-                let fut: std::pin::Pin<Box<dyn Future<Output = _> + Send>> =
-                    Box::pin(async move { chat_uncached(req, &opts).await });
-                let f = fut.shared();
-                map.insert(key.to_owned(), f.clone());
+                let f = start().shared();
+                guard.1.insert(key.to_owned(), f.clone());
                 f
             }
         }
     };
     let out = flight.clone().await;
     // the first caller to see the answer retires the flight (a later call goes to the cache)
-    let mut map = IN_FLIGHT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if map.get(key).is_some_and(|f| f.ptr_eq(&flight)) {
-        map.remove(key);
+    let mut guard = lock();
+    if guard.1.get(key).is_some_and(|f| f.ptr_eq(&flight)) {
+        guard.1.remove(key);
     }
     out
+}
+
+async fn one_flight(key: &str, req: ChatRequest, opts: &CallOptions) -> Result<(ChatResponse, Hidden), LlmError> {
+    let opts = opts.clone();
+    one_flight_in(&CHAT_FLIGHTS, key, move || Box::pin(async move { chat_uncached(req, &opts).await })).await
 }
 
 async fn chat_uncached(mut req: ChatRequest, opts: &CallOptions) -> Result<(ChatResponse, Hidden), LlmError> {
@@ -501,7 +514,16 @@ pub async fn embedding(req: EmbeddingRequest, opts: &CallOptions) -> Result<(Emb
         if missing.len() < items.len() {
             sub.input = Value::Array(missing.iter().map(|i| items[*i].clone()).collect());
         }
-        Some(embedding_uncached(sub, opts).await?)
+        // identical batches in flight make one request (keyed by the inputs' cache keys)
+        let keys: Vec<&str> = missing.iter().filter_map(|i| caches[*i].as_ref().map(|c| c.key.as_str())).collect();
+        let flight = crate::util::sha256_hex(keys.join("\n").as_bytes());
+        let opts_owned = opts.clone();
+        Some(
+            one_flight_in(&EMBEDDING_FLIGHTS, &flight, move || {
+                Box::pin(async move { embedding_uncached(sub, &opts_owned).await })
+            })
+            .await?,
+        )
     };
     let (model, usage, mut hidden) = match fresh {
         Some((mut resp, hidden)) => {

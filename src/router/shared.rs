@@ -68,7 +68,8 @@ impl Shared {
         let url = settings.redis_url.clone().filter(|u| !u.is_empty());
         let ns = settings.redis_namespace.clone().unwrap_or_else(|| "default".to_owned());
         let mut cur = lock(&self.remote);
-        let prefix = format!("litellm_rs:router:{ns}:");
+        // the namespace is a hash tag: one round's keys share a cluster slot (one transaction)
+        let prefix = format!("litellm_rs:router:{{{ns}}}:");
         if cur.as_ref().map(|r| (&r.url, &r.prefix)) == url.as_ref().map(|u| (u, &prefix)) {
             return;
         }

@@ -48,6 +48,23 @@ def redis_server() -> Iterator[Any]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[Any]:
+    """A real three-node Redis Cluster on 127.0.0.1 (skipped where redis-server is missing, except in CI)."""
+    import redisserver
+
+    try:
+        cluster = redisserver.RedisCluster()
+    except FileNotFoundError:
+        if redisserver.required():
+            pytest.fail("redis-server is not installed (scripts/test.sh installs it)")
+        pytest.skip("redis-server is not installed")
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
 @pytest.fixture
 def redis_url(redis_server: Any) -> Iterator[str]:
     """The test Redis, emptied before each test."""

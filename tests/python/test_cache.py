@@ -170,9 +170,9 @@ def test_a_redis_that_is_down_is_a_miss_not_an_error(mock):
 
 def test_unsupported_cache_types_are_refused_clearly():
     with pytest.raises(ValueError, match="not supported"):
-        Cache(type="qdrant-semantic")
+        Cache(type="gcs")
     with pytest.raises(ValueError, match="not supported"):
-        Cache(type="s3")
+        Cache(type="azure-blob")
 
 
 def test_mocked_answers_never_enter_the_cache(mock, local_cache):
@@ -234,6 +234,16 @@ async def test_identical_requests_in_flight_make_one_upstream_call(mock, local_c
     assert len({a.id for a in answers}) == 1
     later = await achat(mock, seed=42)
     assert later._hidden_params["cache_hit"] is True and mock.count() == 1
+
+
+async def test_identical_embedding_batches_in_flight_make_one_upstream_call(mock, local_cache):
+    import asyncio
+
+    mock.slow(0.3)
+    kw = {"model": "openai/text-embedding-3-small", "api_base": mock.url, "api_key": KEY}
+    answers = await asyncio.gather(*[litellm_rs.aembedding(input=["x", "y"], **kw) for _ in range(5)])
+    assert mock.count() == 1
+    assert len({str(a.data[1]["embedding"]) for a in answers}) == 1
 
 
 def test_a_failed_flight_is_not_remembered(mock, local_cache):

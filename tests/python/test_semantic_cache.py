@@ -90,7 +90,7 @@ def test_redis_semantic(embedder: MockServer, redis_url: str) -> None:
     litellm.cache = Cache(type="redis-semantic", redis_url=redis_url, similarity_threshold=0.9, namespace="team")
     check_semantic_flow(embedder)
     keys = _core.redis_commands(redis_url, [["KEYS", "*"]])[0]
-    assert keys and all(k.startswith("litellm_rs:semantic:litellm_semantic_cache_index:team:") for k in keys)
+    assert keys and all(k.startswith("litellm_rs:semantic:litellm_semantic_cache_index:{team:") for k in keys)
     litellm.cache.clear()
     assert _core.redis_commands(redis_url, [["KEYS", "*"]])[0] == []
 

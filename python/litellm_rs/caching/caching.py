@@ -51,6 +51,15 @@ def _redis_url(host: Optional[str], port: Any, password: Optional[str], url: Opt
     return f"redis://{auth}{host}:{port}"
 
 
+def _cluster_url(nodes: list, password: Optional[str]) -> str:
+    """A Redis Cluster's startup nodes (``[{"host": ..., "port": ...}]``) as the engine's
+    ``redis-cluster://`` URL."""
+    password = password if password is not None else os.environ.get("REDIS_PASSWORD")
+    auth = f":{password}@" if password else ""
+    hosts = ",".join(f"{n['host']}:{n.get('port', 6379)}" for n in nodes)
+    return f"redis-cluster://{auth}{hosts}"
+
+
 class Cache:
     """The response cache (litellm's parameters; ``type`` is ``"local"``, ``"redis"`` or ``"disk"``)."""
 
@@ -113,7 +122,13 @@ class Cache:
         )
         self.similarity_threshold = similarity_threshold
         self.max_messages = max_messages
-        self._url = _redis_url(host, port, password, redis_url) if type in ("redis", "redis-semantic") else None
+        redis_startup_nodes = kwargs.get("redis_startup_nodes")
+        if type in ("redis", "redis-semantic") and redis_startup_nodes:
+            self._url = _cluster_url(redis_startup_nodes, password)
+        elif type in ("redis", "redis-semantic"):
+            self._url = _redis_url(host, port, password, redis_url)
+        else:
+            self._url = None
         from .. import _core
 
         self._handle = _core.CacheHandle(
