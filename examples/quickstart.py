@@ -105,6 +105,39 @@ def main() -> None:
     )  # fmt: skip
     picks = [router.completion(model="chat", messages=messages)._hidden_params["model_id"] for _ in range(3)]
     print("router:", picks, "| cooling down:", router.get_cooldown_deployments())
+
+    # 6. the proxy: an OpenAI-compatible gateway from litellm's config.yaml (here on a free port;
+    #    from a shell: `litellm-rs --config config.yaml --port 4000`), called over HTTP
+    import json
+    import tempfile
+    import urllib.request
+
+    from litellm_rs import proxy
+
+    with tempfile.TemporaryDirectory() as tmp:
+        config = f"{tmp}/config.yaml"
+        with open(config, "w") as f:
+            f.write(
+                "model_list:\n  - model_name: local\n    litellm_params:\n"
+                f"      model: hosted_vllm/my-model\n      api_base: {api_base}\n"
+                "general_settings:\n  master_key: sk-quickstart\n"
+            )
+        gateway = proxy.start(config, host="127.0.0.1", port=0)
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{gateway.port}/v1/chat/completions",
+            data=json.dumps({"model": "local", "messages": messages}).encode(),
+            headers={"Authorization": "Bearer sk-quickstart", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request) as answer:
+            body = json.load(answer)
+            print(
+                "proxy: ",
+                body["choices"][0]["message"]["content"],
+                "| model id:",
+                answer.headers["x-litellm-model-id"][:12],
+            )
+        gateway.shutdown()
+        gateway.wait(5)
     server.shutdown()
 
 

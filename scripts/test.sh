@@ -7,8 +7,8 @@ VENV="${LITELLM_RS_TEST_VENV:-.venv-test}"
 
 echo "== cargo fmt, clippy, test"
 cargo fmt --check
-cargo clippy --quiet --all-targets --features python -- -D warnings
-cargo test --quiet
+cargo clippy --quiet --all-targets --features python,proxy -- -D warnings
+cargo test --quiet --features proxy
 
 echo "== build and install the package into $VENV"
 python3 -m venv "$VENV"

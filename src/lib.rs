@@ -18,6 +18,8 @@ pub mod engine;
 pub mod error;
 pub mod logging;
 pub mod providers;
+#[cfg(feature = "proxy")]
+pub mod proxy;
 pub mod router;
 pub mod store;
 pub mod tokens;

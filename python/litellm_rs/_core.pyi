@@ -28,6 +28,7 @@ __all__ = [
     "CacheHandle",
     "CompletionQueue",
     "LogHandle",
+    "ProxyServer",
     "RouterHandle",
     "Stream",
     "__version__",
@@ -52,6 +53,7 @@ __all__ = [
     "model_info",
     "prometheus_metrics",
     "provider_list",
+    "proxy_check_config",
     "redis_commands",
     "register_model_json",
     "request_cache_key",
@@ -140,6 +142,19 @@ class CacheHandle:
     ) -> str: ...
 
 def set_cache(handle: CacheHandle | None = None) -> None: ...
+
+# The proxy (src/proxy/, src/python/proxy.rs): a server running on the engine's threads.
+@final
+class ProxyServer:
+    host: str
+    port: int
+    def __new__(
+        cls, config: str | None = None, model: str | None = None, host: str = "0.0.0.0", port: int = 4000
+    ) -> ProxyServer: ...
+    def shutdown(self) -> None: ...
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+def proxy_check_config(path: str) -> list[str]: ...
 
 # The Router (src/router/, src/python/router.rs). `kind` is "completion", "embedding" or
 # "text_completion"; `options` are the call's own, `defaults` the module settings under them.

@@ -7,6 +7,8 @@ mod cache;
 mod cost;
 mod errors;
 mod logs;
+#[cfg(feature = "proxy")]
+mod proxy;
 mod router;
 mod runtime;
 mod stream;
@@ -633,6 +635,8 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     cost::register(m)?;
     cache::register(m)?;
     m.add_class::<router::RouterHandle>()?;
+    #[cfg(feature = "proxy")]
+    proxy::register(m)?;
     m.add_function(wrap_pyfunction!(acompletion_submit, m)?)?;
     m.add_function(wrap_pyfunction!(completion_stream, m)?)?;
     m.add_function(wrap_pyfunction!(acompletion_stream_submit, m)?)?;

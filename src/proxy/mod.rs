@@ -1,0 +1,144 @@
+//! The gateway: an OpenAI-compatible HTTP server over the engine's Router (feature `proxy`).
+//! `app(state)` builds the axum router (testable without sockets); `serve` binds and runs it until
+//! the shutdown future resolves, finishing the requests in flight.
+
+pub mod config;
+mod routes;
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+pub use config::ProxyConfig;
+
+use crate::error::{ErrorKind, LlmError};
+use crate::router::{Router, Settings};
+
+/// What every request handler shares.
+pub struct ProxyState {
+    pub router: Arc<Router>,
+    pub master_key: Option<String>,
+    /// Module-level settings (`litellm_settings` the engine takes as call options).
+    pub defaults: Map<String, Value>,
+    pub started: std::time::Instant,
+}
+
+/// `litellm_settings` keys that are call options for every request.
+const CALL_SETTINGS: &[&str] = &[
+    "drop_params",
+    "request_timeout",
+    "num_retries",
+    "ssl_verify",
+    "modify_params",
+    "include_cost_in_streaming_usage",
+];
+
+impl ProxyState {
+    pub fn new(config: &ProxyConfig) -> Result<Self, String> {
+        let mut settings = config.router_settings.clone();
+        if !settings.contains_key("redis_url")
+            && let Some(host) = settings.get("redis_host").and_then(Value::as_str)
+        {
+            let port = settings
+                .get("redis_port")
+                .map_or("6379".to_owned(), |p| p.as_str().map_or(p.to_string(), str::to_owned));
+            let auth =
+                settings.get("redis_password").and_then(Value::as_str).map_or(String::new(), |p| format!(":{p}@"));
+            settings.insert("redis_url".into(), Value::String(format!("redis://{auth}{host}:{port}")));
+        }
+        let settings: Settings =
+            serde_json::from_value(Value::Object(settings)).map_err(|e| format!("router_settings: {e}"))?;
+        let router = Router::new(&config.model_list, settings).map_err(|e| e.message)?;
+        let defaults = config
+            .litellm_settings
+            .iter()
+            .filter(|(k, _)| CALL_SETTINGS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Ok(Self {
+            router: Arc::new(router),
+            master_key: config.master_key(),
+            defaults,
+            started: std::time::Instant::now(),
+        })
+    }
+}
+
+/// An error in OpenAI's format: `{"error": {"message", "type", "param", "code"}}`.
+pub struct ApiError(pub LlmError);
+
+impl From<LlmError> for ApiError {
+    fn from(e: LlmError) -> Self {
+        ApiError(e)
+    }
+}
+
+fn error_type(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Authentication => "authentication_error",
+        ErrorKind::PermissionDenied => "permission_error",
+        ErrorKind::NotFound => "not_found_error",
+        ErrorKind::RateLimit => "rate_limit_error",
+        ErrorKind::Timeout => "timeout_error",
+        ErrorKind::BadRequest
+        | ErrorKind::ContextWindowExceeded
+        | ErrorKind::ContentPolicyViolation
+        | ErrorKind::UnsupportedParams
+        | ErrorKind::UnknownProvider
+        | ErrorKind::UnprocessableEntity => "invalid_request_error",
+        _ => "api_error",
+    }
+}
+
+/// The JSON body of an error.
+pub fn error_body(e: &LlmError) -> Value {
+    let code = match e.kind {
+        ErrorKind::ContextWindowExceeded => "context_length_exceeded".to_owned(),
+        ErrorKind::ContentPolicyViolation => "content_policy_violation".to_owned(),
+        _ => e.status.to_string(),
+    };
+    json!({"error": {
+        "message": format!("litellm.{}: {}", e.kind.class_name(), e.message),
+        "type": error_type(e.kind),
+        "param": Value::Null,
+        "code": code,
+    }})
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut resp = (status, axum::Json(error_body(&self.0))).into_response();
+        if let Some(after) = self.0.retry_after
+            && let Ok(v) = axum::http::HeaderValue::from_str(&format!("{}", after.ceil() as u64))
+        {
+            resp.headers_mut().insert("retry-after", v);
+        }
+        resp
+    }
+}
+
+pub use routes::app;
+
+/// Binds `addr` (`host:port`; port 0 picks a free one).
+pub async fn bind(addr: &str) -> Result<tokio::net::TcpListener, LlmError> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| LlmError::new(ErrorKind::ApiConnection, format!("cannot listen on {addr}: {e}")))
+}
+
+/// Serves on `listener` until `shutdown` resolves; requests in flight are finished first.
+pub async fn run(
+    state: Arc<ProxyState>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), LlmError> {
+    let local = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    tracing::info!(address = %local, models = ?state.router.model_names(), "litellm-rs proxy listening");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| LlmError::new(ErrorKind::ApiConnection, format!("server error: {e}")))
+}

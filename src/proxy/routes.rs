@@ -1,0 +1,430 @@
+//! The proxy's routes: OpenAI's endpoints (with and without `/v1`), models, health, and the
+//! master-key check in front of everything but the liveness probes.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Map, Value, json};
+
+use super::{ApiError, ProxyState, error_body};
+use crate::engine::{self, ChunkStream, Hidden};
+use crate::error::{ErrorKind, LlmError};
+use crate::router::CallMaps;
+use crate::types::{ChatRequest, EmbeddingRequest, TextCompletionRequest};
+
+type St = State<Arc<ProxyState>>;
+
+/// Body fields that are litellm's call options, not the upstream request.
+const CALL_KEYS: &[&str] = &[
+    "metadata",
+    "tags",
+    "mock_response",
+    "mock_testing_fallbacks",
+    "num_retries",
+    "fallbacks",
+    "caching",
+    "cache",
+    "litellm_call_id",
+    "litellm_trace_id",
+    "litellm_session_id",
+    "drop_params",
+    "timeout",
+    "stream_timeout",
+]; // fmt: skip
+
+pub fn app(state: Arc<ProxyState>) -> axum::Router {
+    let api = axum::Router::new()
+        .route("/v1/chat/completions", post(chat))
+        .route("/chat/completions", post(chat))
+        .route("/openai/deployments/{model}/chat/completions", post(chat_deployment))
+        .route("/v1/completions", post(completions))
+        .route("/completions", post(completions))
+        .route("/v1/embeddings", post(embeddings))
+        .route("/embeddings", post(embeddings))
+        .route("/v1/models", get(models))
+        .route("/models", get(models))
+        .route("/v1/models/{id}", get(model))
+        .route("/models/{id}", get(model))
+        .route("/health", get(health))
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth));
+    axum::Router::new()
+        .merge(api)
+        .route("/health/liveliness", get(live))
+        .route("/health/liveness", get(live))
+        .route("/health/readiness", get(ready))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+fn bad(msg: impl Into<String>) -> ApiError {
+    ApiError(LlmError::bad_request(msg))
+}
+
+/// The key a request presents: `Authorization: Bearer`, `x-litellm-api-key` or `api-key`.
+fn presented_key(headers: &HeaderMap) -> Option<&str> {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    get("authorization")
+        .map(|a| a.strip_prefix("Bearer ").or_else(|| a.strip_prefix("bearer ")).unwrap_or(a).trim())
+        .or_else(|| get("x-litellm-api-key").map(|a| a.strip_prefix("Bearer ").unwrap_or(a)))
+        .or_else(|| get("api-key"))
+        .filter(|k| !k.is_empty())
+}
+
+/// Compares without leaking where two keys differ through timing.
+fn same_key(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn auth(State(st): St, req: Request, next: Next) -> Response {
+    if let Some(master) = &st.master_key {
+        match presented_key(req.headers()) {
+            Some(k) if same_key(k, master) => {}
+            Some(_) => {
+                let mut e = LlmError::new(
+                    ErrorKind::Authentication,
+                    "Authentication Error, Invalid proxy server token passed. Pass a valid key in the Authorization \
+                     header: Bearer <key>",
+                );
+                e.status = 401;
+                return ApiError(e).into_response();
+            }
+            None => {
+                let mut e = LlmError::new(
+                    ErrorKind::Authentication,
+                    "Authentication Error, No api key passed in. Pass it in the Authorization header: Bearer <key>",
+                );
+                e.status = 401;
+                return ApiError(e).into_response();
+            }
+        }
+    }
+    next.run(req).await
+}
+
+/// Splits a JSON body into the upstream request and the call's litellm options.
+fn split(st: &ProxyState, body: &[u8]) -> Result<(Map<String, Value>, CallMaps), ApiError> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| bad(format!("the request body is not valid JSON: {e}")))?;
+    let Value::Object(mut m) = v else { return Err(bad("the request body must be a JSON object")) };
+    let mut call = Map::new();
+    for k in CALL_KEYS {
+        if let Some(v) = m.remove(*k)
+            && !v.is_null()
+        {
+            call.insert((*k).to_owned(), v);
+        }
+    }
+    if !m.get("model").is_some_and(Value::is_string) {
+        return Err(bad("`model` is required (a model name from /v1/models)"));
+    }
+    Ok((m, CallMaps { call, defaults: st.defaults.clone() }))
+}
+
+fn parse<T: serde::de::DeserializeOwned>(m: Map<String, Value>, what: &str) -> Result<T, ApiError> {
+    serde_json::from_value(Value::Object(m)).map_err(|e| bad(format!("invalid {what} request: {e}")))
+}
+
+fn set(headers: &mut HeaderMap, name: &'static str, value: String) {
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        headers.insert(name, v);
+    }
+}
+
+/// litellm's response headers: the deployment, the cost, the call id and the proxy's overhead.
+fn litellm_headers(headers: &mut HeaderMap, hidden: &Hidden, call_id: Option<&str>, started: Instant) {
+    if let Some(id) = &hidden.model_id {
+        set(headers, "x-litellm-model-id", id.clone());
+    }
+    if let Some(g) = &hidden.model_group {
+        set(headers, "x-litellm-model-group", g.clone());
+    }
+    if let Some(c) = hidden.cost() {
+        set(headers, "x-litellm-response-cost", c.to_string());
+    }
+    if let Some(id) = call_id {
+        set(headers, "x-litellm-call-id", id.to_owned());
+    }
+    let total = started.elapsed().as_secs_f64() * 1000.0;
+    set(headers, "x-litellm-overhead-duration-ms", format!("{:.3}", (total - hidden.response_ms).max(0.0)));
+    if hidden.cache_hit {
+        set(headers, "x-litellm-cache-hit", "True".into());
+    }
+}
+
+fn json_response<T: serde::Serialize>(resp: &T, hidden: &Hidden, started: Instant) -> Result<Response, ApiError> {
+    let body = serde_json::to_vec(resp).map_err(|e| ApiError(LlmError::new(ErrorKind::Api, e.to_string())))?;
+    let call_id = serde_json::to_value(resp).ok().and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_owned));
+    let mut r = Response::new(Body::from(body));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    litellm_headers(r.headers_mut(), hidden, call_id.as_deref(), started);
+    Ok(r)
+}
+
+/// A stream as server-sent events, ending with `data: [DONE]`; an error after the first chunk is
+/// sent as an `error` event.
+fn sse(stream: ChunkStream, started: Instant) -> Response {
+    let hidden = stream.hidden.clone();
+    let events = futures_util::stream::unfold(Some(stream), |state| async move {
+        let mut s = state?;
+        match s.next_batch(64).await {
+            Ok(batch) if batch.is_empty() => Some((Ok::<_, Infallible>(Bytes::from_static(b"data: [DONE]\n\n")), None)),
+            Ok(batch) => {
+                let mut out = Vec::with_capacity(batch.iter().map(|b| b.len() + 8).sum());
+                for b in &batch {
+                    out.extend_from_slice(b"data: ");
+                    out.extend_from_slice(b);
+                    out.extend_from_slice(b"\n\n");
+                }
+                Some((Ok(Bytes::from(out)), Some(s)))
+            }
+            Err(e) => {
+                let out = format!("data: {}\n\ndata: [DONE]\n\n", error_body(&e));
+                Some((Ok(Bytes::from(out)), None))
+            }
+        }
+    });
+    let mut r = Response::new(Body::from_stream(events));
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    litellm_headers(h, &hidden, None, started);
+    r
+}
+
+async fn chat_request(
+    st: Arc<ProxyState>,
+    m: Map<String, Value>,
+    maps: CallMaps,
+    started: Instant,
+) -> Result<Response, ApiError> {
+    let stream = m.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    let req: ChatRequest = parse(m, "chat completion")?;
+    if stream {
+        let s = st.router.route(req, maps, |q, o| async move { engine::chat_stream(q, &o).await }).await?;
+        return Ok(sse(s, started));
+    }
+    let (resp, hidden) = st.router.route(req, maps, |q, o| async move { engine::chat(q, &o).await }).await?;
+    json_response(&resp, &hidden, started)
+}
+
+async fn chat(State(st): St, body: Bytes) -> Result<Response, ApiError> {
+    let started = Instant::now();
+    let (m, maps) = split(&st, &body)?;
+    chat_request(st, m, maps, started).await
+}
+
+/// Azure OpenAI's route: the deployment in the path is the model.
+async fn chat_deployment(State(st): St, Path(model): Path<String>, body: Bytes) -> Result<Response, ApiError> {
+    let started = Instant::now();
+    let mut v: Value =
+        serde_json::from_slice(&body).map_err(|e| bad(format!("the request body is not valid JSON: {e}")))?;
+    if let Value::Object(m) = &mut v {
+        m.insert("model".into(), Value::String(model));
+    }
+    let body = serde_json::to_vec(&v).map_err(|e| bad(e.to_string()))?;
+    let (m, maps) = split(&st, &body)?;
+    chat_request(st, m, maps, started).await
+}
+
+async fn completions(State(st): St, body: Bytes) -> Result<Response, ApiError> {
+    let started = Instant::now();
+    let (m, maps) = split(&st, &body)?;
+    let stream = m.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    let req: TextCompletionRequest = parse(m, "completion")?;
+    if stream {
+        let s = st.router.route(req, maps, |q, o| async move { engine::text_completion_stream(q, &o).await }).await?;
+        return Ok(sse(s, started));
+    }
+    let (resp, hidden) = st.router.route(req, maps, |q, o| async move { engine::text_completion(q, &o).await }).await?;
+    json_response(&resp, &hidden, started)
+}
+
+async fn embeddings(State(st): St, body: Bytes) -> Result<Response, ApiError> {
+    let started = Instant::now();
+    let (m, maps) = split(&st, &body)?;
+    let req: EmbeddingRequest = parse(m, "embedding")?;
+    let (resp, hidden) = st.router.route(req, maps, |q, o| async move { engine::embedding(q, &o).await }).await?;
+    json_response(&resp, &hidden, started)
+}
+
+fn model_card(id: &str, created: i64) -> Value {
+    json!({"id": id, "object": "model", "created": created, "owned_by": "litellm"})
+}
+
+fn created(st: &ProxyState) -> i64 {
+    crate::types::unix_now() - st.started.elapsed().as_secs() as i64
+}
+
+async fn models(State(st): St) -> Response {
+    let created = created(&st);
+    let data: Vec<Value> = st.router.model_names().iter().map(|n| model_card(n, created)).collect();
+    axum::Json(json!({"object": "list", "data": data})).into_response()
+}
+
+async fn model(State(st): St, Path(id): Path<String>) -> Result<Response, ApiError> {
+    if st.router.model_names().iter().any(|n| n == &id) {
+        return Ok(axum::Json(model_card(&id, created(&st))).into_response());
+    }
+    let mut e = LlmError::new(ErrorKind::NotFound, format!("The model `{id}` does not exist"));
+    e.model = id;
+    Err(ApiError(e))
+}
+
+async fn health(State(st): St) -> Response {
+    let results = st.router.health_check(None, st.defaults.clone()).await;
+    let (healthy, unhealthy): (Vec<Value>, Vec<Value>) =
+        results.iter().map(|c| (c.error.is_none(), c.to_json())).fold((vec![], vec![]), |mut acc, (ok, v)| {
+            if ok {
+                acc.0.push(v)
+            } else {
+                acc.1.push(v)
+            }
+            acc
+        });
+    axum::Json(json!({
+        "healthy_count": healthy.len(),
+        "unhealthy_count": unhealthy.len(),
+        "healthy_endpoints": healthy,
+        "unhealthy_endpoints": unhealthy,
+    }))
+    .into_response()
+}
+
+async fn live() -> Response {
+    axum::Json(Value::String("I'm alive!".into())).into_response()
+}
+
+async fn ready(State(st): St) -> Response {
+    axum::Json(json!({
+        "status": "healthy",
+        "db": "Not connected",
+        "cache": Value::Null,
+        "litellm_version": env!("CARGO_PKG_VERSION"),
+        "models": st.router.model_names().len(),
+    }))
+    .into_response()
+}
+
+async fn not_found(req: Request) -> Response {
+    let mut e = LlmError::new(
+        ErrorKind::NotFound,
+        format!("{} {} is not a route of this proxy", req.method(), req.uri().path()),
+    );
+    e.status = StatusCode::NOT_FOUND.as_u16();
+    ApiError(e).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proxy::ProxyConfig;
+    use tower::ServiceExt;
+
+    fn state(master: Option<&str>) -> Arc<ProxyState> {
+        let mut config = ProxyConfig {
+            model_list: vec![
+                json!({"model_name": "gpt", "litellm_params": {"model": "openai/gpt-4o-mini", "mock_response": "hello there"}}),
+            ],
+            ..Default::default()
+        };
+        if let Some(k) = master {
+            config.general_settings.insert("master_key".into(), json!(k));
+        }
+        Arc::new(ProxyState::new(&config).unwrap())
+    }
+
+    async fn call(
+        app: axum::Router,
+        method: &str,
+        uri: &str,
+        key: Option<&str>,
+        body: Value,
+    ) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let mut req = Request::builder().method(method).uri(uri).header("content-type", "application/json");
+        if let Some(k) = key {
+            req = req.header("authorization", format!("Bearer {k}"));
+        }
+        let body = if body.is_null() { Body::empty() } else { Body::from(body.to_string()) };
+        let resp = app.oneshot(req.body(body).unwrap()).await.unwrap();
+        let (parts, body) = resp.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+        (parts.status, parts.headers, bytes.to_vec())
+    }
+
+    #[tokio::test]
+    async fn chat_json_and_headers() {
+        let (status, headers, body) = call(
+            app(state(None)),
+            "POST",
+            "/v1/chat/completions",
+            None,
+            json!({"model": "gpt", "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["choices"][0]["message"]["content"], "hello there");
+        assert!(headers.get("x-litellm-model-id").is_some());
+        assert!(headers.get("x-litellm-response-cost").is_some());
+        assert!(headers.get("x-litellm-overhead-duration-ms").is_some());
+    }
+
+    #[tokio::test]
+    async fn streams_end_with_done() {
+        let (status, headers, body) = call(
+            app(state(None)),
+            "POST",
+            "/chat/completions",
+            None,
+            json!({"model": "gpt", "stream": true, "messages": [{"role": "user", "content": "hi"}]}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers["content-type"], "text/event-stream");
+        let text = String::from_utf8(body).unwrap();
+        assert!(text.starts_with("data: {") && text.ends_with("data: [DONE]\n\n"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn rejections_are_openai_errors() {
+        let a = app(state(Some("sk-master")));
+        let (status, _, body) = call(a.clone(), "GET", "/v1/models", Some("sk-wrong"), Value::Null).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            (v["error"]["type"].as_str(), v["error"]["code"].as_str()),
+            (Some("authentication_error"), Some("401"))
+        );
+        let (status, _, _) = call(a.clone(), "GET", "/v1/models", None, Value::Null).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, _, body) = call(a.clone(), "GET", "/v1/models", Some("sk-master"), Value::Null).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(serde_json::from_slice::<Value>(&body).unwrap()["data"][0]["id"], "gpt");
+        // liveness needs no key
+        let (status, _, _) = call(a.clone(), "GET", "/health/liveliness", None, Value::Null).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _, body) =
+            call(a.clone(), "POST", "/v1/chat/completions", Some("sk-master"), json!({"messages": []})).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(String::from_utf8_lossy(&body).contains("`model` is required"));
+        let (status, _, body) = call(
+            a.clone(),
+            "POST",
+            "/v1/chat/completions",
+            Some("sk-master"),
+            json!({"model": "nope", "messages": [{"role": "user", "content": "x"}]}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(String::from_utf8_lossy(&body).contains("model=nope"));
+        let (status, _, _) = call(a, "GET", "/v1/nothing", Some("sk-master"), Value::Null).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+}

@@ -1,0 +1,215 @@
+"""The proxy end to end: started from config.yaml, called with the official openai SDK; the
+deployments are a local mock server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mockserver import MockServer, free_port
+
+openai = pytest.importorskip("openai")
+
+from litellm_rs import proxy
+
+MASTER = "sk-master-1234"
+
+
+def write_config(tmp_path: Path, mock: MockServer, extra: str = "") -> str:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        textwrap.dedent(
+            f"""\
+            model_list:
+              - model_name: gpt
+                litellm_params:
+                  model: openai/gpt-4o-mini
+                  api_base: {mock.url}
+                  api_key: os.environ/LITELLM_RS_PROXY_TEST_KEY
+              - model_name: embedder
+                litellm_params:
+                  model: openai/text-embedding-3-small
+                  api_base: {mock.url}
+                  api_key: sk-upstream
+              - model_name: instruct
+                litellm_params:
+                  model: text-completion-openai/gpt-3.5-turbo-instruct
+                  api_base: {mock.url}
+                  api_key: sk-upstream
+            router_settings:
+              num_retries: 0
+            general_settings:
+              master_key: {MASTER}
+            environment_variables:
+              LITELLM_RS_PROXY_TEST_KEY: sk-upstream
+            """
+        )
+        + extra
+    )
+    return str(path)
+
+
+@pytest.fixture
+def server(tmp_path: Path, mock: MockServer) -> Iterator[Any]:
+    srv = proxy.start(write_config(tmp_path, mock), host="127.0.0.1", port=0)
+    try:
+        yield srv
+    finally:
+        srv.shutdown()
+        srv.wait(10)
+
+
+def client(srv: Any, key: str = MASTER) -> Any:
+    return openai.OpenAI(base_url=f"http://127.0.0.1:{srv.port}/v1", api_key=key, max_retries=0)
+
+
+def test_chat_stream_embeddings_and_models_with_the_openai_sdk(server: Any, mock: MockServer) -> None:
+    c = client(server)
+    raw = c.chat.completions.with_raw_response.create(model="gpt", messages=[{"role": "user", "content": "hi"}])
+    r = raw.parse()
+    assert r.choices[0].message.content == mock.chat_text
+    assert r.usage.total_tokens == 29
+    assert raw.headers["x-litellm-model-group"] == "gpt"
+    assert float(raw.headers["x-litellm-response-cost"]) > 0
+    assert raw.headers["x-litellm-model-id"]
+    # the upstream got the deployment's key (from os.environ/ via environment_variables), not the master key
+    assert mock.last.header("authorization") == "Bearer sk-upstream"
+    assert mock.last.body["model"] == "gpt-4o-mini"
+
+    text = "".join(
+        chunk.choices[0].delta.content or ""
+        for chunk in c.chat.completions.create(model="gpt", messages=[{"role": "user", "content": "hi"}], stream=True)
+        if chunk.choices
+    )
+    assert text == mock.chat_text
+
+    e = c.embeddings.create(model="embedder", input=["a", "b"])
+    assert len(e.data) == 2 and len(e.data[0].embedding) == mock.embedding_dim
+
+    t = c.completions.create(model="instruct", prompt="say hi")
+    assert t.choices[0].text == mock.completion_text
+
+    assert sorted(m.id for m in c.models.list()) == ["embedder", "gpt", "instruct"]
+    assert c.models.retrieve("gpt").id == "gpt"
+
+
+def test_errors_are_openai_errors(server: Any, mock: MockServer) -> None:
+    with pytest.raises(openai.AuthenticationError):
+        client(server, key="sk-wrong").models.list()
+    c = client(server)
+    with pytest.raises(openai.BadRequestError, match="model=nope"):
+        c.chat.completions.create(model="nope", messages=[{"role": "user", "content": "x"}])
+    mock.fail(429, headers={"retry-after": "7"})
+    with pytest.raises(openai.RateLimitError) as info:
+        c.chat.completions.create(model="gpt", messages=[{"role": "user", "content": "x"}])
+    assert info.value.status_code == 429
+    with pytest.raises(openai.NotFoundError):
+        c.models.retrieve("missing")
+
+
+def test_async_clients_and_concurrency(server: Any, mock: MockServer) -> None:
+    import asyncio
+
+    mock.delay = 0.1
+
+    async def run() -> list[str]:
+        ac = openai.AsyncOpenAI(base_url=f"http://127.0.0.1:{server.port}/v1", api_key=MASTER, max_retries=0)
+        rs = await asyncio.gather(
+            *[
+                ac.chat.completions.create(model="gpt", messages=[{"role": "user", "content": str(i)}])
+                for i in range(20)
+            ]
+        )
+        await ac.close()
+        return [r.choices[0].message.content for r in rs]
+
+    started = time.perf_counter()
+    answers = asyncio.run(run())
+    assert answers == [mock.chat_text] * 20
+    assert time.perf_counter() - started < 1.5  # concurrent, not one after another (20 x 0.1 s)
+
+
+def test_health_endpoints(server: Any, mock: MockServer) -> None:
+    import httpx
+
+    base = f"http://127.0.0.1:{server.port}"
+    assert httpx.get(f"{base}/health/liveliness").json() == "I'm alive!"
+    assert httpx.get(f"{base}/health/readiness").json()["status"] == "healthy"
+    assert httpx.get(f"{base}/health").status_code == 401
+    health = httpx.get(f"{base}/health", headers={"Authorization": f"Bearer {MASTER}"}).json()
+    assert health["healthy_count"] == 3 and health["unhealthy_count"] == 0
+    assert "sk-upstream" not in str(health)
+
+
+def test_config_mistakes_stop_the_start(tmp_path: Path, mock: MockServer) -> None:
+    path = write_config(tmp_path, mock, "litellm_setings:\n  drop_params: true\n")
+    with pytest.raises(Exception, match=r"unknown key `litellm_setings` \(line \d+\)"):
+        proxy.check_config(path)
+    path = write_config(tmp_path, mock)
+    text = (
+        Path(path).read_text().replace("os.environ/LITELLM_RS_PROXY_TEST_KEY", "os.environ/LITELLM_RS_UNSET_VARIABLE")
+    )
+    Path(path).write_text(text)
+    assert "LITELLM_RS_UNSET_VARIABLE" not in os.environ
+    with pytest.raises(Exception, match=r"`model_list.litellm_params.api_key` \(line 6\).*LITELLM_RS_UNSET_VARIABLE"):
+        proxy.check_config(path)
+
+
+def test_the_command_line_serves_and_stops_gracefully(tmp_path: Path, mock: MockServer) -> None:
+    import httpx
+
+    config = write_config(tmp_path, mock)
+    ok = subprocess.run(
+        [sys.executable, "-m", "litellm_rs", "--config", config, "--validate_config"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ok.returncode == 0 and "3 model(s)" in ok.stdout
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "litellm_rs", "--config", config, "--host", "127.0.0.1", "--port", str(port)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.time() + 20
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health/liveliness", timeout=0.5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.time() < deadline, "the proxy did not start"
+            time.sleep(0.05)
+        mock.delay = 0.5
+        import threading
+
+        answers: list[Any] = []
+
+        def slow_call() -> None:
+            answers.append(
+                client_at(port).chat.completions.create(model="gpt", messages=[{"role": "user", "content": "x"}])
+            )
+
+        t = threading.Thread(target=slow_call)
+        t.start()
+        time.sleep(0.2)
+        proc.terminate()  # SIGTERM while a call is in flight: it still gets its answer
+        t.join(10)
+        assert answers and answers[0].choices[0].message.content == mock.chat_text
+        assert proc.wait(15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def client_at(port: int) -> Any:
+    return openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=MASTER, max_retries=0)
