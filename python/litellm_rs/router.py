@@ -49,7 +49,9 @@ def _redis_url(url: str | None, host: str | None, port: Any, password: str | Non
         return url
     if not host:
         return None
-    auth = f":{password}@" if password else ""
+    from urllib.parse import quote
+
+    auth = f":{quote(str(password), safe='')}@" if password else ""
     return f"redis://{auth}{host}:{port or 6379}/{db or 0}"
 
 
@@ -169,7 +171,7 @@ class Router:
 
             cache_kwargs = dict(cache_kwargs or {})
             if self.redis_url:
-                cache = caching.Cache(type="redis", url=self.redis_url, **cache_kwargs)
+                cache = caching.Cache(type="redis", redis_url=self.redis_url, **cache_kwargs)
             else:
                 cache = caching.Cache(type="local", **cache_kwargs)
             _main._pkg.cache = cache
@@ -224,8 +226,14 @@ class Router:
         self._handle.update_settings(self._settings())
 
     def get_settings(self) -> dict[str, Any]:
-        names = (*_ENGINE_SETTINGS, "default_litellm_params", "cache_responses", "redis_url")
-        return {name: getattr(self, name) for name in names}
+        """The router's settings (a Redis password is shown as ``***``)."""
+        names = (*_ENGINE_SETTINGS, "default_litellm_params", "cache_responses")
+        out = {name: getattr(self, name) for name in names}
+        if self.redis_url:
+            import re
+
+            out["redis_url"] = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", self.redis_url)
+        return out
 
     def get_model_list(self, model_name: str | None = None) -> list:
         return self._handle.model_list(model_name)
@@ -327,8 +335,21 @@ class Router:
             _main._split_kwargs(dict(request_kwargs), request, options)
         return self._handle.available_deployment(request, options)
 
-    async def async_get_available_deployment(self, model: str, messages: list | None = None, **kwargs: Any) -> dict:
-        return self.get_available_deployment(model, messages, **kwargs)
+    async def async_get_available_deployment(
+        self,
+        model: str,
+        request_kwargs: dict | None = None,
+        messages: list | None = None,
+        input: Any = None,
+        specific_deployment: bool | None = False,
+    ) -> dict:
+        return self.get_available_deployment(
+            model,
+            messages=messages,
+            input=input,
+            specific_deployment=specific_deployment,
+            request_kwargs=request_kwargs,
+        )
 
     # -----------------------------------------------------------------------------------------
     # health
@@ -372,9 +393,12 @@ class Router:
         import asyncio
 
         if messages and isinstance(messages[0], list):
-            runs = [self.acompletion(model=m, messages=msgs, **kwargs) for m in models for msgs in messages]
-        else:
-            runs = [self.acompletion(model=m, messages=messages, **kwargs) for m in models]
+            # one list of answers per message list, as litellm returns them
+            runs = [self.acompletion(model=m, messages=msgs, **kwargs) for msgs in messages for m in models]
+            flat = await asyncio.gather(*runs, return_exceptions=True)
+            n = len(models)
+            return [list(flat[i * n : (i + 1) * n]) for i in range(len(messages))]
+        runs = [self.acompletion(model=m, messages=messages, **kwargs) for m in models]
         return list(await asyncio.gather(*runs, return_exceptions=True))
 
     async def abatch_completion_one_model_multiple_requests(self, model: str, messages: list, **kwargs: Any) -> list:

@@ -291,7 +291,11 @@ impl ResponseCache {
             Backend::S3(store) => match namespace {
                 Some(n) => store.delete_prefix(&format!("{n}:"), |_| true).await,
                 // without a namespace, only objects named like ours
-                None => store.delete_prefix("", |k| is_digest(k) || k.contains(':')).await,
+                None => {
+                    store
+                        .delete_prefix("", |k| is_digest(k) || k.rsplit_once(':').is_some_and(|(_, d)| is_digest(d)))
+                        .await
+                }
             },
             Backend::Local(c) => {
                 match namespace {

@@ -58,6 +58,19 @@ fn unit(mut v: Vec<f32>) -> Vec<f32> {
     v
 }
 
+/// A vector as base64 of its little-endian f32s (a quarter of its JSON size in Redis).
+fn pack(v: &[f32]) -> String {
+    use base64::Engine;
+    let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn unpack(s: &str) -> Vec<f32> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(s).unwrap_or_default();
+    bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+}
+
 fn dot(a: &[f32], b: &[f32]) -> f64 {
     a.iter().zip(b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum()
 }
@@ -205,10 +218,7 @@ impl SemanticIndex {
                     if !fresh(created, e["e"].as_f64()) {
                         continue;
                     }
-                    let v: Vec<f32> = e["v"]
-                        .as_array()
-                        .map(|a| a.iter().filter_map(Value::as_f64).map(|x| x as f32).collect())
-                        .unwrap_or_default();
+                    let v = e["v"].as_str().map(unpack).unwrap_or_default();
                     let s = dot(&v, vector);
                     if s >= self.threshold && best.as_ref().is_none_or(|(_, b)| s > *b) {
                         best = e["b"].as_str().map(|b| (Bytes::from(b.to_owned()), s));
@@ -228,6 +238,11 @@ impl SemanticIndex {
                     "filter": {"must": [{"key": "scope", "match": {"value": scope}}]},
                 });
                 let raw = self.qdrant("POST", &format!("/collections/{collection}/points/search"), Some(body)).await?;
+                if raw.status == 404 {
+                    // the collection went away (another process cleared it): made again on the next write
+                    self.qdrant_gone();
+                    return Ok(None);
+                }
                 if !(200..300).contains(&raw.status) {
                     return Err(qdrant_error("search", raw.status, &raw.body));
                 }
@@ -280,7 +295,7 @@ impl SemanticIndex {
                 let key = redis_key(prefix, scope);
                 let order = format!("{key}:order");
                 let id = crate::util::new_id("");
-                let entry = json!({"v": vector, "c": created, "e": expires, "b": String::from_utf8_lossy(body)});
+                let entry = json!({"v": pack(&vector), "c": created, "e": expires, "b": String::from_utf8_lossy(body)});
                 let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<String>>();
                 let mut cmds = vec![
                     s(&["HSET", &key, &id, &entry.to_string()]),
@@ -328,7 +343,14 @@ impl SemanticIndex {
                     },
                 });
                 let path = format!("/collections/{collection}/points?wait=true");
-                let raw = self.qdrant("PUT", &path, Some(json!({"points": [point]}))).await?;
+                let body = json!({"points": [point]});
+                let mut raw = self.qdrant("PUT", &path, Some(body.clone())).await?;
+                if raw.status == 404 {
+                    // the collection went away (another process cleared it): make it again, once
+                    self.qdrant_gone();
+                    self.qdrant_ready(vector.len()).await?;
+                    raw = self.qdrant("PUT", &path, Some(body)).await?;
+                }
                 if !(200..300).contains(&raw.status) {
                     return Err(qdrant_error("upsert", raw.status, &raw.body));
                 }
@@ -398,6 +420,12 @@ impl SemanticIndex {
             body: body.map(|b| Bytes::from(b.to_string())).unwrap_or_default(),
         };
         crate::transport::send_with(method, &req, QDRANT_TIMEOUT, true).await.map_err(|e| e.redact(api_key.as_deref()))
+    }
+
+    fn qdrant_gone(&self) {
+        if let Store::Qdrant { ready, .. } = &self.store {
+            ready.store(false, Ordering::Relaxed);
+        }
     }
 
     /// Creates the collection (cosine distance, `dim` dimensions) when it does not exist; false

@@ -374,51 +374,90 @@ pub async fn chat(req: ChatRequest, opts: &CallOptions) -> Result<(ChatResponse,
     let Some(c) = &cache else {
         return chat_uncached(req, opts).await;
     };
-    let (resp, mut hidden) = one_flight(&c.key, req, opts).await?;
+    let (resp, mut hidden) = one_flight(&flight_key(&c.key, opts), req, opts).await?;
     remember(cache.as_ref(), &resp, &mut hidden);
     Ok((resp, hidden))
 }
 
 type Flight<T> = futures_util::future::Shared<std::pin::Pin<Box<dyn Future<Output = Result<T, LlmError>> + Send>>>;
 
-/// Calls in flight by key, in this process (a forked child starts with none: the parent's
-/// futures would never finish there).
-type Flights<T> = std::sync::LazyLock<std::sync::Mutex<(u32, std::collections::HashMap<String, Flight<T>>)>>;
+/// Calls in flight by key (with the flight's number), in this process (a forked child starts
+/// with none: the parent's futures would never finish there).
+type FlightMap<T> = (u32, std::collections::HashMap<String, (u64, Flight<T>)>);
+type Flights<T> = std::sync::LazyLock<std::sync::Mutex<FlightMap<T>>>;
 
 /// Chat and embedding calls in flight, by cache key: identical requests made while one is on its
 /// way wait for its answer instead of calling the provider again.
 static CHAT_FLIGHTS: Flights<(ChatResponse, Hidden)> = std::sync::LazyLock::new(Default::default);
 static EMBEDDING_FLIGHTS: Flights<(EmbeddingResponse, Hidden)> = std::sync::LazyLock::new(Default::default);
+static FLIGHT_NUMBER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
+fn lock_flights<T>(flights: &'static Flights<T>) -> std::sync::MutexGuard<'static, FlightMap<T>> {
+    flights.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Retires a flight when its task ends (also by a panic): later calls go to the cache.
+struct Retire<T: 'static> {
+    flights: &'static Flights<T>,
+    key: String,
+    number: u64,
+}
+
+impl<T> Drop for Retire<T> {
+    fn drop(&mut self) {
+        let mut guard = lock_flights(self.flights);
+        if guard.1.get(&self.key).is_some_and(|(n, _)| *n == self.number) {
+            guard.1.remove(&self.key);
+        }
+    }
+}
+
+/// Joins the call in flight for `key`, or starts it. The call runs as its own task: it finishes
+/// (and retires itself) even when every caller waiting for it went away.
 async fn one_flight_in<T: Clone + Send + Sync + 'static>(
     flights: &'static Flights<T>,
     key: &str,
     start: impl FnOnce() -> std::pin::Pin<Box<dyn Future<Output = Result<T, LlmError>> + Send>>,
 ) -> Result<T, LlmError> {
     use futures_util::FutureExt;
-    let lock = || flights.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let flight = {
-        let mut guard = lock();
+        let mut guard = lock_flights(flights);
         let pid = std::process::id();
         if guard.0 != pid {
             *guard = (pid, Default::default());
         }
         match guard.1.get(key) {
-            Some(f) => f.clone(),
+            Some((_, f)) => f.clone(),
             None => {
-                let f = start().shared();
-                guard.1.insert(key.to_owned(), f.clone());
+                let number = FLIGHT_NUMBER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let retire = Retire { flights, key: key.to_owned(), number };
+                let call = start();
+                let task = crate::transport::core().rt.spawn(async move {
+                    let _retire = retire;
+                    call.await
+                });
+                let joined: std::pin::Pin<Box<dyn Future<Output = Result<T, LlmError>> + Send>> =
+                    Box::pin(async move {
+                        task.await.unwrap_or_else(|e| {
+                            Err(LlmError::new(ErrorKind::Api, format!("litellm_rs internal error: {e}")))
+                        })
+                    });
+                let f = joined.shared();
+                guard.1.insert(key.to_owned(), (number, f.clone()));
                 f
             }
         }
     };
-    let out = flight.clone().await;
-    // the first caller to see the answer retires the flight (a later call goes to the cache)
-    let mut guard = lock();
-    if guard.1.get(key).is_some_and(|f| f.ptr_eq(&flight)) {
-        guard.1.remove(key);
+    flight.await
+}
+
+/// The key of a call in flight: its cache key, and the Router's deployment when routed (two
+/// deployments of a group answer the same cache key, but are two different calls).
+fn flight_key(cache_key: &str, opts: &CallOptions) -> String {
+    match &opts.model_id {
+        Some(id) => format!("{cache_key}@{id}"),
+        None => cache_key.to_owned(),
     }
-    out
 }
 
 async fn one_flight(key: &str, req: ChatRequest, opts: &CallOptions) -> Result<(ChatResponse, Hidden), LlmError> {
@@ -516,7 +555,7 @@ pub async fn embedding(req: EmbeddingRequest, opts: &CallOptions) -> Result<(Emb
         }
         // identical batches in flight make one request (keyed by the inputs' cache keys)
         let keys: Vec<&str> = missing.iter().filter_map(|i| caches[*i].as_ref().map(|c| c.key.as_str())).collect();
-        let flight = crate::util::sha256_hex(keys.join("\n").as_bytes());
+        let flight = flight_key(&crate::util::sha256_hex(keys.join("\n").as_bytes()), opts);
         let opts_owned = opts.clone();
         Some(
             one_flight_in(&EMBEDDING_FLIGHTS, &flight, move || {

@@ -97,6 +97,8 @@ pub struct CallOptions {
     /// Set by the Router: the model group the call was made to (litellm's `model_group`), which
     /// the cache keys on so that any deployment's answer serves the group.
     pub model_group: Option<String>,
+    /// Set by the Router: the deployment the call goes to.
+    pub model_id: Option<String>,
 }
 
 /// Any value that converts, else none: metadata may hold objects that have no JSON form, and

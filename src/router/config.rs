@@ -91,14 +91,7 @@ fn py_text(v: &Value, out: &mut String) {
         Value::Null => out.push_str("None"),
         Value::Bool(true) => out.push_str("True"),
         Value::Bool(false) => out.push_str("False"),
-        Value::Number(n) if n.is_f64() => {
-            let f = n.as_f64().unwrap_or_default();
-            if f.fract() == 0.0 && f.abs() < 1e16 {
-                out.push_str(&format!("{f:.1}"));
-            } else {
-                out.push_str(&f.to_string());
-            }
-        }
+        Value::Number(n) if n.is_f64() => out.push_str(&py_float(n.as_f64().unwrap_or_default())),
         Value::Number(n) => out.push_str(&n.to_string()),
         // str() of a list is its repr; a dict goes through json.dumps (as litellm hashes them)
         Value::Array(_) => py_repr(v, out),
@@ -153,8 +146,27 @@ fn py_repr(v: &Value, out: &mut String) {
     }
 }
 
+/// Python's `repr()` of a float: the shortest digits that read back the same, in fixed notation
+/// from 1e-4 to 1e16 (`0.5`, `100.0`) and in exponent notation outside (`1e-07`, `1.5e+16`).
+fn py_float(f: f64) -> String {
+    let a = f.abs();
+    if f == 0.0 || (1e-4..1e16).contains(&a) {
+        let s = f.to_string();
+        return if s.contains('.') { s } else { format!("{s}.0") };
+    }
+    let s = format!("{f:e}");
+    match s.split_once('e') {
+        Some((mantissa, exp)) => {
+            let (sign, digits) = exp.strip_prefix('-').map_or(("+", exp), |d| ("-", d));
+            format!("{mantissa}e{sign}{digits:0>2}")
+        }
+        None => s,
+    }
+}
+
 fn json_dumps(v: &Value) -> String {
     match v {
+        Value::Number(n) if n.is_f64() => py_float(n.as_f64().unwrap_or_default()),
         Value::Array(items) => format!("[{}]", items.iter().map(json_dumps).collect::<Vec<_>>().join(", ")),
         Value::Object(m) => format!(
             "{{{}}}",
@@ -412,6 +424,15 @@ mod tests {
         let d =
             parse(json!({"model_name": "gpt", "litellm_params": {"model": "x"}, "model_info": {"id": "a1"}})).unwrap();
         assert_eq!(d.id, "a1");
+    }
+
+    #[test]
+    fn floats_read_as_python_writes_them() {
+        for (f, py) in
+            [(0.5, "0.5"), (100.0, "100.0"), (1e-7, "1e-07"), (1.5e-7, "1.5e-07"), (2e16, "2e+16"), (0.0001, "0.0001")]
+        {
+            assert_eq!(py_float(f), py);
+        }
     }
 
     #[test]

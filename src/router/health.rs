@@ -25,10 +25,14 @@ pub struct Checked {
     pub latency_ms: f64,
 }
 
-/// Keys of `litellm_params` never shown in health results.
+/// The modes a check exists for.
+const CHECKED_MODES: &[&str] = &["chat", "completion", "embedding", "responses"];
+
+/// Keys of `litellm_params` never shown in health results (credentials, and headers, which often
+/// carry them).
 fn secret(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    ["key", "secret", "token", "password", "credential"].iter().any(|s| n.contains(s))
+    ["key", "secret", "token", "password", "credential", "header", "auth"].iter().any(|s| n.contains(s))
 }
 
 impl Checked {
@@ -40,7 +44,14 @@ impl Checked {
             .litellm_params
             .iter()
             .filter(|(k, _)| !secret(k))
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, v)| {
+                // a URL may carry credentials (`https://user:password@host`)
+                let v = match v.as_str() {
+                    Some(s) if s.contains("://") => Value::String(crate::store::redis::redact_url(s)),
+                    _ => v.clone(),
+                };
+                (k.clone(), v)
+            })
             .collect();
         out.insert("model_id".into(), Value::String(self.deployment.id.clone()));
         out.insert("model_name".into(), Value::String(self.deployment.model_name.clone()));
@@ -74,7 +85,13 @@ async fn check(d: Arc<Deployment>, defaults: Map<String, Value>, timeout: f64) -
         Err(e) => Some(LlmError::bad_request(format!("invalid litellm_params: {e}"))),
         Ok(opts) => {
             let run = async {
-                if mode(&d) == "embedding" {
+                let mode = mode(&d);
+                if mode == "completion" {
+                    let req: crate::types::TextCompletionRequest =
+                        serde_json::from_value(json!({"model": d.model, "prompt": "ping", "max_tokens": 1}))
+                            .map_err(|e| LlmError::bad_request(e.to_string()))?;
+                    engine::text_completion(req, &opts).await.map(|_| ())
+                } else if mode == "embedding" {
                     let req = EmbeddingRequest {
                         model: d.model.clone(),
                         input: json!(["health check"]),
@@ -104,9 +121,17 @@ impl Router {
     /// Checks every deployment (of `group`, or all) at once; records the results for routing.
     pub async fn health_check(&self, group: Option<&str>, defaults: Map<String, Value>) -> Vec<Checked> {
         let s = self.settings();
-        let timeout = s.health_check_timeout.unwrap_or(DEFAULT_TIMEOUT_SECS);
-        let deployments: Vec<Arc<Deployment>> =
-            super::read(&self.table).list.iter().filter(|d| group.is_none_or(|g| d.model_name == g)).cloned().collect();
+        let timeout =
+            s.health_check_timeout.filter(|t| t.is_finite() && *t > 0.0).unwrap_or(DEFAULT_TIMEOUT_SECS).min(3600.0);
+        let deployments: Vec<Arc<Deployment>> = super::read(&self.table)
+            .list
+            .iter()
+            .filter(|d| group.is_none_or(|g| d.model_name == g))
+            // a wildcard deployment has no one model to call; image, audio, rerank, ... models
+            // have no check yet
+            .filter(|d| !d.model.contains('*') && CHECKED_MODES.contains(&mode(d).as_str()))
+            .cloned()
+            .collect();
         let results =
             futures_util::future::join_all(deployments.into_iter().map(|d| check(d, defaults.clone(), timeout))).await;
         let now = now_ms();

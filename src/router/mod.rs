@@ -573,6 +573,18 @@ impl Router {
             Ok(v) => return Ok(v),
             Err(e) => e,
         };
+        // a request another group would reject the same way goes back to the caller as is (context
+        // window and content policy errors have fallbacks of their own)
+        if matches!(
+            err.kind,
+            ErrorKind::BadRequest
+                | ErrorKind::UnsupportedParams
+                | ErrorKind::UnprocessableEntity
+                | ErrorKind::UnknownProvider
+        ) && call_fallbacks.is_none()
+        {
+            return Err(err);
+        }
         let fallbacks = fallbacks_for(&s, &requested, &err, call_fallbacks.as_ref());
         let mut last = err;
         for fb in fallbacks.iter().filter(|g| *g != &requested).take(s.max_fallbacks.unwrap_or(DEFAULT_MAX_FALLBACKS)) {
@@ -745,6 +757,7 @@ impl<F> Attempt<'_, F> {
             m.insert("stream_timeout".into(), Value::from(t));
         }
         m.insert("model_group".into(), Value::String(group.to_owned()));
+        m.insert("model_id".into(), Value::String(d.id.clone()));
         serde::Deserialize::deserialize(Value::Object(m)).map_err(|e| {
             LlmError::bad_request(format!("invalid litellm_params for deployment {} ({}): {e}", d.id, d.model_name))
         })
@@ -770,6 +783,9 @@ impl<F> Attempt<'_, F> {
         let router = self.router;
         let table = read(&router.table);
         let group = router.group(&table, self.s, requested)?;
+        // a wildcard group (`openai/*`) serves many models: the requested name is the group the
+        // call reports and the cache keys on, so that one model's answer never serves another
+        let group_name = if group.name.contains('*') { requested } else { group.name.as_str() };
         let needs_tokens = self.s.enable_pre_call_checks == Some(true)
             || matches!(self.s.strategy(), "usage-based-routing" | "usage-based-routing-v2");
         let input_tokens = if needs_tokens { req.input_tokens() } else { 0 };
@@ -793,7 +809,7 @@ impl<F> Attempt<'_, F> {
                 e.model = requested.to_owned();
                 return Err(e);
             }
-            let opts = self.options(&d, &group.name)?;
+            let opts = self.options(&d, group_name)?;
             let mut r = req.clone().with_defaults(&d.body)?;
             r.set_model(d.model_for(requested));
             let started = Instant::now();
@@ -810,7 +826,7 @@ impl<F> Attempt<'_, F> {
                     d.state.success(now_ms(), ms, tokens, cost);
                     router.shared.succeeded(&d.id, tokens, d.state.latency());
                     h.model_id = Some(d.id.clone());
-                    h.model_group = Some(group.name.clone());
+                    h.model_group = Some(group_name.to_owned());
                     return Ok(out);
                 }
                 Err(mut e) => {
@@ -827,7 +843,7 @@ impl<F> Attempt<'_, F> {
                     // nothing left to retry on when this deployment was just cooled down and is the only one
                     let stuck = !others && d.state.cooling(now);
                     if attempt < limit && worth && !stuck {
-                        let floor = self.s.retry_after.unwrap_or(0.0);
+                        let floor = self.s.retry_after.filter(|f| f.is_finite() && *f > 0.0).unwrap_or(0.0).min(600.0);
                         let wait = if others {
                             Duration::from_secs_f64(floor)
                         } else {

@@ -66,7 +66,7 @@ impl Shared {
     /// Applies the Redis settings (a changed URL or namespace starts a new task).
     pub fn configure(&self, settings: &Settings) {
         let url = settings.redis_url.clone().filter(|u| !u.is_empty());
-        let ns = settings.redis_namespace.clone().unwrap_or_else(|| "default".to_owned());
+        let ns = settings.redis_namespace.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| "default".to_owned());
         let mut cur = lock(&self.remote);
         // the namespace is a hash tag: one round's keys share a cluster slot (one transaction)
         let prefix = format!("litellm_rs:router:{{{ns}}}:");
@@ -244,7 +244,12 @@ impl Remote {
         cmds.push(s(&["HGETALL", &fails_key]));
         cmds.push(s(&["HGETALL", &cooldowns_key]));
         cmds.push(s(&["HGETALL", &latency_key]));
-        let replies = tokio::time::timeout(ROUND_TIMEOUT, crate::store::redis::transaction(&self.url, &cmds)).await;
+        // the connection is made outside the round's limit (a cluster or TLS connect may take longer)
+        let connected = crate::store::redis::ensure_connected(&self.url).await;
+        let replies = match connected {
+            Ok(()) => tokio::time::timeout(ROUND_TIMEOUT, crate::store::redis::transaction(&self.url, &cmds)).await,
+            Err(e) => Ok(Err(e)),
+        };
         let replies = match replies {
             Ok(Ok(r)) if r.len() == cmds.len() => r,
             other => {

@@ -42,7 +42,10 @@ impl Conn {
     }
 }
 
-static CONNECTIONS: Mutex<Option<(u32, HashMap<String, Conn>)>> = Mutex::const_new(None);
+/// One connection cell per URL, in this process.
+type Cells = HashMap<String, std::sync::Arc<tokio::sync::OnceCell<Conn>>>;
+
+static CONNECTIONS: Mutex<Option<(u32, Cells)>> = Mutex::const_new(None);
 
 /// The startup nodes of a `redis-cluster://` URL, as plain node URLs (None: not a cluster).
 fn cluster_nodes(url: &str) -> Option<Vec<String>> {
@@ -83,19 +86,25 @@ fn error(url: &str, e: &redis::RedisError) -> LlmError {
 }
 
 async fn connection(url: &str) -> Result<Conn, LlmError> {
-    let pid = std::process::id();
-    let mut guard = CONNECTIONS.lock().await;
-    if guard.as_ref().is_none_or(|(p, _)| *p != pid) {
-        *guard = Some((pid, HashMap::new()));
-    }
-    let Some((_, conns)) = guard.as_mut() else {
-        return Err(LlmError::new(ErrorKind::ApiConnection, "Redis connections unavailable"));
+    // the map's lock is held only to find the URL's cell: connecting to one Redis (up to 10 s when
+    // it is unreachable) never holds up calls to another
+    let cell = {
+        let pid = std::process::id();
+        let mut guard = CONNECTIONS.lock().await;
+        if guard.as_ref().is_none_or(|(p, _)| *p != pid) {
+            *guard = Some((pid, HashMap::new()));
+        }
+        let Some((_, conns)) = guard.as_mut() else {
+            return Err(LlmError::new(ErrorKind::ApiConnection, "Redis connections unavailable"));
+        };
+        conns.entry(url.to_owned()).or_default().clone()
     };
-    if let Some(c) = conns.get(url) {
-        return Ok(c.clone());
-    }
+    cell.get_or_try_init(|| connect(url)).await.cloned()
+}
+
+async fn connect(url: &str) -> Result<Conn, LlmError> {
     let timed_out = || LlmError::new(ErrorKind::Timeout, format!("Redis at {}: connect timed out", redact_url(url)));
-    let conn = match cluster_nodes(url) {
+    Ok(match cluster_nodes(url) {
         Some(nodes) => {
             let client = redis::cluster::ClusterClientBuilder::new(nodes)
                 .connection_timeout(CONNECT_TIMEOUT)
@@ -120,9 +129,13 @@ async fn connection(url: &str) -> Result<Conn, LlmError> {
                 .map_err(|e| error(url, &e))?;
             Conn::Single(manager)
         }
-    };
-    conns.insert(url.to_owned(), conn.clone());
-    Ok(conn)
+    })
+}
+
+/// Connects to `url` now (a background task does this before its rounds, so that a slow connect
+/// is not cut short by a round's time limit).
+pub async fn ensure_connected(url: &str) -> Result<(), LlmError> {
+    connection(url).await.map(|_| ())
 }
 
 /// Runs one command (`["HINCRBYFLOAT", key, field, "0.5"]`) and returns the reply.
@@ -215,10 +228,8 @@ pub async fn delete_matching(url: &str, pattern: &str) -> Result<(), LlmError> {
                     ),
                 )
                 .await
-                .ok()
-                .as_ref()
-                .and_then(text)
-                .unwrap_or_default();
+                .map_err(|e| error(url, &e))
+                .map(|v| text(&v).unwrap_or_default())?;
             let mut keys = Vec::new();
             // "<id> <host:port@cport[,hostname]> <flags> ..." lines; primaries only
             for line in nodes.lines().filter(|l| l.split(' ').nth(2).is_some_and(|f| f.contains("master"))) {

@@ -467,3 +467,88 @@ def test_batch_helpers(mock: MockServer, mock2: MockServer) -> None:
     assert many[1]._hidden_params["model_id"] == "s"
     assert [r._hidden_params["model_id"] for r in per_request] == ["q", "q"]
     assert fastest._hidden_params["model_id"] == "q"
+
+
+def test_identical_calls_in_flight_on_different_deployments_stay_apart(mock: MockServer, mock2: MockServer) -> None:
+    # with a cache on, identical requests in flight share one upstream call, but only on the
+    # same deployment: a call routed to "b" must not take "a"'s answer (or its error)
+    mock.delay = mock2.delay = 0.2
+    mock.fail(401)
+    router = Router(
+        model_list=[deployment("gpt", mock, "a"), deployment("gpt", mock2, "b")],
+        routing_strategy="round-robin",
+        cache_responses=True,
+        num_retries=0,
+    )
+
+    async def run() -> list[Any]:
+        calls = [router.acompletion(model="gpt", messages=MESSAGES) for _ in range(2)]
+        return list(await asyncio.gather(*calls, return_exceptions=True))
+
+    try:
+        first, second = asyncio.run(run())
+    finally:
+        litellm.cache = None
+    assert isinstance(first, litellm.AuthenticationError)
+    assert second._hidden_params["model_id"] == "b"
+    assert (len(mock.requests), len(mock2.requests)) == (1, 1)
+    assert stats(router, "b")["failures"] == 0
+
+
+def test_wildcard_groups_cache_per_requested_model(mock: MockServer) -> None:
+    router = Router(
+        model_list=[{"model_name": "openai/*", "litellm_params": {"model": "openai/*", "api_base": mock.url,
+                                                                  "api_key": "k"}}],
+        cache_responses=True,
+    )  # fmt: skip
+    try:
+        first = router.completion(model="openai/gpt-4o", messages=MESSAGES)
+        other = router.completion(model="openai/gpt-3.5-turbo", messages=MESSAGES)
+        again = router.completion(model="openai/gpt-4o", messages=MESSAGES)
+    finally:
+        litellm.cache = None
+    assert other._hidden_params.get("cache_hit") is not True
+    assert other._hidden_params["model_group"] == "openai/gpt-3.5-turbo"
+    assert again._hidden_params["cache_hit"] is True and first._hidden_params["model_group"] == "openai/gpt-4o"
+    assert [r.body["model"] for r in mock.requests] == ["gpt-4o", "gpt-3.5-turbo"]
+
+
+def test_bad_requests_do_not_fall_back(mock: MockServer, mock2: MockServer) -> None:
+    router = Router(
+        model_list=[deployment("a", mock, "a"), deployment("b", mock2, "b")],
+        fallbacks=[{"a": ["b"]}],
+        retry_after=-5,  # a nonsensical setting is ignored, never a crash
+    )
+    mock.fail(400, "Invalid value for 'temperature'")
+    with pytest.raises(litellm.BadRequestError, match="temperature"):
+        router.completion(model="a", messages=MESSAGES)
+    assert mock2.requests == []
+
+
+def test_settings_and_health_results_keep_secrets(mock: MockServer) -> None:
+    router = Router(
+        model_list=[
+            deployment("gpt", mock, "a", extra_headers={"Authorization": "Bearer SECRET123"}),
+            {"model_name": "any/*", "litellm_params": {"model": "openai/*", "api_base": mock.url, "api_key": "k"}},
+        ],
+        redis_url="redis://:hunter2pw@127.0.0.1:1/0",
+    )
+    assert "hunter2pw" not in str(router.get_settings())
+    health = router.health_check()
+    assert "SECRET123" not in str(health) and "sk-a" not in str(health)
+    # the wildcard deployment has no one model to check
+    assert health["healthy_count"] + health["unhealthy_count"] == 1
+
+
+def test_litellm_signatures_of_the_helpers(mock: MockServer, mock2: MockServer) -> None:
+    router = Router(model_list=[deployment("a", mock, "a"), deployment("b", mock2, "b")])
+
+    async def run() -> tuple[Any, Any]:
+        picked = await router.async_get_available_deployment("a", {"user": "u"})
+        nested = await router.abatch_completion(models=["a", "b"], messages=[MESSAGES, MESSAGES, MESSAGES])
+        return picked, nested
+
+    picked, nested = asyncio.run(run())
+    assert picked["model_info"]["id"] == "a"
+    assert len(nested) == 3 and all(len(row) == 2 for row in nested)
+    assert [r._hidden_params["model_id"] for r in nested[0]] == ["a", "b"]

@@ -47,15 +47,19 @@ def _redis_url(host: Optional[str], port: Any, password: Optional[str], url: Opt
         raise ValueError("a redis cache needs host= (and port=, password=), redis_url=, or REDIS_HOST / REDIS_URL")
     port = port or os.environ.get("REDIS_PORT") or 6379
     password = password if password is not None else os.environ.get("REDIS_PASSWORD")
-    auth = f":{password}@" if password else ""
+    from urllib.parse import quote
+
+    auth = f":{quote(str(password), safe='')}@" if password else ""
     return f"redis://{auth}{host}:{port}"
 
 
 def _cluster_url(nodes: list, password: Optional[str]) -> str:
     """A Redis Cluster's startup nodes (``[{"host": ..., "port": ...}]``) as the engine's
     ``redis-cluster://`` URL."""
+    from urllib.parse import quote
+
     password = password if password is not None else os.environ.get("REDIS_PASSWORD")
-    auth = f":{password}@" if password else ""
+    auth = f":{quote(str(password), safe='')}@" if password else ""
     hosts = ",".join(f"{n['host']}:{n.get('port', 6379)}" for n in nodes)
     return f"redis-cluster://{auth}{hosts}"
 
