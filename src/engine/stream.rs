@@ -35,11 +35,18 @@ pub struct ChunkStream {
     /// Keeps the chunks handed out and stores the assembled answer in the cache once the stream
     /// ended well (a failed or closed stream stores nothing).
     cache: Option<(crate::cache::CallCache, Vec<Bytes>)>,
+    /// Held until the stream ends (the Router's in-flight count of its deployment).
+    held: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 impl ChunkStream {
     pub fn from_parts(rx: mpsc::Receiver<StreamItem>, abort: Option<AbortHandle>, hidden: Hidden) -> Self {
-        Self { rx, buf: VecDeque::new(), err: None, ended: false, abort, hidden, cache: None }
+        Self { rx, buf: VecDeque::new(), err: None, ended: false, abort, hidden, cache: None, held: None }
+    }
+
+    /// Keeps `v` until the stream ends, fails or is dropped.
+    pub fn hold_until_end(&mut self, v: Box<dyn std::any::Any + Send + Sync>) {
+        self.held = Some(v);
     }
 
     /// Stores the stream's answer in `cache` when it ends.
@@ -108,9 +115,11 @@ impl ChunkStream {
         }
         if let Some(e) = self.err.take() {
             self.ended = true;
+            self.held = None;
             return Some(Err(e));
         }
         if self.ended {
+            self.held = None;
             return Some(Ok(Vec::new()));
         }
         None
@@ -142,6 +151,7 @@ impl ChunkStream {
         self.buf.clear();
         self.ended = true;
         self.cache = None;
+        self.held = None;
     }
 
     /// Re-encodes a chat chunk stream as text_completion chunks (text completion bridged to chat).

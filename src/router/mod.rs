@@ -112,6 +112,11 @@ impl Routable for TextCompletionRequest {
 pub trait Routed {
     fn hidden_mut(&mut self) -> &mut Hidden;
     fn tokens(&self) -> u64;
+    /// Keeps the call counted in flight for as long as the outcome lasts (a stream, until it
+    /// ends); an answer is complete, so it lets go at once.
+    fn hold(&mut self, in_flight: state::InFlight) {
+        drop(in_flight);
+    }
 }
 
 macro_rules! routed_pair {
@@ -134,6 +139,9 @@ impl Routed for ChunkStream {
     }
     fn tokens(&self) -> u64 {
         0 // known at the stream's end
+    }
+    fn hold(&mut self, in_flight: state::InFlight) {
+        self.hold_until_end(Box::new(in_flight));
     }
 }
 
@@ -815,8 +823,11 @@ impl<F> Attempt<'_, F> {
             let started = Instant::now();
             let in_flight = d.state.begin(now);
             router.shared.request(&d.id, now);
-            let result = (self.op)(r, opts).await;
-            drop(in_flight);
+            let mut result = (self.op)(r, opts).await;
+            match &mut result {
+                Ok(out) => out.hold(in_flight),
+                Err(_) => drop(in_flight),
+            }
             let ms = started.elapsed().as_secs_f64() * 1000.0;
             match result {
                 Ok(mut out) => {

@@ -67,9 +67,9 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// A call on a deployment: counted in flight until dropped.
-pub struct InFlight<'a>(&'a DeploymentState);
+pub struct InFlight(std::sync::Arc<DeploymentState>);
 
-impl Drop for InFlight<'_> {
+impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
@@ -140,12 +140,14 @@ impl DeploymentState {
     }
 
     /// Starts a call: counts the request in this minute and in flight.
-    pub fn begin(&self, now: u64) -> InFlight<'_> {
+    pub fn begin(self: &std::sync::Arc<Self>, now: u64) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
-        let mut w = lock(&self.window);
-        w.roll(minute_of(now));
-        w.requests += 1;
-        InFlight(self)
+        {
+            let mut w = lock(&self.window);
+            w.roll(minute_of(now));
+            w.requests += 1;
+        }
+        InFlight(self.clone())
     }
 
     pub fn success(&self, now: u64, latency_ms: f64, tokens: u64, cost: f64) {
@@ -229,7 +231,7 @@ mod tests {
 
     #[test]
     fn usage_is_per_minute_and_failures_reset_on_cooldown() {
-        let s = DeploymentState::default();
+        let s = std::sync::Arc::new(DeploymentState::default());
         let t0 = 10 * 60_000 + 5;
         drop(s.begin(t0));
         s.success(t0, 100.0, 30, 0.01);
@@ -246,7 +248,7 @@ mod tests {
 
     #[test]
     fn latency_is_a_moving_average() {
-        let s = DeploymentState::default();
+        let s = std::sync::Arc::new(DeploymentState::default());
         s.success(0, 100.0, 0, 0.0);
         assert_eq!(s.latency(), 100.0);
         s.success(0, 200.0, 0, 0.0);
@@ -255,7 +257,7 @@ mod tests {
 
     #[test]
     fn remote_usage_counts_when_larger() {
-        let s = DeploymentState::default();
+        let s = std::sync::Arc::new(DeploymentState::default());
         let now = 3 * 60_000;
         drop(s.begin(now));
         s.set_remote_usage(3, 7, 70);

@@ -552,3 +552,17 @@ def test_litellm_signatures_of_the_helpers(mock: MockServer, mock2: MockServer) 
     assert picked["model_info"]["id"] == "a"
     assert len(nested) == 3 and all(len(row) == 2 for row in nested)
     assert [r._hidden_params["model_id"] for r in nested[0]] == ["a", "b"]
+
+
+def test_an_open_stream_counts_in_flight_until_it_ends(mock: MockServer, mock2: MockServer) -> None:
+    router = Router(
+        model_list=[deployment("gpt", mock, "a", max_parallel_requests=1, order=1), deployment("gpt", mock2, "b")],
+    )
+    stream = router.completion(model="gpt", messages=MESSAGES, stream=True)
+    assert stream._hidden_params["model_id"] == "a"
+    assert stats(router, "a")["in_flight"] == 1
+    # "a" is at its max_parallel_requests while its stream is open: the next call goes to "b"
+    assert router.completion(model="gpt", messages=MESSAGES)._hidden_params["model_id"] == "b"
+    assert "".join(c.choices[0].delta.content or "" for c in stream) == mock.chat_text
+    assert stats(router, "a")["in_flight"] == 0
+    assert router.completion(model="gpt", messages=MESSAGES)._hidden_params["model_id"] == "a"
