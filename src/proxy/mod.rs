@@ -25,6 +25,10 @@ pub struct ProxyState {
     pub started: std::time::Instant,
 }
 
+/// The built-in loggers a config may name.
+const LOGGERS: &[&str] =
+    &["prometheus", "langfuse", "langsmith", "datadog", "helicone", "wandb", "weave", "otel", "webhook", "generic_api"];
+
 /// `litellm_settings` keys that are call options for every request.
 const CALL_SETTINGS: &[&str] = &[
     "drop_params",
@@ -51,12 +55,27 @@ impl ProxyState {
         let settings: Settings =
             serde_json::from_value(Value::Object(settings)).map_err(|e| format!("router_settings: {e}"))?;
         let router = Router::new(&config.model_list, settings).map_err(|e| e.message)?;
-        let defaults = config
+        let mut defaults: Map<String, Value> = config
             .litellm_settings
             .iter()
             .filter(|(k, _)| CALL_SETTINGS.contains(&k.as_str()))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
+        // built-in loggers named in litellm_settings (callbacks / success_callback / failure_callback)
+        let mut loggers: Vec<Value> = Vec::new();
+        for key in ["callbacks", "success_callback", "failure_callback"] {
+            for name in config.litellm_settings.get(key).and_then(Value::as_array).into_iter().flatten() {
+                if let Some(n) = name.as_str()
+                    && LOGGERS.contains(&n)
+                    && !loggers.iter().any(|l| l == name)
+                {
+                    loggers.push(name.clone());
+                }
+            }
+        }
+        if !loggers.is_empty() {
+            defaults.insert("loggers".into(), Value::Array(loggers));
+        }
         Ok(Self {
             router: Arc::new(router),
             master_key: config.master_key(),

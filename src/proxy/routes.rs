@@ -14,9 +14,10 @@ use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
 use super::{ApiError, ProxyState, error_body};
-use crate::engine::{self, ChunkStream, Hidden};
+use crate::callbacks::{CallLog, Deferred, Ended, StreamLog};
+use crate::engine::{self, CallOptions, ChunkStream, Hidden};
 use crate::error::{ErrorKind, LlmError};
-use crate::router::CallMaps;
+use crate::router::{CallMaps, Routable};
 use crate::types::{ChatRequest, EmbeddingRequest, TextCompletionRequest};
 
 type St = State<Arc<ProxyState>>;
@@ -53,6 +54,7 @@ pub fn app(state: Arc<ProxyState>) -> axum::Router {
         .route("/v1/models/{id}", get(model))
         .route("/models/{id}", get(model))
         .route("/health", get(health))
+        .route("/metrics", get(metrics))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth));
     axum::Router::new()
         .merge(api)
@@ -168,23 +170,34 @@ fn json_response<T: serde::Serialize>(resp: &T, hidden: &Hidden, started: Instan
 }
 
 /// A stream as server-sent events, ending with `data: [DONE]`; an error after the first chunk is
-/// sent as an `error` event.
-fn sse(stream: ChunkStream, started: Instant) -> Response {
+/// sent as an `error` event. The stream's log (when loggers are configured) sees every chunk.
+fn sse(stream: ChunkStream, log: Option<StreamLog>, started: Instant) -> Response {
     let hidden = stream.hidden.clone();
-    let events = futures_util::stream::unfold(Some(stream), |state| async move {
-        let mut s = state?;
+    let events = futures_util::stream::unfold(Some((stream, log)), |state| async move {
+        let (mut s, mut log) = state?;
         match s.next_batch(64).await {
-            Ok(batch) if batch.is_empty() => Some((Ok::<_, Infallible>(Bytes::from_static(b"data: [DONE]\n\n")), None)),
+            Ok(batch) if batch.is_empty() => {
+                if let Some(l) = log.as_mut() {
+                    l.end(&s.hidden, None);
+                }
+                Some((Ok::<_, Infallible>(Bytes::from_static(b"data: [DONE]\n\n")), None))
+            }
             Ok(batch) => {
+                if let Some(l) = log.as_mut() {
+                    l.observe(&batch);
+                }
                 let mut out = Vec::with_capacity(batch.iter().map(|b| b.len() + 8).sum());
                 for b in &batch {
                     out.extend_from_slice(b"data: ");
                     out.extend_from_slice(b);
                     out.extend_from_slice(b"\n\n");
                 }
-                Some((Ok(Bytes::from(out)), Some(s)))
+                Some((Ok(Bytes::from(out)), Some((s, log))))
             }
             Err(e) => {
+                if let Some(l) = log.as_mut() {
+                    l.end(&s.hidden, Some(&e));
+                }
                 let out = format!("data: {}\n\ndata: [DONE]\n\n", error_body(&e));
                 Some((Ok(Bytes::from(out)), None))
             }
@@ -198,6 +211,79 @@ fn sse(stream: ChunkStream, started: Instant) -> Response {
     r
 }
 
+/// The options a call's log sees (the module settings under the call's own), and its log when
+/// built-in loggers are configured.
+fn call_log<R: serde::Serialize + Routable>(
+    call_type: &'static str,
+    maps: &CallMaps,
+    req: &R,
+    stream: bool,
+) -> Option<(CallLog, Arc<CallOptions>)> {
+    if !maps.defaults.contains_key("loggers") && !maps.call.contains_key("loggers") {
+        return None;
+    }
+    let mut m = maps.defaults.clone();
+    m.extend(maps.call.iter().map(|(k, v)| (k.clone(), v.clone())));
+    m.insert("model_group".into(), Value::String(req.model().to_owned()));
+    let opts: CallOptions = serde_json::from_value(Value::Object(m)).ok()?;
+    CallLog::start(call_type, &opts, req, stream).map(|log| (log, Arc::new(opts)))
+}
+
+/// Hands a finished call to its loggers (off the request's path).
+fn log_outcome<T: serde::Serialize>(log: Option<(CallLog, Arc<CallOptions>)>, result: &Result<(T, Hidden), LlmError>) {
+    let Some((log, opts)) = log else { return };
+    let (hidden, ended) = match result {
+        Ok((resp, hidden)) => (Some(hidden.clone()), Ended::Success(serde_json::to_vec(resp).unwrap_or_default())),
+        Err(e) => (None, Ended::Failure(e.clone())),
+    };
+    Deferred::new(log, opts, hidden, ended, None);
+}
+
+async fn routed<R, T, F, Fut>(
+    st: &ProxyState,
+    call_type: &'static str,
+    req: R,
+    maps: CallMaps,
+    started: Instant,
+    op: F,
+) -> Result<Response, ApiError>
+where
+    R: Routable,
+    T: serde::Serialize,
+    (T, Hidden): crate::router::Routed,
+    F: Fn(R, CallOptions) -> Fut,
+    Fut: Future<Output = Result<(T, Hidden), LlmError>>,
+{
+    let log = call_log(call_type, &maps, &req, false);
+    let result = st.router.route(req, maps, op).await;
+    log_outcome(log, &result);
+    let (resp, hidden) = result?;
+    json_response(&resp, &hidden, started)
+}
+
+async fn routed_stream<R, F, Fut>(
+    st: &ProxyState,
+    call_type: &'static str,
+    req: R,
+    maps: CallMaps,
+    started: Instant,
+    op: F,
+) -> Result<Response, ApiError>
+where
+    R: Routable,
+    F: Fn(R, CallOptions) -> Fut,
+    Fut: Future<Output = Result<ChunkStream, LlmError>>,
+{
+    let log = call_log(call_type, &maps, &req, true);
+    match st.router.route(req, maps, op).await {
+        Ok(s) => Ok(sse(s, log.map(|(l, o)| StreamLog::new(l, o)), started)),
+        Err(e) => {
+            log_outcome::<Value>(log, &Err(e.clone()));
+            Err(ApiError(e))
+        }
+    }
+}
+
 async fn chat_request(
     st: Arc<ProxyState>,
     m: Map<String, Value>,
@@ -207,11 +293,12 @@ async fn chat_request(
     let stream = m.get("stream").and_then(Value::as_bool).unwrap_or(false);
     let req: ChatRequest = parse(m, "chat completion")?;
     if stream {
-        let s = st.router.route(req, maps, |q, o| async move { engine::chat_stream(q, &o).await }).await?;
-        return Ok(sse(s, started));
+        return routed_stream(&st, "acompletion", req, maps, started, |q, o| async move {
+            engine::chat_stream(q, &o).await
+        })
+        .await;
     }
-    let (resp, hidden) = st.router.route(req, maps, |q, o| async move { engine::chat(q, &o).await }).await?;
-    json_response(&resp, &hidden, started)
+    routed(&st, "acompletion", req, maps, started, |q, o| async move { engine::chat(q, &o).await }).await
 }
 
 async fn chat(State(st): St, body: Bytes) -> Result<Response, ApiError> {
@@ -239,19 +326,20 @@ async fn completions(State(st): St, body: Bytes) -> Result<Response, ApiError> {
     let stream = m.get("stream").and_then(Value::as_bool).unwrap_or(false);
     let req: TextCompletionRequest = parse(m, "completion")?;
     if stream {
-        let s = st.router.route(req, maps, |q, o| async move { engine::text_completion_stream(q, &o).await }).await?;
-        return Ok(sse(s, started));
+        return routed_stream(&st, "atext_completion", req, maps, started, |q, o| async move {
+            engine::text_completion_stream(q, &o).await
+        })
+        .await;
     }
-    let (resp, hidden) = st.router.route(req, maps, |q, o| async move { engine::text_completion(q, &o).await }).await?;
-    json_response(&resp, &hidden, started)
+    routed(&st, "atext_completion", req, maps, started, |q, o| async move { engine::text_completion(q, &o).await })
+        .await
 }
 
 async fn embeddings(State(st): St, body: Bytes) -> Result<Response, ApiError> {
     let started = Instant::now();
     let (m, maps) = split(&st, &body)?;
     let req: EmbeddingRequest = parse(m, "embedding")?;
-    let (resp, hidden) = st.router.route(req, maps, |q, o| async move { engine::embedding(q, &o).await }).await?;
-    json_response(&resp, &hidden, started)
+    routed(&st, "aembedding", req, maps, started, |q, o| async move { engine::embedding(q, &o).await }).await
 }
 
 fn model_card(id: &str, created: i64) -> Value {
@@ -295,6 +383,14 @@ async fn health(State(st): St) -> Response {
         "unhealthy_endpoints": unhealthy,
     }))
     .into_response()
+}
+
+/// Prometheus metrics (with `prometheus` among the config's callbacks).
+async fn metrics() -> Response {
+    crate::callbacks::flush().await;
+    let mut r = Response::new(Body::from(crate::callbacks::loggers::prometheus::render()));
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
+    r
 }
 
 async fn live() -> Response {

@@ -213,3 +213,26 @@ def test_the_command_line_serves_and_stops_gracefully(tmp_path: Path, mock: Mock
 
 def client_at(port: int) -> Any:
     return openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=MASTER, max_retries=0)
+
+
+def test_prometheus_metrics_of_proxied_calls(tmp_path: Path, mock: MockServer) -> None:
+    import httpx
+
+    config = write_config(tmp_path, mock, "litellm_settings:\n  callbacks: [prometheus]\n")
+    srv = proxy.start(config, host="127.0.0.1", port=0)
+    try:
+        c = client(srv)
+        for _ in range(3):
+            c.chat.completions.create(model="gpt", messages=[{"role": "user", "content": "hi"}])
+        list(c.chat.completions.create(model="gpt", messages=[{"role": "user", "content": "hi"}], stream=True))
+        text = httpx.get(f"http://127.0.0.1:{srv.port}/metrics", headers={"Authorization": f"Bearer {MASTER}"}).text
+        line = next(
+            ln
+            for ln in text.splitlines()
+            if ln.startswith("litellm_deployment_success_responses_total") and 'litellm_model_name="gpt"' in ln
+        )
+        assert float(line.rsplit(" ", 1)[1]) >= 4
+        assert "litellm_spend_metric_total" in text
+    finally:
+        srv.shutdown()
+        srv.wait(10)
