@@ -166,32 +166,17 @@ impl ResponseCache {
             Backend::Local(c) => c.get(key).map(|e| e.data),
             Backend::Redis(url) => {
                 let cmd = vec!["GET".to_owned(), key.to_owned()];
-                match tokio::time::timeout(REDIS_WAIT, crate::store::redis::command(url, &cmd)).await {
-                    Ok(Ok(redis::Value::BulkString(b))) => Some(Bytes::from(b)),
-                    Ok(Ok(_)) => None,
-                    Ok(Err(e)) => {
-                        tracing::warn!(error = %e, "cache lookup failed; treated as a miss");
-                        None
-                    }
-                    Err(_) => {
-                        tracing::warn!("cache lookup timed out; treated as a miss");
-                        None
-                    }
-                }
+                bounded(REDIS_WAIT, async {
+                    Ok(match crate::store::redis::command(url, &cmd).await? {
+                        redis::Value::BulkString(b) => Some(Bytes::from(b)),
+                        _ => None,
+                    })
+                })
+                .await
             }
             Backend::Disk(dir) => std::fs::read(dir.join(disk_name(key))).ok().map(Bytes::from),
             Backend::Semantic(_) => None, // looked up by meaning (CallCache::lookup)
-            Backend::S3(store) => match tokio::time::timeout(s3::TIMEOUT, store.get(key)).await {
-                Ok(Ok(found)) => found,
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "cache lookup failed; treated as a miss");
-                    None
-                }
-                Err(_) => {
-                    tracing::warn!("cache lookup timed out; treated as a miss");
-                    None
-                }
-            },
+            Backend::S3(store) => bounded(s3::TIMEOUT, store.get(key)).await,
         }?;
         let (created, expires, body) = split_entry(&stored)?;
         if expires.is_some_and(|t| now() > t) {
@@ -347,6 +332,22 @@ fn semantic_parts(call_type: &str, request: &Value, namespace: Option<&str>) -> 
     rest.remove("messages");
     rest.remove("prompt");
     Some((prompt, cache_key(call_type, &Value::Object(rest), namespace)))
+}
+
+/// A lookup in a remote store that may take at most `limit`: a failure or a timeout is a miss
+/// (and a warning), never an error of the call.
+async fn bounded<T>(limit: Duration, lookup: impl Future<Output = Result<Option<T>, crate::LlmError>>) -> Option<T> {
+    match tokio::time::timeout(limit, lookup).await {
+        Ok(Ok(found)) => found,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "cache lookup failed; treated as a miss");
+            None
+        }
+        Err(_) => {
+            tracing::warn!("cache lookup timed out; treated as a miss");
+            None
+        }
+    }
 }
 
 /// `created[ expires]\nbody` -> (created, expires, body offset).

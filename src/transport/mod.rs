@@ -111,18 +111,7 @@ pub fn header_pairs(h: &reqwest::header::HeaderMap) -> Vec<(String, String)> {
 
 /// Sends a request and reads the whole answer within `timeout`.
 pub async fn send(req: &HttpRequest, timeout: Duration, verify: bool) -> Result<RawResponse, LlmError> {
-    let client = core().client(verify);
-    let fut = async {
-        let resp = prepare(client, req).send().await.map_err(map_reqwest)?;
-        let status = resp.status().as_u16();
-        let headers = header_pairs(resp.headers());
-        let body = resp.bytes().await.map_err(map_reqwest)?;
-        Ok(RawResponse { status, headers, body })
-    };
-    match tokio::time::timeout(timeout, fut).await {
-        Ok(r) => r,
-        Err(_) => Err(timeout_error(timeout)),
-    }
+    read_all(prepare(core().client(verify), req), timeout).await
 }
 
 /// Sends a request with another method (`GET`, `PUT`, `DELETE`, ...; an empty body is not sent)
@@ -133,14 +122,17 @@ pub async fn send_with(
     timeout: Duration,
     verify: bool,
 ) -> Result<RawResponse, LlmError> {
-    let client = core().client(verify);
     let method = reqwest::Method::from_bytes(method.as_bytes())
         .map_err(|_| LlmError::bad_request(format!("invalid HTTP method {method:?}")))?;
+    let mut b = with_headers(core().client(verify).request(method, &req.url), req);
+    if !req.body.is_empty() {
+        b = b.body(req.body.clone());
+    }
+    read_all(b, timeout).await
+}
+
+async fn read_all(b: reqwest::RequestBuilder, timeout: Duration) -> Result<RawResponse, LlmError> {
     let fut = async {
-        let mut b = with_headers(client.request(method, &req.url), req);
-        if !req.body.is_empty() {
-            b = b.body(req.body.clone());
-        }
         let resp = b.send().await.map_err(map_reqwest)?;
         let status = resp.status().as_u16();
         let headers = header_pairs(resp.headers());
