@@ -55,6 +55,9 @@ pub fn app(state: Arc<ProxyState>) -> axum::Router {
         .route("/models/{id}", get(model))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
+        .route("/model/info", get(model_info))
+        .route("/v1/model/info", get(model_info))
+        .route("/utils/token_counter", post(token_counter))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth));
     axum::Router::new()
         .merge(api)
@@ -383,6 +386,35 @@ async fn health(State(st): St) -> Response {
         "unhealthy_endpoints": unhealthy,
     }))
     .into_response()
+}
+
+/// The deployments, without credentials, with the model map's facts (litellm's `/model/info`).
+async fn model_info(State(st): St) -> Response {
+    axum::Json(json!({"data": st.router.public_model_info()})).into_response()
+}
+
+/// litellm's `/utils/token_counter`: the tokens of `messages` (or `prompt`) for a model name.
+async fn token_counter(State(st): St, body: Bytes) -> Result<Response, ApiError> {
+    let v: Value =
+        serde_json::from_slice(&body).map_err(|e| bad(format!("the request body is not valid JSON: {e}")))?;
+    let requested = v.get("model").and_then(Value::as_str).ok_or_else(|| bad("`model` is required"))?;
+    let model = st.router.group_model(requested).unwrap_or_else(|| requested.to_owned());
+    let bare = model.split_once('/').map_or(model.as_str(), |(_, m)| m);
+    let total = match (v.get("messages").and_then(Value::as_array), v.get("prompt").and_then(Value::as_str)) {
+        (Some(messages), _) => crate::tokens::count_messages(bare, messages, &Default::default())
+            .map_err(|e| bad(format!("cannot count these messages: {e}")))?,
+        (None, Some(prompt)) => crate::tokens::count_text(bare, prompt),
+        (None, None) => return Err(bad("pass `messages` or `prompt`")),
+    };
+    let tokenizer = crate::tokens::encoding_for_model(bare).name();
+    Ok(axum::Json(json!({
+        "total_tokens": total,
+        "request_model": requested,
+        "model_used": bare,
+        "tokenizer_type": "openai_tokenizer",
+        "tokenizer": tokenizer,
+    }))
+    .into_response())
 }
 
 /// Prometheus metrics (with `prometheus` among the config's callbacks).

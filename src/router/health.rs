@@ -30,29 +30,32 @@ const CHECKED_MODES: &[&str] = &["chat", "completion", "embedding", "responses"]
 
 /// Keys of `litellm_params` never shown in health results (credentials, and headers, which often
 /// carry them).
-fn secret(name: &str) -> bool {
+pub fn secret(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     ["key", "secret", "token", "password", "credential", "header", "auth"].iter().any(|s| n.contains(s))
+}
+
+/// A deployment's `litellm_params` as shown outside (health results, the proxy's /model/info):
+/// no credentials, no headers, no passwords in URLs.
+pub fn public_params(d: &Deployment) -> Map<String, Value> {
+    d.litellm_params
+        .iter()
+        .filter(|(k, _)| !secret(k))
+        .map(|(k, v)| {
+            let v = match v.as_str() {
+                Some(s) if s.contains("://") => Value::String(crate::store::redis::redact_url(s)),
+                _ => v.clone(),
+            };
+            (k.clone(), v)
+        })
+        .collect()
 }
 
 impl Checked {
     /// The endpoint as litellm's health results show it: the deployment's `litellm_params`
     /// without credentials, its id, and the error of an unhealthy one.
     pub fn to_json(&self) -> Value {
-        let mut out: Map<String, Value> = self
-            .deployment
-            .litellm_params
-            .iter()
-            .filter(|(k, _)| !secret(k))
-            .map(|(k, v)| {
-                // a URL may carry credentials (`https://user:password@host`)
-                let v = match v.as_str() {
-                    Some(s) if s.contains("://") => Value::String(crate::store::redis::redact_url(s)),
-                    _ => v.clone(),
-                };
-                (k.clone(), v)
-            })
-            .collect();
+        let mut out = public_params(&self.deployment);
         out.insert("model_id".into(), Value::String(self.deployment.id.clone()));
         out.insert("model_name".into(), Value::String(self.deployment.model_name.clone()));
         out.insert("latency_ms".into(), json!(self.latency_ms));

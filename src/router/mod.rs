@@ -389,6 +389,36 @@ impl Router {
         out
     }
 
+    /// Every deployment as the proxy's `/model/info` shows it: `litellm_params` without
+    /// credentials, and `model_info` with the model map's facts under the entry's own.
+    pub fn public_model_info(&self) -> Vec<Value> {
+        read(&self.table)
+            .list
+            .iter()
+            .map(|d| {
+                let provider = d.options.get("custom_llm_provider").and_then(Value::as_str);
+                let mut info = crate::cost::effective_entry(&d.model, provider, &Default::default(), None)
+                    .map(|e| (*e).clone())
+                    .unwrap_or_default();
+                info.extend(d.model_info.iter().map(|(k, v)| (k.clone(), v.clone())));
+                info.insert("id".into(), Value::String(d.id.clone()));
+                serde_json::json!({
+                    "model_name": d.model_name,
+                    "litellm_params": Value::Object(health::public_params(d)),
+                    "model_info": Value::Object(info),
+                })
+            })
+            .collect()
+    }
+
+    /// The provider model a group's first deployment calls (the proxy's token counter).
+    pub fn group_model(&self, requested: &str) -> Option<String> {
+        let s = self.settings();
+        let table = read(&self.table);
+        let group = self.group(&table, &s, requested).ok()?;
+        group.members.first().map(|d| d.model_for(requested))
+    }
+
     pub fn deployment(&self, id: &str) -> Option<Value> {
         read(&self.table).list.iter().find(|d| d.id == id).map(|d| d.to_json())
     }

@@ -236,3 +236,22 @@ def test_prometheus_metrics_of_proxied_calls(tmp_path: Path, mock: MockServer) -
     finally:
         srv.shutdown()
         srv.wait(10)
+
+
+def test_model_info_and_token_counter(server: Any) -> None:
+    import httpx
+
+    import litellm_rs
+
+    base, auth = f"http://127.0.0.1:{server.port}", {"Authorization": f"Bearer {MASTER}"}
+    info = httpx.get(f"{base}/v1/model/info", headers=auth).json()["data"]
+    assert [d["model_name"] for d in info] == ["gpt", "embedder", "instruct"]
+    gpt = info[0]
+    assert gpt["model_info"]["max_input_tokens"] == 128000 and gpt["model_info"]["id"]
+    assert "api_key" not in gpt["litellm_params"] and "sk-upstream" not in str(info)
+    messages = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "How many tokens is this?"}]
+    counted = httpx.post(
+        f"{base}/utils/token_counter", headers=auth, json={"model": "gpt", "messages": messages}
+    ).json()
+    assert counted["total_tokens"] == litellm_rs.token_counter(model="gpt-4o-mini", messages=messages)
+    assert counted["model_used"] == "gpt-4o-mini" and counted["request_model"] == "gpt"
