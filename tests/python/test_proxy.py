@@ -240,7 +240,6 @@ def test_prometheus_metrics_of_proxied_calls(tmp_path: Path, mock: MockServer) -
 
 def test_model_info_and_token_counter(server: Any) -> None:
     import httpx
-
     import litellm_rs
 
     base, auth = f"http://127.0.0.1:{server.port}", {"Authorization": f"Bearer {MASTER}"}
