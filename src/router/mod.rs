@@ -624,17 +624,23 @@ impl Router {
             return Err(err);
         }
         let fallbacks = fallbacks_for(&s, &requested, &err, call_fallbacks.as_ref());
-        let mut last = err;
+        let mut tried: Vec<String> = Vec::new();
         for fb in fallbacks.iter().filter(|g| *g != &requested).take(s.max_fallbacks.unwrap_or(DEFAULT_MAX_FALLBACKS)) {
-            tracing::info!(from = %requested, to = %fb, error = %last, "router: falling back");
+            tracing::info!(from = %requested, to = %fb, error = %err, "router: falling back");
             let mut r = req.clone();
             r.set_model(fb.clone());
             match attempt.group(fb, &r, false).await {
                 Ok(v) => return Ok(v),
-                Err(e) => last = e,
+                Err(e) => tried.push(format!("{fb} ({})", e.kind.class_name())),
             }
         }
-        Err(last)
+        // every fallback failed too: the first group's error, which names what went wrong, and
+        // the groups tried after it
+        let mut err = err;
+        if !tried.is_empty() {
+            err.message = format!("{} (fallbacks tried: {})", err.message, tried.join(", "));
+        }
+        Err(err)
     }
 
     /// After a failed attempt: counts it, and cools the deployment down when the failure says

@@ -570,3 +570,11 @@ def test_an_open_stream_counts_in_flight_until_it_ends(mock: MockServer, mock2: 
     assert "".join(c.choices[0].delta.content or "" for c in stream) == mock.chat_text
     assert stats(router, "a")["in_flight"] == 0
     assert router.completion(model="gpt", messages=MESSAGES)._hidden_params["model_id"] == "a"
+
+
+def test_when_every_fallback_fails_the_first_error_is_raised(mock: MockServer) -> None:
+    router = Router(model_list=[deployment("a", mock, "a")], fallbacks=[{"a": ["missing-group"]}], num_retries=0)
+    mock.fail(503)
+    with pytest.raises(litellm.ServiceUnavailableError) as info:
+        router.completion(model="a", messages=MESSAGES)
+    assert "fallbacks tried: missing-group (BadRequestError)" in str(info.value)
