@@ -77,6 +77,10 @@ impl CallLog {
         let requested_model = get("model").and_then(Value::as_str).unwrap_or_default();
 
         let (provider, model): (&str, &str) = match (hidden, &outcome) {
+            // a routed call names the deployment's model (the group is `model_group`), as litellm does
+            (Some(h), _) if h.model_group.is_some() && !h.model.is_empty() => {
+                (&h.custom_llm_provider, strip_provider(&h.model, &h.custom_llm_provider))
+            }
             (Some(h), _) => (&h.custom_llm_provider, strip_provider(requested_model, &h.custom_llm_provider)),
             (None, Outcome::Failure(e)) if !e.provider.is_empty() => {
                 (&e.provider, if e.model.is_empty() { strip_any_provider(requested_model) } else { &e.model })

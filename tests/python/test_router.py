@@ -296,6 +296,7 @@ def test_callbacks_see_the_deployment(mock: MockServer) -> None:
     router.completion(model="gpt", messages=MESSAGES)
     litellm.flush_callbacks()
     assert seen and seen[0]["model_id"] == "a" and seen[0]["model_group"] == "gpt"
+    assert seen[0]["model"] == "gpt-4o-mini"  # the deployment's model, as litellm logs it
     assert seen[0]["hidden_params"]["model_id"] == "a"
     assert "sk-a" not in str(seen[0])
 
