@@ -221,6 +221,26 @@ def _resolve_env(options: dict[str, Any]) -> None:
             options[key] = os.environ.get(value[len(_ENV_PREFIX) :])
 
 
+def _normalize_options(options: dict[str, Any]) -> None:
+    """A call's own options in the engine's shapes: ``os.environ/`` references read, ``base_url``
+    as ``api_base``, timeouts in seconds."""
+    for value in options.values():
+        if type(value) is str and value.startswith(_ENV_PREFIX):
+            _resolve_env(options)
+            break
+    base_url = options.pop("base_url", None)
+    if base_url is not None:
+        options["api_base"] = base_url
+    timeout = options.pop("timeout", None)
+    if timeout is None:
+        timeout = options.pop("request_timeout", None)
+    if timeout is not None:
+        options["timeout"] = _seconds(timeout)
+    stream_timeout = options.get("stream_timeout")
+    if stream_timeout is not None:
+        options["stream_timeout"] = _seconds(stream_timeout)
+
+
 def _apply_settings(request: dict[str, Any], options: dict[str, Any]) -> None:
     """Fold the current module settings into one call's request/options (per-call values win)."""
     pkg = _pkg
@@ -235,14 +255,7 @@ def _apply_settings(request: dict[str, Any], options: dict[str, Any]) -> None:
         if type(model) is str and model in alias_map:
             request["model"] = alias_map[model]
 
-    for value in options.values():
-        if type(value) is str and value.startswith(_ENV_PREFIX):
-            _resolve_env(options)
-            break
-
-    base_url = options.pop("base_url", None)
-    if base_url is not None:
-        options["api_base"] = base_url
+    _normalize_options(options)
     if "api_base" not in options:
         value = pkg.api_base
         if value is not None:
@@ -273,15 +286,7 @@ def _apply_settings(request: dict[str, Any], options: dict[str, Any]) -> None:
             merged.update(extra)
         options["extra_headers"] = merged
 
-    timeout = options.pop("timeout", None)
-    if timeout is None:
-        timeout = options.pop("request_timeout", None)
-    if timeout is not None:
-        options["timeout"] = _seconds(timeout)
     options["request_timeout"] = _seconds(pkg.request_timeout)
-    stream_timeout = options.get("stream_timeout")
-    if stream_timeout is not None:
-        options["stream_timeout"] = _seconds(stream_timeout)
 
     if "num_retries" not in options:
         value = pkg.num_retries
@@ -352,26 +357,12 @@ def _prepare_routed(request: dict[str, Any], kwargs: dict[str, Any]) -> tuple[di
         request["response_format"] = _response_format(response_format)
     defaults: dict[str, Any] = {}
     _apply_settings({}, defaults)
-    for value in options.values():
-        if type(value) is str and value.startswith(_ENV_PREFIX):
-            _resolve_env(options)
-            break
-    base_url = options.pop("base_url", None)
-    if base_url is not None:
-        options["api_base"] = base_url
+    _normalize_options(options)
     call_headers = options.pop("headers", None)
     if call_headers:
         merged = dict(call_headers)
         merged.update(options.get("extra_headers") or {})
         options["extra_headers"] = merged
-    timeout = options.pop("timeout", None)
-    if timeout is None:
-        timeout = options.pop("request_timeout", None)
-    if timeout is not None:
-        options["timeout"] = _seconds(timeout)
-    stream_timeout = options.get("stream_timeout")
-    if stream_timeout is not None:
-        options["stream_timeout"] = _seconds(stream_timeout)
     return request, options, defaults
 
 
