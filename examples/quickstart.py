@@ -19,10 +19,10 @@ REPLY = "Hello from the local server!"
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, *args):  # keep the output clean
+    def log_message(self, *args: object) -> None:  # keep the output clean
         pass
 
-    def do_POST(self):
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["content-length"])))
         base = {"id": "chatcmpl-local", "created": 1700000000, "model": body["model"]}
         if not body.get("stream"):

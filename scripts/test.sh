@@ -10,16 +10,32 @@ cargo fmt --check
 cargo clippy --quiet --all-targets --features python,proxy -- -D warnings
 cargo test --quiet --features proxy
 
-echo "== build and install the package into $VENV"
+echo "== build the wheel; install it into $VENV with the test tools, the reference litellm and the frameworks"
 python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
-"$VENV/bin/python" -m pip install --quiet ".[test,differential]"
+WHEELS="$(mktemp -d)"
+trap 'rm -rf "$WHEELS"' EXIT
+"$VENV/bin/python" -m pip wheel --quiet --no-deps --wheel-dir "$WHEELS" .
+WHEEL="$(ls "$WHEELS"/litellm_rs-*.whl)"
+"$VENV/bin/python" -m pip install --quiet --force-reinstall --no-deps "$WHEEL"
+"$VENV/bin/python" -m pip install --quiet "$WHEEL[test,differential]" -r tests/frameworks/requirements.txt
+
+echo "== CrewAI's own virtualenv (its pins conflict with openai-agents'): ${VENV}-crewai"
+python3 -m venv "${VENV}-crewai"
+"${VENV}-crewai/bin/python" -m pip install --quiet --upgrade pip
+"${VENV}-crewai/bin/python" -m pip install --quiet --force-reinstall --no-deps "$WHEEL"
+"${VENV}-crewai/bin/python" -m pip install --quiet "$WHEEL" -r tests/frameworks/requirements-crewai.txt
+LITELLM_RS_CREWAI_PYTHON="$(cd "${VENV}-crewai" && pwd)/bin/python"
+export LITELLM_RS_CREWAI_PYTHON
+export LITELLM_RS_REQUIRE_FRAMEWORKS=1
 
 echo "== stubs and lint"
 # the compiled module's stubs match it; the Python sources are clean
 "$VENV/bin/python" -m mypy.stubtest litellm_rs._core
-"$VENV/bin/ruff" check python examples tests/python
-"$VENV/bin/ruff" format --check python examples tests/python
+"$VENV/bin/ruff" check python examples tests/python tests/frameworks
+"$VENV/bin/ruff" format --check python examples tests/python tests/frameworks
+# the examples type-check strictly against the package's types
+"$VENV/bin/python" -m mypy --strict examples
 
 echo "== services: redis-server (the Redis tests start their own on a free port)"
 if ! command -v redis-server >/dev/null 2>&1; then

@@ -10,6 +10,7 @@ defaults; assign them at any time (``litellm_rs.drop_params = True``) and the ne
 
 import os as _os
 import sys as _sys
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 
 def _env_flag(name: str) -> bool:
@@ -261,6 +262,14 @@ _LAZY.update({name: "_cache_settings" for name in ("enable_cache", "update_cache
 _LAZY["SpendTracker"] = "budget_manager"
 _LAZY["Router"] = "router"
 _LAZY["verbose_logger"] = "_logging"
+_LAZY["install_as_litellm"] = "_alias"
+_LAZY.update({name: "constants" for name in ("OPENAI_CHAT_COMPLETION_PARAMS",)})
+_LAZY.update(
+    {
+        name: "utils"
+        for name in ("validate_environment", "get_optional_params", "get_secret", "get_secret_bool", "get_secret_str")
+    }
+)
 _LAZY["print_verbose"] = "_logging"
 _SUBMODULES = frozenset(
     (
@@ -274,8 +283,306 @@ _SUBMODULES = frozenset(
         "integrations",
         "budget_manager",
         "router",
+        "constants",
+        "caching",
+        "secret_managers",
+        "litellm_core_utils",
+        "alias",
     )
 )
+
+
+if _TYPE_CHECKING:  # the lazy names, typed for type checkers (nothing is imported at run time)
+    from ._alias import (
+        install_as_litellm as install_as_litellm,
+    )
+    from ._cache_settings import (
+        disable_cache as disable_cache,
+    )
+    from ._cache_settings import (
+        enable_cache as enable_cache,
+    )
+    from ._cache_settings import (
+        update_cache as update_cache,
+    )
+    from ._callbacks import (
+        flush_callbacks as flush_callbacks,
+    )
+    from ._logging import (
+        print_verbose as print_verbose,
+    )
+    from ._logging import (
+        verbose_logger as verbose_logger,
+    )
+    from .budget_manager import (
+        BudgetManager as BudgetManager,
+    )
+    from .budget_manager import (
+        SpendTracker as SpendTracker,
+    )
+    from .caching import (
+        Cache as Cache,
+    )
+    from .constants import (
+        OPENAI_CHAT_COMPLETION_PARAMS as OPENAI_CHAT_COMPLETION_PARAMS,
+    )
+    from .cost import (
+        cheaper_alternatives as cheaper_alternatives,
+    )
+    from .cost import (
+        completion_cost as completion_cost,
+    )
+    from .cost import (
+        cost_per_token as cost_per_token,
+    )
+    from .cost import (
+        get_max_tokens as get_max_tokens,
+    )
+    from .cost import (
+        get_model_info as get_model_info,
+    )
+    from .cost import (
+        register_model as register_model,
+    )
+    from .cost import (
+        supports_audio_input as supports_audio_input,
+    )
+    from .cost import (
+        supports_audio_output as supports_audio_output,
+    )
+    from .cost import (
+        supports_function_calling as supports_function_calling,
+    )
+    from .cost import (
+        supports_parallel_function_calling as supports_parallel_function_calling,
+    )
+    from .cost import (
+        supports_pdf_input as supports_pdf_input,
+    )
+    from .cost import (
+        supports_prompt_caching as supports_prompt_caching,
+    )
+    from .cost import (
+        supports_reasoning as supports_reasoning,
+    )
+    from .cost import (
+        supports_response_schema as supports_response_schema,
+    )
+    from .cost import (
+        supports_system_messages as supports_system_messages,
+    )
+    from .cost import (
+        supports_tool_choice as supports_tool_choice,
+    )
+    from .cost import (
+        supports_vision as supports_vision,
+    )
+    from .cost import (
+        supports_web_search as supports_web_search,
+    )
+    from .exceptions import (
+        LITELLM_EXCEPTION_TYPES as LITELLM_EXCEPTION_TYPES,
+    )
+    from .exceptions import (
+        APIConnectionError as APIConnectionError,
+    )
+    from .exceptions import (
+        APIError as APIError,
+    )
+    from .exceptions import (
+        APIResponseValidationError as APIResponseValidationError,
+    )
+    from .exceptions import (
+        AuthenticationError as AuthenticationError,
+    )
+    from .exceptions import (
+        BadGatewayError as BadGatewayError,
+    )
+    from .exceptions import (
+        BadRequestError as BadRequestError,
+    )
+    from .exceptions import (
+        BlockedPiiEntityError as BlockedPiiEntityError,
+    )
+    from .exceptions import (
+        BudgetExceededError as BudgetExceededError,
+    )
+    from .exceptions import (
+        ContentPolicyViolationError as ContentPolicyViolationError,
+    )
+    from .exceptions import (
+        ContextWindowExceededError as ContextWindowExceededError,
+    )
+    from .exceptions import (
+        GuardrailInterventionNormalStringError as GuardrailInterventionNormalStringError,
+    )
+    from .exceptions import (
+        GuardrailRaisedException as GuardrailRaisedException,
+    )
+    from .exceptions import (
+        ImageFetchError as ImageFetchError,
+    )
+    from .exceptions import (
+        InternalServerError as InternalServerError,
+    )
+    from .exceptions import (
+        InvalidRequestError as InvalidRequestError,
+    )
+    from .exceptions import (
+        JSONSchemaValidationError as JSONSchemaValidationError,
+    )
+    from .exceptions import (
+        LiteLLMUnknownProvider as LiteLLMUnknownProvider,
+    )
+    from .exceptions import (
+        MalformedRequestFieldError as MalformedRequestFieldError,
+    )
+    from .exceptions import (
+        MidStreamFallbackError as MidStreamFallbackError,
+    )
+    from .exceptions import (
+        MockException as MockException,
+    )
+    from .exceptions import (
+        ModelNotMappedError as ModelNotMappedError,
+    )
+    from .exceptions import (
+        NotFoundError as NotFoundError,
+    )
+    from .exceptions import (
+        OpenAIError as OpenAIError,
+    )
+    from .exceptions import (
+        PaymentRequiredError as PaymentRequiredError,
+    )
+    from .exceptions import (
+        PermissionDeniedError as PermissionDeniedError,
+    )
+    from .exceptions import (
+        RateLimitError as RateLimitError,
+    )
+    from .exceptions import (
+        RejectedRequestError as RejectedRequestError,
+    )
+    from .exceptions import (
+        ServiceUnavailableError as ServiceUnavailableError,
+    )
+    from .exceptions import (
+        Timeout as Timeout,
+    )
+    from .exceptions import (
+        UnprocessableEntityError as UnprocessableEntityError,
+    )
+    from .exceptions import (
+        UnsupportedEndpointError as UnsupportedEndpointError,
+    )
+    from .exceptions import (
+        UnsupportedParamsError as UnsupportedParamsError,
+    )
+    from .router import (
+        Router as Router,
+    )
+    from .tokens import (
+        decode as decode,
+    )
+    from .tokens import (
+        encode as encode,
+    )
+    from .tokens import (
+        token_counter as token_counter,
+    )
+    from .types.utils import (
+        ChatCompletionAudioResponse as ChatCompletionAudioResponse,
+    )
+    from .types.utils import (
+        ChatCompletionDeltaToolCall as ChatCompletionDeltaToolCall,
+    )
+    from .types.utils import (
+        ChatCompletionMessageToolCall as ChatCompletionMessageToolCall,
+    )
+    from .types.utils import (
+        ChatCompletionTokenLogprob as ChatCompletionTokenLogprob,
+    )
+    from .types.utils import (
+        ChoiceLogprobs as ChoiceLogprobs,
+    )
+    from .types.utils import (
+        Choices as Choices,
+    )
+    from .types.utils import (
+        CompletionTokensDetailsWrapper as CompletionTokensDetailsWrapper,
+    )
+    from .types.utils import (
+        Delta as Delta,
+    )
+    from .types.utils import (
+        Embedding as Embedding,
+    )
+    from .types.utils import (
+        EmbeddingResponse as EmbeddingResponse,
+    )
+    from .types.utils import (
+        Function as Function,
+    )
+    from .types.utils import (
+        FunctionCall as FunctionCall,
+    )
+    from .types.utils import (
+        Logprobs as Logprobs,
+    )
+    from .types.utils import (
+        Message as Message,
+    )
+    from .types.utils import (
+        ModelResponse as ModelResponse,
+    )
+    from .types.utils import (
+        ModelResponseBase as ModelResponseBase,
+    )
+    from .types.utils import (
+        ModelResponseStream as ModelResponseStream,
+    )
+    from .types.utils import (
+        PromptTokensDetailsWrapper as PromptTokensDetailsWrapper,
+    )
+    from .types.utils import (
+        ServerToolUse as ServerToolUse,
+    )
+    from .types.utils import (
+        StreamingChoices as StreamingChoices,
+    )
+    from .types.utils import (
+        TextChoices as TextChoices,
+    )
+    from .types.utils import (
+        TextCompletionResponse as TextCompletionResponse,
+    )
+    from .types.utils import (
+        TopLogprob as TopLogprob,
+    )
+    from .types.utils import (
+        Usage as Usage,
+    )
+    from .utils import (
+        get_optional_params as get_optional_params,
+    )
+    from .utils import (
+        get_secret as get_secret,
+    )
+    from .utils import (
+        get_secret_bool as get_secret_bool,
+    )
+    from .utils import (
+        get_secret_str as get_secret_str,
+    )
+    from .utils import (
+        validate_environment as validate_environment,
+    )
+
+    provider_list: list[str]
+    model_list: list[str]
+    model_cost: dict[str, dict]
+    __version__: str
 
 
 def __getattr__(name: str) -> object:
@@ -294,16 +601,27 @@ def __getattr__(name: str) -> object:
         from .cost import _model_cost
 
         return _model_cost()
+    if name == "model_list":  # every model name of the model map, as litellm lists them
+        from .cost import _model_cost
+
+        value = [name for name in _model_cost() if name != "sample_spec"]
+        globals()["model_list"] = value
+        return value
     if name == "__version__":
         from ._core import __version__ as value
 
         globals()["__version__"] = value
         return value
+    if globals().get("_installed_as_litellm"):
+        raise AttributeError(
+            f"module 'litellm' (litellm_rs, installed as litellm) has no attribute {name!r}: "
+            "litellm_rs does not provide it"
+        )
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list:
-    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES | {"__version__", "model_cost"})
+    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES | {"__version__", "model_cost", "model_list"})
 
 
 __all__ = [  # noqa: RUF022 - grouped: calls, types, exceptions, settings
@@ -318,6 +636,13 @@ __all__ = [  # noqa: RUF022 - grouped: calls, types, exceptions, settings
     "get_supported_openai_params",
     "mock_completion",
     "provider_list",
+    "install_as_litellm",
+    "validate_environment",
+    "get_optional_params",
+    "get_secret",
+    "get_secret_bool",
+    "get_secret_str",
+    "OPENAI_CHAT_COMPLETION_PARAMS",
     "token_counter",
     "encode",
     "decode",

@@ -136,7 +136,7 @@ _ENV_PREFIX = "os.environ/"
 
 def _split_kwargs(kwargs: dict[str, Any], request: dict[str, Any], options: dict[str, Any]) -> None:
     for key, value in kwargs.items():
-        if value is None:
+        if value is None or key[:1] == "_":  # litellm-internal flags (``_skip_mcp_handler``, ...)
             continue
         if key in _OPTION_KEYS or key.startswith(_OPTION_PREFIXES):
             if key in _PYTHON_ONLY:
@@ -992,7 +992,26 @@ def stream_chunk_builder(
     types = _types()
     if isinstance(kind, str) and kind.startswith("text_completion"):
         return types.TextCompletionResponse.model_validate_json(data)
-    return types.ModelResponse.model_validate_json(data)
+    built = types.ModelResponse.model_validate_json(data)
+    _stamp_cost(built, getattr(first, "_hidden_params", None))
+    return built
+
+
+def _stamp_cost(response: Any, hidden: Any) -> None:
+    """litellm writes its bill into the rebuilt response's ``usage.cost`` (and ``response_cost``)."""
+    usage = response.usage
+    if usage is None or getattr(usage, "cost", None) is not None:
+        return
+    from .cost import completion_cost
+
+    provider = hidden.get("custom_llm_provider") if isinstance(hidden, dict) else None
+    try:
+        cost = completion_cost(completion_response=response, custom_llm_provider=provider)
+    except Exception:  # noqa: BLE001 - a model without a price (any error): nothing to stamp
+        return
+    if cost and cost > 0:
+        usage.cost = cost
+        response._hidden_params["response_cost"] = cost
 
 
 def _param(params: Any, name: str) -> Any:
@@ -1027,9 +1046,27 @@ def get_supported_openai_params(
     return _core.get_supported_openai_params(model, custom_llm_provider)
 
 
+def responses_api_bridge_check(model: str, custom_llm_provider: Optional[str] = None) -> tuple[dict[str, Any], str]:
+    """``(model_info, model)`` and how litellm_rs serves ``model``: always over chat completions
+    (``{"mode": "chat"}``), since there is no Responses API bridge in litellm_rs."""
+    out = dict(_core.model_info(model, custom_llm_provider) or {})
+    out["mode"] = "chat"
+    return out, model
+
+
+# the response types, as ``from litellm.main import ModelResponse`` finds them
+_TYPES_HERE = frozenset(
+    ("ModelResponse", "ModelResponseStream", "EmbeddingResponse", "TextCompletionResponse", "Usage", "Message")
+)
+
+
 def __getattr__(name: str) -> Any:
     if name == "provider_list":
         value = list(_core.provider_list())
         globals()["provider_list"] = value
+        return value
+    if name in _TYPES_HERE:
+        value = getattr(_types(), name)
+        globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -94,6 +94,25 @@ pub fn provider_ids() -> Vec<&'static str> {
     ids
 }
 
+/// The environment variables a provider's credentials are read from, as litellm's
+/// `validate_environment` checks them: groups that must all be set, each a list of alternatives.
+/// An empty list means nothing is required (local servers); None, an unknown provider.
+pub fn env_requirements(id: &str) -> Option<Vec<Vec<&'static str>>> {
+    match id {
+        "bedrock" | "sagemaker" => return Some(vec![vec!["AWS_ACCESS_KEY_ID"], vec!["AWS_SECRET_ACCESS_KEY"]]),
+        "vertex_ai" | "vertex_ai_beta" => return Some(vec![vec!["VERTEXAI_PROJECT"], vec!["VERTEXAI_LOCATION"]]),
+        "anthropic" => return Some(vec![vec!["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"]]),
+        "azure" => return Some(vec![vec!["AZURE_API_BASE"], vec!["AZURE_API_VERSION"], vec!["AZURE_API_KEY"]]),
+        "ollama" | "ollama_chat" => return Some(Vec::new()),
+        _ => {}
+    }
+    let (_, row) = lookup(id)?;
+    if row.key_env.is_empty() || row.quirks & openai_compat::quirk::KEY_OPTIONAL != 0 {
+        return Some(Vec::new());
+    }
+    Some(vec![row.key_env.to_vec()])
+}
+
 /// The provider with this id, if litellm_rs implements it.
 fn lookup(id: &str) -> Option<(Dispatch, &'static Row)> {
     use super::{anthropic, azure, cohere, gemini, ollama};

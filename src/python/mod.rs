@@ -529,6 +529,13 @@ fn get_supported_openai_params(model: &str, custom_llm_provider: Option<&str>) -
     engine::supported_openai_params(model, custom_llm_provider).ok()
 }
 
+/// The environment variables `provider` reads its credentials from (groups that must all be set,
+/// each a list of alternatives); None for an unknown provider.
+#[pyfunction]
+fn provider_env_requirements(provider: &str) -> Option<Vec<Vec<&'static str>>> {
+    crate::providers::registry::env_requirements(provider)
+}
+
 #[pyfunction]
 fn provider_list() -> Vec<&'static str> {
     crate::providers::registry::provider_ids()
@@ -649,6 +656,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(stream_chunk_builder, m)?)?;
     m.add_function(wrap_pyfunction!(get_llm_provider, m)?)?;
     m.add_function(wrap_pyfunction!(provider_list, m)?)?;
+    m.add_function(wrap_pyfunction!(provider_env_requirements, m)?)?;
     m.add_function(wrap_pyfunction!(get_supported_openai_params, m)?)?;
     m.add_function(wrap_pyfunction!(token_counter, m)?)?;
     m.add_function(wrap_pyfunction!(encode, m)?)?;

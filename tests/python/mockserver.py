@@ -386,6 +386,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 TextSpec = Union[str, Callable[[dict], str]]
+ToolCallsSpec = Union[list[dict[str, str]], Callable[[dict], "list[dict[str, str]] | None"], None]
 
 
 class MockServer:
@@ -395,7 +396,8 @@ class MockServer:
         # Defaults of successful answers (tests change these attributes).
         self.flavor: str = "openai"  # or "groq": Groq's ids, usage fields and x_groq extras
         self.chat_text: TextSpec = "Hello from the mock server, how can I help?"
-        self.tool_calls: list[dict[str, str]] | None = None  # [{"id", "name", "arguments"}]
+        # [{"id", "name", "arguments"}], or a function of the request body giving that list or None
+        self.tool_calls: ToolCallsSpec = None
         self.stream_pieces: list[str] | None = None  # default: chat_text split into tokens
         self.usage: dict[str, Any] = json.loads(json.dumps(DEFAULT_USAGE))
         self.response_model: str | None = None  # default: echo the request's model
@@ -668,10 +670,13 @@ class MockServer:
             return u
         return json.loads(json.dumps(self.usage))
 
-    def _tool_calls_payload(self) -> list[dict[str, Any]]:
+    def tool_calls_for(self, body: dict) -> list[dict[str, str]] | None:
+        return self.tool_calls(body) if callable(self.tool_calls) else self.tool_calls
+
+    def _tool_calls_payload(self, calls: list[dict[str, str]]) -> list[dict[str, Any]]:
         return [
             {"id": tc["id"], "type": "function", "function": {"name": tc["name"], "arguments": tc["arguments"]}}
-            for tc in (self.tool_calls or [])
+            for tc in calls
         ]
 
     def _envelope(self, body: dict, obj: str, cid: str) -> dict[str, Any]:
@@ -690,8 +695,13 @@ class MockServer:
 
     def _chat_json(self, body: dict) -> dict[str, Any]:
         out = self._envelope(body, "chat.completion", self._chat_id())
-        if self.tool_calls:
-            message: dict[str, Any] = {"role": "assistant", "content": None, "tool_calls": self._tool_calls_payload()}
+        calls = self.tool_calls_for(body)
+        if calls:
+            message: dict[str, Any] = {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": self._tool_calls_payload(calls),
+            }
             finish = "tool_calls"
         else:
             message = {"role": "assistant", "content": self.text_for(body)}
@@ -723,8 +733,9 @@ class MockServer:
             return c
 
         events: list[dict[str, Any]] = []
-        if self.tool_calls:
-            for i, tc in enumerate(self.tool_calls):
+        calls = self.tool_calls_for(body)
+        if calls:
+            for i, tc in enumerate(calls):
                 head: dict[str, Any] = {
                     "tool_calls": [
                         {

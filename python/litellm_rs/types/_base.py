@@ -154,6 +154,14 @@ class _Shaped(LiteLLMObject):
                         data[key] = value
         return data
 
+    def __iter__(self) -> Any:
+        # ``dict(obj)`` leaves out what litellm deletes while it is None, as the dumps do
+        omit = self.__litellm_omit__
+        for key, value in super().__iter__():
+            if value is None and key in omit:
+                continue
+            yield key, value
+
     def __repr_args__(self) -> Any:
         omit = self.__litellm_omit__
         for key, value in super().__repr_args__():

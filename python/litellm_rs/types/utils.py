@@ -417,6 +417,12 @@ class PromptTokensDetailsWrapper(_Shaped):
     audio_length_seconds: Optional[float] = None
     cache_creation_tokens: Optional[int] = None
     cache_creation_token_details: Optional[CacheCreationTokenDetails] = None
+    initial_prompt_tokens: Optional[int] = None
+    google_maps_grounding_requests: Optional[int] = None
+    query_count: Optional[int] = None
+    cache_write_tokens: Optional[int] = None
+    cached_tokens_details: Optional[dict] = None
+    cache_type: Optional[str] = None
 
     __litellm_omit__ = frozenset(
         (
@@ -428,6 +434,11 @@ class PromptTokensDetailsWrapper(_Shaped):
             "audio_length_seconds",
             "cache_creation_tokens",
             "cache_creation_token_details",
+            "google_maps_grounding_requests",
+            "query_count",
+            "cache_write_tokens",
+            "cached_tokens_details",
+            "cache_type",
         )
     )
 

@@ -1,0 +1,1 @@
+"""Secret lookup (``litellm.secret_managers``): the environment, and ``os.environ/NAME`` references."""
