@@ -13,7 +13,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import re
 import subprocess
 import sys
 import uuid
@@ -21,73 +20,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from agentmock import ANSWER, agent_text, agent_tool_calls
 from mockserver import DEFAULT_USAGE, MockServer
 
 FRAMEWORKS = Path(__file__).resolve().parent.parent / "frameworks"
 # read at import: the test fixtures clear LITELLM_* variables from the environment of each test
 _REQUIRE = os.environ.get("LITELLM_RS_REQUIRE_FRAMEWORKS") == "1"
 _CREWAI_PYTHON = os.environ.get("LITELLM_RS_CREWAI_PYTHON")
-ANSWER = "Hello from the mock server, how can I help?"
 WEATHER = "Sunny, 22 degrees in Paris"
 PROMPT_TOKENS = DEFAULT_USAGE["prompt_tokens"]
 COMPLETION_TOKENS = DEFAULT_USAGE["completion_tokens"]
 TOTAL_TOKENS = DEFAULT_USAGE["total_tokens"]
-
-
-def _sample(schema: dict[str, Any]) -> Any:
-    kind = schema.get("type")
-    if kind == "integer":
-        return 42
-    if kind == "number":
-        return 1.5
-    if kind == "boolean":
-        return True
-    if kind == "array":
-        return []
-    if kind == "object":
-        return {k: _sample(v) for k, v in (schema.get("properties") or {}).items()}
-    return "Paris"
-
-
-def agent_tool_calls(body: dict) -> list[dict[str, str]] | None:
-    """An agent-like upstream: with tools offered and no tool result yet, it calls the forced (or
-    first) tool with arguments made from the tool's JSON schema (strings are "Paris")."""
-    messages = body.get("messages") or []
-    tools = body.get("tools") or []
-    if not tools or (messages and messages[-1].get("role") == "tool"):
-        return None
-    choice = body.get("tool_choice")
-    if choice == "none":
-        return None
-    tool = tools[0]
-    if isinstance(choice, dict):
-        wanted = (choice.get("function") or {}).get("name")
-        tool = next((t for t in tools if t.get("function", {}).get("name") == wanted), tool)
-    function = tool.get("function") or {}
-    args = _sample({"type": "object", **(function.get("parameters") or {})})
-    name = function.get("name", "tool")
-    # a deterministic id, so that two runs of a program send the same requests
-    return [{"id": f"call_{len(messages)}_{name}", "name": name, "arguments": json.dumps(args)}]
-
-
-def _text(content: Any) -> str:
-    if isinstance(content, list):
-        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
-    return content if isinstance(content, str) else ""
-
-
-def agent_text(body: dict) -> str:
-    """Text answers: after a tool result, a sentence quoting it; to a DSPy prompt, its output fields
-    in DSPy's ``[[ ## field ## ]]`` format; otherwise the default greeting."""
-    messages = body.get("messages") or []
-    if messages and messages[-1].get("role") == "tool":
-        return f"The weather is: {_text(messages[-1].get('content'))}."
-    system = _text(messages[0].get("content")) if messages and messages[0].get("role") == "system" else ""
-    if "[[ ## completed ## ]]" in system and "Your output fields are:" in system:
-        outputs = system.split("Your output fields are:", 1)[1].split("\n\n", 1)[0]
-        fields = re.findall(r"`(\w+)`", outputs)
-        return "".join(f"[[ ## {f} ## ]]\n{ANSWER}\n\n" for f in fields) + "[[ ## completed ## ]]"
-    return ANSWER
 
 
 @pytest.fixture
