@@ -54,4 +54,5 @@ def emit(result: dict[str, Any]) -> None:
     result["litellm_module"] = getattr(litellm, "__name__", "?")
     result["litellm_file"] = getattr(litellm, "__file__", "?")
     result["modules"] = sorted(name for name in sys.modules if name == "litellm" or name.startswith("litellm."))
-    print("RESULT " + json.dumps(result, default=str), flush=True)
+    # on a line of its own: a framework may have left its console output without a line end
+    print("\nRESULT " + json.dumps(result, default=str), flush=True)

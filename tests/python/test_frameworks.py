@@ -85,7 +85,7 @@ def run_program(
     proc = subprocess.run(
         argv, check=False, env=env, capture_output=True, text=True, timeout=timeout, cwd=str(FRAMEWORKS)
     )
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    lines = [line[line.index("RESULT ") :] for line in proc.stdout.splitlines() if "RESULT {" in line]
     if proc.returncode != 0 or not lines:
         raise AssertionError(f"{name} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
     result: dict[str, Any] = json.loads(lines[-1][len("RESULT ") :])
