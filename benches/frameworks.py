@@ -123,7 +123,9 @@ def table(path: str) -> None:
             if line.strip():
                 r = json.loads(line)
                 rows.setdefault(r["framework"], {})[r["impl"]] = r
-    print("| framework (one call, sequential) | litellm: wall / CPU per call | litellm_rs: wall / CPU per call | faster (wall) | peak RSS litellm / litellm_rs |")
+    print(
+        "| framework (one call, sequential) | litellm: wall / CPU per call | litellm_rs: wall / CPU per call | faster (wall) | peak RSS litellm / litellm_rs |"
+    )
     print("|---|---|---|---|---|")
     for name, by in rows.items():
         ref, ours = by.get("litellm"), by.get("litellm_rs")
