@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from . import _core
-from .constants import DEFAULT_REASONING_EFFORT_MEDIUM_THINKING_BUDGET, OPENAI_CHAT_COMPLETION_PARAMS
+from .constants import DEFAULT_REASONING_EFFORT_MEDIUM_THINKING_BUDGET
 from .cost import (
     completion_cost,
     get_max_tokens,
@@ -49,7 +49,15 @@ from .types.utils import (
 )
 
 _pkg: Any = sys.modules[__package__]
-_OPENAI_PARAMS = frozenset(OPENAI_CHAT_COMPLETION_PARAMS)
+_CHECKED: list[frozenset[str]] = []
+
+
+def _checked_params() -> frozenset[str]:
+    """The OpenAI parameters the engine checks against each provider's supported list."""
+    if not _CHECKED:
+        _CHECKED.append(frozenset(_core.openai_chat_params()))
+    return _CHECKED[0]
+
 
 _AUTH_WORDS = ("KEY", "TOKEN")
 
@@ -126,8 +134,8 @@ def get_optional_params(
             value = validate_and_fix_thinking_param(value)
             if value is None:
                 continue
-        if name in supported or name in allowed or name not in _OPENAI_PARAMS:
-            out[name] = value
+        if name in supported or name in allowed or name not in _checked_params():
+            out[name] = value  # supported, or a parameter the engine passes through (thinking, top_k, ...)
         elif not drop:
             raise UnsupportedParamsError(
                 message=f"{provider} does not support parameters: {[name]}, for model={model}. To drop "

@@ -529,6 +529,12 @@ fn get_supported_openai_params(model: &str, custom_llm_provider: Option<&str>) -
     engine::supported_openai_params(model, custom_llm_provider).ok()
 }
 
+/// The OpenAI chat parameters the engine checks against each provider (the others pass through).
+#[pyfunction]
+fn openai_chat_params() -> Vec<&'static str> {
+    crate::types::OPENAI_CHAT_PARAMS.to_vec()
+}
+
 /// The environment variables `provider` reads its credentials from (groups that must all be set,
 /// each a list of alternatives); None for an unknown provider.
 #[pyfunction]
@@ -657,6 +663,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(get_llm_provider, m)?)?;
     m.add_function(wrap_pyfunction!(provider_list, m)?)?;
     m.add_function(wrap_pyfunction!(provider_env_requirements, m)?)?;
+    m.add_function(wrap_pyfunction!(openai_chat_params, m)?)?;
     m.add_function(wrap_pyfunction!(get_supported_openai_params, m)?)?;
     m.add_function(wrap_pyfunction!(token_counter, m)?)?;
     m.add_function(wrap_pyfunction!(encode, m)?)?;
