@@ -120,7 +120,7 @@ def main() -> None:
             f.write(
                 "model_list:\n  - model_name: local\n    litellm_params:\n"
                 f"      model: hosted_vllm/my-model\n      api_base: {api_base}\n"
-                "general_settings:\n  master_key: sk-quickstart\n"
+                f"general_settings:\n  master_key: sk-quickstart\n  database_url: sqlite://{tmp}/proxy.db?mode=rwc\n"
             )
         gateway = proxy.start(config, host="127.0.0.1", port=0)
         request = urllib.request.Request(

@@ -49,8 +49,8 @@ fn main() -> ExitCode {
         (None, Some(model)) => Ok(ProxyConfig::single_model(&model)),
         (None, None) => Err("pass --config <config.yaml> or --model <provider/model>".to_owned()),
     };
-    let state = match config.and_then(|c| ProxyState::new(&c)) {
-        Ok(s) => Arc::new(s),
+    let mut state = match config.and_then(|c| ProxyState::new(&c)) {
+        Ok(s) => s,
         Err(e) => {
             eprintln!("invalid config: {e}");
             return ExitCode::FAILURE;
@@ -63,6 +63,11 @@ fn main() -> ExitCode {
     let host = arg(&args, &["--host"]).unwrap_or_else(|| "0.0.0.0".into());
     let port = arg(&args, &["--port"]).unwrap_or_else(|| "4000".into());
     let rt = &litellm_rs::transport::core().rt;
+    if let Err(e) = rt.block_on(state.connect_storage()) {
+        eprintln!("litellm-rs proxy: {e}");
+        return ExitCode::FAILURE;
+    }
+    let state = Arc::new(state);
     let result = rt.block_on(async move {
         state.router.start_background_health_checks();
         let listener = proxy::bind(&format!("{host}:{port}")).await?;

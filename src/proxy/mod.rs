@@ -2,7 +2,12 @@
 //! `app(state)` builds the axum router (testable without sockets); `serve` binds and runs it until
 //! the shutdown future resolves, finishing the requests in flight.
 
+mod admin;
 pub mod config;
+pub mod db;
+pub mod keys;
+mod ledger;
+mod limits;
 mod routes;
 
 use std::sync::Arc;
@@ -23,6 +28,22 @@ pub struct ProxyState {
     /// Module-level settings (`litellm_settings` the engine takes as call options).
     pub defaults: Map<String, Value>,
     pub started: std::time::Instant,
+    /// Virtual keys (with a master key and a database).
+    pub keys: Option<Arc<keys::KeyStore>>,
+    ledger: Option<ledger::Ledger>,
+    database_url: Option<String>,
+    spend_logs: bool,
+}
+
+/// Who a request comes from.
+#[derive(Clone, Debug)]
+pub enum Caller {
+    /// No master key is set: the proxy is open.
+    Open,
+    /// The master key.
+    Admin,
+    /// A virtual key.
+    Key(Arc<keys::KeyState>),
 }
 
 /// The built-in loggers a config may name.
@@ -76,12 +97,61 @@ impl ProxyState {
         if !loggers.is_empty() {
             defaults.insert("loggers".into(), Value::Array(loggers));
         }
+        let database_url = config
+            .general_settings
+            .get("database_url")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| crate::util::env_var("DATABASE_URL"));
+        let spend_logs = !config.general_settings.get("disable_spend_logs").and_then(Value::as_bool).unwrap_or(false);
         Ok(Self {
             router: Arc::new(router),
             master_key: config.master_key(),
             defaults,
             started: std::time::Instant::now(),
+            keys: None,
+            ledger: None,
+            database_url,
+            spend_logs,
         })
+    }
+
+    /// Opens the database (with a master key set: virtual keys and spend need one) and starts the
+    /// spend ledger. SQLite in the working directory unless `database_url` / `DATABASE_URL` says
+    /// otherwise. Runs on the engine's runtime.
+    pub async fn connect_storage(&mut self) -> Result<(), String> {
+        if self.master_key.is_none() || self.keys.is_some() {
+            return Ok(());
+        }
+        let url = self.database_url.clone().unwrap_or_else(|| db::DEFAULT_URL.to_owned());
+        let db = db::Db::open(&url).await?;
+        self.ledger = Some(ledger::Ledger::start(db.clone(), self.spend_logs));
+        self.keys = Some(Arc::new(keys::KeyStore::new(db)));
+        tracing::info!(database = %db::redact(&url), "proxy storage ready");
+        Ok(())
+    }
+
+    /// Writes the spend recorded so far (before a shutdown, and before spend is read).
+    pub async fn flush_spend(&self) {
+        if let Some(l) = &self.ledger {
+            l.flush().await;
+        }
+    }
+
+    fn record_spend(&self, row: ledger::SpendRow) {
+        if let Some(l) = &self.ledger {
+            l.record(row);
+        }
+    }
+
+    fn record_reset(&self, token: String, reset_at: i64) {
+        if let Some(l) = &self.ledger {
+            l.reset(token, reset_at);
+        }
+    }
+
+    pub fn storage_connected(&self) -> bool {
+        self.keys.is_some()
     }
 }
 
@@ -118,9 +188,15 @@ pub fn error_body(e: &LlmError) -> Value {
         ErrorKind::ContentPolicyViolation => "content_policy_violation".to_owned(),
         _ => e.status.to_string(),
     };
+    // the proxy's own budget refusals carry litellm's type for them
+    let kind = if e.kind == ErrorKind::BadRequest && e.message.starts_with("Budget ") {
+        "budget_exceeded"
+    } else {
+        error_type(e.kind)
+    };
     json!({"error": {
         "message": format!("litellm.{}: {}", e.kind.class_name(), e.message),
-        "type": error_type(e.kind),
+        "type": kind,
         "param": Value::Null,
         "code": code,
     }})
@@ -156,8 +232,17 @@ pub async fn run(
 ) -> Result<(), LlmError> {
     let local = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
     tracing::info!(address = %local, models = ?state.router.model_names(), "litellm-rs proxy listening");
-    axum::serve(listener, app(state))
+    let served = axum::serve(listener, app(state.clone()))
         .with_graceful_shutdown(shutdown)
         .await
-        .map_err(|e| LlmError::new(ErrorKind::ApiConnection, format!("server error: {e}")))
+        .map_err(|e| LlmError::new(ErrorKind::ApiConnection, format!("server error: {e}")));
+    // nothing recorded is lost on a clean shutdown
+    state.flush_spend().await;
+    if let Some(keys) = &state.keys {
+        keys.db.pool.close().await;
+    }
+    served
 }
+
+#[cfg(test)]
+mod key_tests;

@@ -5,6 +5,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -13,7 +14,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
-use super::{ApiError, ProxyState, error_body};
+use super::keys::hash_key;
+use super::ledger::SpendRow;
+use super::limits::Ticket;
+use super::{ApiError, Caller, ProxyState, admin, error_body};
 use crate::callbacks::{CallLog, Deferred, Ended, StreamLog};
 use crate::engine::{self, CallOptions, ChunkStream, Hidden};
 use crate::error::{ErrorKind, LlmError};
@@ -58,6 +62,17 @@ pub fn app(state: Arc<ProxyState>) -> axum::Router {
         .route("/model/info", get(model_info))
         .route("/v1/model/info", get(model_info))
         .route("/utils/token_counter", post(token_counter))
+        .route("/key/generate", post(admin::generate))
+        .route("/key/info", get(admin::info))
+        .route("/key/update", post(admin::update))
+        .route("/key/delete", post(admin::delete))
+        .route("/key/list", get(admin::list))
+        .route("/key/block", post(admin::block))
+        .route("/key/unblock", post(admin::unblock))
+        .route("/key/regenerate", post(admin::regenerate))
+        .route("/key/{key}/regenerate", post(admin::regenerate))
+        .route("/spend/logs", get(admin::spend_logs))
+        .route("/global/spend", get(admin::global_spend))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth));
     axum::Router::new()
         .merge(api)
@@ -88,30 +103,198 @@ fn same_key(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-async fn auth(State(st): St, req: Request, next: Next) -> Response {
-    if let Some(master) = &st.master_key {
-        match presented_key(req.headers()) {
-            Some(k) if same_key(k, master) => {}
-            Some(_) => {
-                let mut e = LlmError::new(
-                    ErrorKind::Authentication,
-                    "Authentication Error, Invalid proxy server token passed. Pass a valid key in the Authorization \
-                     header: Bearer <key>",
-                );
-                e.status = 401;
-                return ApiError(e).into_response();
-            }
-            None => {
-                let mut e = LlmError::new(
-                    ErrorKind::Authentication,
-                    "Authentication Error, No api key passed in. Pass it in the Authorization header: Bearer <key>",
-                );
-                e.status = 401;
-                return ApiError(e).into_response();
-            }
+fn unauthorized(message: impl Into<String>) -> ApiError {
+    let mut e = LlmError::new(ErrorKind::Authentication, message);
+    e.status = 401;
+    ApiError(e)
+}
+
+/// A virtual key: known, not blocked, not expired.
+async fn virtual_key(st: &ProxyState, key: &str) -> Result<Caller, ApiError> {
+    let invalid = || {
+        unauthorized(
+            "Authentication Error, Invalid proxy server token passed. Pass a valid key in the Authorization header: \
+             Bearer <key>",
+        )
+    };
+    let Some(store) = &st.keys else { return Err(invalid()) };
+    let state = store
+        .get(&hash_key(key))
+        .await
+        .map_err(|e| ApiError(LlmError::new(ErrorKind::ServiceUnavailable, e)))?
+        .ok_or_else(invalid)?;
+    {
+        let row = state.row.read().map_err(|_| invalid())?;
+        if row.blocked {
+            return Err(unauthorized(
+                "Authentication Error - Key is blocked. Update via `/key/unblock` if you're admin.",
+            ));
+        }
+        if row.expired(crate::util::now_secs() as i64) {
+            let at = row.expires.map(super::keys::iso).unwrap_or_default();
+            return Err(unauthorized(format!("Authentication Error - Expired Key. Key Expiry time {at}")));
         }
     }
+    Ok(Caller::Key(state))
+}
+
+async fn auth(State(st): St, mut req: Request, next: Next) -> Response {
+    let caller = match &st.master_key {
+        None => Caller::Open,
+        Some(master) => match presented_key(req.headers()).map(str::to_owned) {
+            Some(k) if same_key(&k, master) => Caller::Admin,
+            Some(k) => match virtual_key(&st, &k).await {
+                Ok(c) => c,
+                Err(e) => return e.into_response(),
+            },
+            None => {
+                return unauthorized(
+                    "Authentication Error, No api key passed in. Pass it in the Authorization header: Bearer <key>",
+                )
+                .into_response();
+            }
+        },
+    };
+    req.extensions_mut().insert(caller);
     next.run(req).await
+}
+
+/// Admits a virtual key's request: the model is allowed, and the key's limits and budget have
+/// room for it (its maximum cost is reserved until it ends).
+fn admit(
+    st: &ProxyState,
+    caller: &Caller,
+    m: &Map<String, Value>,
+    body_len: usize,
+) -> Result<Option<Admission>, ApiError> {
+    let Caller::Key(key) = caller else { return Ok(None) };
+    let model = m.get("model").and_then(Value::as_str).unwrap_or_default();
+    let row = key.row.read().map_err(|_| unauthorized("key unavailable"))?;
+    if !row.allows(model) {
+        return Err(unauthorized(format!(
+            "Authentication Error - key not allowed to access model. This key can only access models={:?}. Tried to \
+             access {model}",
+            row.models
+        )));
+    }
+    let (input_price, output_price, max_out) = st.router.max_prices(model);
+    // an upper bound of the request's cost: every byte of the body a prompt token, and the most
+    // output tokens it may get (max_tokens, else the model's limit), for each of its n choices
+    let n = m.get("n").and_then(Value::as_u64).unwrap_or(1).max(1);
+    let out_tokens = if m.contains_key("input") {
+        0 // embeddings
+    } else {
+        m.get("max_completion_tokens")
+            .or_else(|| m.get("max_tokens"))
+            .and_then(Value::as_u64)
+            .or(max_out)
+            .unwrap_or(4096)
+            * n
+    };
+    let estimate = input_price * body_len as f64 + output_price * out_tokens as f64;
+    let now = crate::util::now_secs() as i64;
+    let admitted = key.account.lock().map_err(|_| unauthorized("key unavailable"))?.admit(&row, estimate, now)?;
+    if let Some(reset_at) = admitted.reset_to {
+        st.record_reset(row.token.clone(), reset_at);
+    }
+    Ok(Some(Admission {
+        ticket: Ticket::new(key.clone(), estimate),
+        token: row.token.clone(),
+        user_id: row.user_id.clone(),
+        team_id: row.team_id.clone(),
+        started_ms: crate::util::now_ms() as i64,
+    }))
+}
+
+/// An admitted request of a virtual key, until its spend is recorded.
+struct Admission {
+    ticket: Ticket,
+    token: String,
+    user_id: Option<String>,
+    team_id: Option<String>,
+    started_ms: i64,
+}
+
+impl Admission {
+    /// Settles the reservation and records the request in the spend ledger.
+    fn finish(
+        self,
+        st: &ProxyState,
+        call_type: &str,
+        maps: &SpendInfo,
+        hidden: &Hidden,
+        usage: (i64, i64),
+        id: Option<String>,
+    ) {
+        let cost = hidden.cost().unwrap_or(0.0);
+        self.ticket.settle(cost, usage.0 + usage.1);
+        st.record_spend(SpendRow {
+            request_id: id.unwrap_or_else(|| crate::util::new_id("req-")),
+            api_key: self.token,
+            user_id: self.user_id,
+            team_id: self.team_id,
+            model: if hidden.model.is_empty() { maps.model.clone() } else { hidden.model.clone() },
+            model_group: hidden.model_group.clone().or_else(|| Some(maps.model.clone())),
+            call_type: call_type.to_owned(),
+            spend: cost,
+            prompt_tokens: usage.0,
+            completion_tokens: usage.1,
+            total_tokens: usage.0 + usage.1,
+            start_time: self.started_ms,
+            end_time: crate::util::now_ms() as i64,
+            status: "success".into(),
+            tags: maps.tags.clone(),
+        });
+    }
+}
+
+/// What the spend ledger keeps of a request besides the response.
+struct SpendInfo {
+    model: String,
+    tags: Vec<String>,
+}
+
+impl SpendInfo {
+    fn of(m: &Map<String, Value>, maps: &CallMaps) -> Self {
+        let tags = maps
+            .call
+            .get("tags")
+            .or_else(|| maps.call.get("metadata").and_then(|md| md.get("tags")))
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .unwrap_or_default();
+        Self { model: m.get("model").and_then(Value::as_str).unwrap_or_default().to_owned(), tags }
+    }
+}
+
+/// The id and token counts of a response body (read without building the whole value).
+#[derive(serde::Deserialize, Default)]
+struct Summary {
+    id: Option<String>,
+    usage: Option<UsageCounts>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct UsageCounts {
+    #[serde(default)]
+    prompt_tokens: i64,
+    #[serde(default)]
+    completion_tokens: i64,
+}
+
+impl Summary {
+    fn tokens(&self) -> (i64, i64) {
+        self.usage.as_ref().map_or((0, 0), |u| (u.prompt_tokens, u.completion_tokens))
+    }
+}
+
+/// The usage of a stream chunk that carries one.
+fn chunk_usage(chunk: &[u8]) -> Option<(i64, i64)> {
+    const NEEDLE: &[u8] = b"\"usage\":{";
+    if !chunk.windows(NEEDLE.len()).any(|w| w == NEEDLE) {
+        return None;
+    }
+    serde_json::from_slice::<Summary>(chunk).ok().map(|s| s.tokens())
 }
 
 /// Splits a JSON body into the upstream request and the call's litellm options.
@@ -163,25 +346,36 @@ fn litellm_headers(headers: &mut HeaderMap, hidden: &Hidden, call_id: Option<&st
     }
 }
 
-fn json_response<T: serde::Serialize>(resp: &T, hidden: &Hidden, started: Instant) -> Result<Response, ApiError> {
-    let body = serde_json::to_vec(resp).map_err(|e| ApiError(LlmError::new(ErrorKind::Api, e.to_string())))?;
-    let call_id = serde_json::to_value(resp).ok().and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_owned));
+fn json_response(body: Vec<u8>, summary: &Summary, hidden: &Hidden, started: Instant) -> Response {
     let mut r = Response::new(Body::from(body));
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    litellm_headers(r.headers_mut(), hidden, call_id.as_deref(), started);
-    Ok(r)
+    litellm_headers(r.headers_mut(), hidden, summary.id.as_deref(), started);
+    r
 }
 
 /// A stream as server-sent events, ending with `data: [DONE]`; an error after the first chunk is
 /// sent as an `error` event. The stream's log (when loggers are configured) sees every chunk.
-fn sse(stream: ChunkStream, log: Option<StreamLog>, started: Instant) -> Response {
+/// A stream's spend, recorded when it ends.
+struct StreamSpend {
+    st: Arc<ProxyState>,
+    admission: Admission,
+    call_type: &'static str,
+    info: SpendInfo,
+    usage: (i64, i64),
+    id: Option<String>,
+}
+
+fn sse(stream: ChunkStream, log: Option<StreamLog>, started: Instant, spend: Option<StreamSpend>) -> Response {
     let hidden = stream.hidden.clone();
-    let events = futures_util::stream::unfold(Some((stream, log)), |state| async move {
-        let (mut s, mut log) = state?;
+    let events = futures_util::stream::unfold(Some((stream, log, spend)), |state| async move {
+        let (mut s, mut log, mut spend) = state?;
         match s.next_batch(64).await {
             Ok(batch) if batch.is_empty() => {
                 if let Some(l) = log.as_mut() {
                     l.end(&s.hidden, None);
+                }
+                if let Some(sp) = spend {
+                    sp.admission.finish(&sp.st, sp.call_type, &sp.info, &s.hidden, sp.usage, sp.id);
                 }
                 Some((Ok::<_, Infallible>(Bytes::from_static(b"data: [DONE]\n\n")), None))
             }
@@ -189,18 +383,29 @@ fn sse(stream: ChunkStream, log: Option<StreamLog>, started: Instant) -> Respons
                 if let Some(l) = log.as_mut() {
                     l.observe(&batch);
                 }
+                if let Some(sp) = spend.as_mut() {
+                    for b in &batch {
+                        if sp.id.is_none() {
+                            sp.id = serde_json::from_slice::<Summary>(b).ok().and_then(|x| x.id);
+                        }
+                        if let Some(u) = chunk_usage(b) {
+                            sp.usage = u;
+                        }
+                    }
+                }
                 let mut out = Vec::with_capacity(batch.iter().map(|b| b.len() + 8).sum());
                 for b in &batch {
                     out.extend_from_slice(b"data: ");
                     out.extend_from_slice(b);
                     out.extend_from_slice(b"\n\n");
                 }
-                Some((Ok(Bytes::from(out)), Some((s, log))))
+                Some((Ok(Bytes::from(out)), Some((s, log, spend))))
             }
             Err(e) => {
                 if let Some(l) = log.as_mut() {
                     l.end(&s.hidden, Some(&e));
                 }
+                // a failed stream: its reservation is released (the admission is dropped)
                 let out = format!("data: {}\n\ndata: [DONE]\n\n", error_body(&e));
                 Some((Ok(Bytes::from(out)), None))
             }
@@ -242,12 +447,33 @@ fn log_outcome<T: serde::Serialize>(log: Option<(CallLog, Arc<CallOptions>)>, re
     Deferred::new(log, opts, hidden, ended, None);
 }
 
+/// A request on its way: the caller's admission (virtual keys) and what the ledger keeps of it.
+struct Call {
+    started: Instant,
+    admission: Option<Admission>,
+    info: SpendInfo,
+}
+
+impl Call {
+    fn new(
+        st: &ProxyState,
+        caller: &Caller,
+        m: &Map<String, Value>,
+        maps: &CallMaps,
+        body_len: usize,
+    ) -> Result<Self, ApiError> {
+        let started = Instant::now();
+        let admission = admit(st, caller, m, body_len)?;
+        Ok(Self { started, admission, info: SpendInfo::of(m, maps) })
+    }
+}
+
 async fn routed<R, T, F, Fut>(
     st: &ProxyState,
     call_type: &'static str,
     req: R,
     maps: CallMaps,
-    started: Instant,
+    call: Call,
     op: F,
 ) -> Result<Response, ApiError>
 where
@@ -261,15 +487,20 @@ where
     let result = st.router.route(req, maps, op).await;
     log_outcome(log, &result);
     let (resp, hidden) = result?;
-    json_response(&resp, &hidden, started)
+    let body = serde_json::to_vec(&resp).map_err(|e| ApiError(LlmError::new(ErrorKind::Api, e.to_string())))?;
+    let summary: Summary = serde_json::from_slice(&body).unwrap_or_default();
+    if let Some(a) = call.admission {
+        a.finish(st, call_type, &call.info, &hidden, summary.tokens(), summary.id.clone());
+    }
+    Ok(json_response(body, &summary, &hidden, call.started))
 }
 
 async fn routed_stream<R, F, Fut>(
-    st: &ProxyState,
+    st: &Arc<ProxyState>,
     call_type: &'static str,
     req: R,
     maps: CallMaps,
-    started: Instant,
+    call: Call,
     op: F,
 ) -> Result<Response, ApiError>
 where
@@ -279,7 +510,17 @@ where
 {
     let log = call_log(call_type, &maps, &req, true);
     match st.router.route(req, maps, op).await {
-        Ok(s) => Ok(sse(s, log.map(|(l, o)| StreamLog::new(l, o)), started)),
+        Ok(s) => {
+            let spend = call.admission.map(|admission| StreamSpend {
+                st: st.clone(),
+                admission,
+                call_type,
+                info: call.info,
+                usage: (0, 0),
+                id: None,
+            });
+            Ok(sse(s, log.map(|(l, o)| StreamLog::new(l, o)), call.started, spend))
+        }
         Err(e) => {
             log_outcome::<Value>(log, &Err(e.clone()));
             Err(ApiError(e))
@@ -287,62 +528,64 @@ where
     }
 }
 
-async fn chat_request(
-    st: Arc<ProxyState>,
-    m: Map<String, Value>,
-    maps: CallMaps,
-    started: Instant,
-) -> Result<Response, ApiError> {
+async fn chat_request(st: Arc<ProxyState>, caller: &Caller, body: &[u8]) -> Result<Response, ApiError> {
+    let (m, maps) = split(&st, body)?;
+    let call = Call::new(&st, caller, &m, &maps, body.len())?;
     let stream = m.get("stream").and_then(Value::as_bool).unwrap_or(false);
     let req: ChatRequest = parse(m, "chat completion")?;
     if stream {
-        return routed_stream(&st, "acompletion", req, maps, started, |q, o| async move {
-            engine::chat_stream(q, &o).await
-        })
+        return routed_stream(
+            &st,
+            "acompletion",
+            req,
+            maps,
+            call,
+            |q, o| async move { engine::chat_stream(q, &o).await },
+        )
         .await;
     }
-    routed(&st, "acompletion", req, maps, started, |q, o| async move { engine::chat(q, &o).await }).await
+    routed(&st, "acompletion", req, maps, call, |q, o| async move { engine::chat(q, &o).await }).await
 }
 
-async fn chat(State(st): St, body: Bytes) -> Result<Response, ApiError> {
-    let started = Instant::now();
-    let (m, maps) = split(&st, &body)?;
-    chat_request(st, m, maps, started).await
+async fn chat(State(st): St, Extension(caller): Extension<Caller>, body: Bytes) -> Result<Response, ApiError> {
+    chat_request(st, &caller, &body).await
 }
 
 /// Azure OpenAI's route: the deployment in the path is the model.
-async fn chat_deployment(State(st): St, Path(model): Path<String>, body: Bytes) -> Result<Response, ApiError> {
-    let started = Instant::now();
+async fn chat_deployment(
+    State(st): St,
+    Extension(caller): Extension<Caller>,
+    Path(model): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let mut v: Value =
         serde_json::from_slice(&body).map_err(|e| bad(format!("the request body is not valid JSON: {e}")))?;
     if let Value::Object(m) = &mut v {
         m.insert("model".into(), Value::String(model));
     }
     let body = serde_json::to_vec(&v).map_err(|e| bad(e.to_string()))?;
-    let (m, maps) = split(&st, &body)?;
-    chat_request(st, m, maps, started).await
+    chat_request(st, &caller, &body).await
 }
 
-async fn completions(State(st): St, body: Bytes) -> Result<Response, ApiError> {
-    let started = Instant::now();
+async fn completions(State(st): St, Extension(caller): Extension<Caller>, body: Bytes) -> Result<Response, ApiError> {
     let (m, maps) = split(&st, &body)?;
+    let call = Call::new(&st, &caller, &m, &maps, body.len())?;
     let stream = m.get("stream").and_then(Value::as_bool).unwrap_or(false);
     let req: TextCompletionRequest = parse(m, "completion")?;
     if stream {
-        return routed_stream(&st, "atext_completion", req, maps, started, |q, o| async move {
+        return routed_stream(&st, "atext_completion", req, maps, call, |q, o| async move {
             engine::text_completion_stream(q, &o).await
         })
         .await;
     }
-    routed(&st, "atext_completion", req, maps, started, |q, o| async move { engine::text_completion(q, &o).await })
-        .await
+    routed(&st, "atext_completion", req, maps, call, |q, o| async move { engine::text_completion(q, &o).await }).await
 }
 
-async fn embeddings(State(st): St, body: Bytes) -> Result<Response, ApiError> {
-    let started = Instant::now();
+async fn embeddings(State(st): St, Extension(caller): Extension<Caller>, body: Bytes) -> Result<Response, ApiError> {
     let (m, maps) = split(&st, &body)?;
+    let call = Call::new(&st, &caller, &m, &maps, body.len())?;
     let req: EmbeddingRequest = parse(m, "embedding")?;
-    routed(&st, "aembedding", req, maps, started, |q, o| async move { engine::embedding(q, &o).await }).await
+    routed(&st, "aembedding", req, maps, call, |q, o| async move { engine::embedding(q, &o).await }).await
 }
 
 fn model_card(id: &str, created: i64) -> Value {
@@ -432,7 +675,7 @@ async fn live() -> Response {
 async fn ready(State(st): St) -> Response {
     axum::Json(json!({
         "status": "healthy",
-        "db": "Not connected",
+        "db": if st.storage_connected() { "connected" } else { "Not connected" },
         "cache": Value::Null,
         "litellm_version": env!("CARGO_PKG_VERSION"),
         "models": st.router.model_names().len(),

@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 
 use super::errors::to_pyerr;
 use super::runtime::block_on;
-use crate::error::LlmError;
+use crate::error::{ErrorKind, LlmError};
 use crate::proxy::{self, ProxyConfig, ProxyState};
 use crate::transport::core;
 
@@ -49,7 +49,12 @@ impl ProxyServer {
     #[pyo3(signature = (config=None, model=None, host="0.0.0.0", port=4000))]
     fn new(py: Python<'_>, config: Option<&str>, model: Option<&str>, host: &str, port: u16) -> PyResult<Self> {
         let config = config_of(py, config, model)?;
-        let state = Arc::new(ProxyState::new(&config).map_err(|e| to_pyerr(py, &LlmError::bad_request(e)))?);
+        let mut state = ProxyState::new(&config).map_err(|e| to_pyerr(py, &LlmError::bad_request(e)))?;
+        let state = block_on(py, async move {
+            state.connect_storage().await.map_err(|e| LlmError::new(ErrorKind::ServiceUnavailable, e))?;
+            Ok::<_, LlmError>(state)
+        })?;
+        let state = Arc::new(state);
         state.router.start_background_health_checks();
         let addr = format!("{host}:{port}");
         let listener = block_on(py, async move { proxy::bind(&addr).await })?;

@@ -419,6 +419,40 @@ impl Router {
         group.members.first().map(|d| d.model_for(requested))
     }
 
+    /// An upper bound of the prices a request for `requested` can meet: the highest input and
+    /// output price per token among the group's deployments (their own pricing first, else the
+    /// model map's), and the largest output limit. Deployments without a price cost nothing.
+    pub fn max_prices(&self, requested: &str) -> (f64, f64, Option<u64>) {
+        let s = self.settings();
+        let table = read(&self.table);
+        let Ok(group) = self.group(&table, &s, requested) else { return (0.0, 0.0, None) };
+        let (mut input, mut output, mut max_out) = (0.0f64, 0.0f64, None::<u64>);
+        for d in &group.members {
+            let model = d.model_for(requested);
+            let provider = d.options.get("custom_llm_provider").and_then(Value::as_str);
+            let custom = crate::cost::CustomPricing {
+                input_cost_per_token: d.options.get("input_cost_per_token").and_then(Value::as_f64),
+                output_cost_per_token: d.options.get("output_cost_per_token").and_then(Value::as_f64),
+                base_model: d.options.get("base_model").and_then(Value::as_str).map(str::to_owned),
+                ..Default::default()
+            };
+            let entry = crate::cost::effective_entry(&model, provider, &custom, None);
+            let price = |key: &str| {
+                custom_price(&custom, key).or_else(|| entry.as_ref().and_then(|e| e.get(key)).and_then(Value::as_f64))
+            };
+            input = input.max(price("input_cost_per_token").unwrap_or(0.0));
+            output = output.max(price("output_cost_per_token").unwrap_or(0.0));
+            let limit = entry
+                .as_ref()
+                .and_then(|e| e.get("max_output_tokens").or_else(|| e.get("max_tokens")))
+                .and_then(Value::as_u64);
+            if let Some(l) = limit {
+                max_out = Some(max_out.map_or(l, |m| m.max(l)));
+            }
+        }
+        (input, output, max_out)
+    }
+
     pub fn deployment(&self, id: &str) -> Option<Value> {
         read(&self.table).list.iter().find(|d| d.id == id).map(|d| d.to_json())
     }
@@ -912,3 +946,11 @@ impl<F> Attempt<'_, F> {
 
 #[cfg(test)]
 mod tests;
+
+fn custom_price(custom: &crate::cost::CustomPricing, key: &str) -> Option<f64> {
+    match key {
+        "input_cost_per_token" => custom.input_cost_per_token,
+        "output_cost_per_token" => custom.output_cost_per_token,
+        _ => None,
+    }
+}

@@ -47,6 +47,7 @@ def write_config(tmp_path: Path, mock: MockServer, extra: str = "") -> str:
               num_retries: 0
             general_settings:
               master_key: {MASTER}
+              database_url: sqlite://{tmp_path / "proxy.db"}?mode=rwc
             environment_variables:
               LITELLM_RS_PROXY_TEST_KEY: sk-upstream
             """

@@ -1,0 +1,194 @@
+//! Virtual keys end to end through the app (no sockets): management routes, what a key may do,
+//! budget reservations under concurrency, rate limits, and the spend ledger in SQLite.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use super::{ProxyConfig, ProxyState, app};
+
+const MASTER: &str = "sk-master-test";
+
+async fn state(db: &str) -> Arc<ProxyState> {
+    let mut config = ProxyConfig {
+        model_list: vec![
+            json!({"model_name": "gpt", "litellm_params": {"model": "openai/gpt-4o-mini", "mock_response": "hello there"}}),
+            json!({"model_name": "other", "litellm_params": {"model": "openai/gpt-4o", "mock_response": "hi"}}),
+        ],
+        ..Default::default()
+    };
+    config.general_settings.insert("master_key".into(), json!(MASTER));
+    config.general_settings.insert("database_url".into(), json!(db));
+    let mut st = ProxyState::new(&config).unwrap();
+    st.connect_storage().await.unwrap();
+    Arc::new(st)
+}
+
+async fn call(st: &Arc<ProxyState>, method: &str, uri: &str, key: &str, body: Value) -> (StatusCode, Value) {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {key}"));
+    let body = if body.is_null() { Body::empty() } else { Body::from(body.to_string()) };
+    let resp = app(st.clone()).oneshot(req.body(body).unwrap()).await.unwrap();
+    let status = resp.status();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+    let text = String::from_utf8_lossy(&bytes).to_string();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::String(text)))
+}
+
+fn chat(model: &str) -> Value {
+    json!({"model": model, "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]})
+}
+
+async fn new_key(st: &Arc<ProxyState>, settings: Value) -> String {
+    let (status, v) = call(st, "POST", "/key/generate", MASTER, settings).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    v["key"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn key_lifecycle() {
+    let st = state("sqlite::memory:").await;
+    let key =
+        new_key(&st, json!({"key_alias": "app-1", "models": ["gpt"], "user_id": "u1", "metadata": {"env": "t"}})).await;
+    assert!(key.starts_with("sk-") && key.len() == 25);
+
+    let (status, v) = call(&st, "POST", "/v1/chat/completions", &key, chat("gpt")).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["choices"][0]["message"]["content"], "hello there");
+    // a model outside the key's list
+    let (status, v) = call(&st, "POST", "/v1/chat/completions", &key, chat("other")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(v["error"]["message"].as_str().unwrap().contains("not allowed to access model"), "{v}");
+    // management needs the master key; a key reads its own info
+    let (status, _) = call(&st, "POST", "/key/generate", &key, json!({})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, own) = call(&st, "GET", "/key/info", &key, Value::Null).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(own["info"]["key_alias"], "app-1");
+    assert!(own["info"]["spend"].as_f64().unwrap() > 0.0, "{own}");
+    assert_eq!(own["info"]["key_name"], format!("sk-...{}", &key[key.len() - 4..]));
+
+    // block / unblock
+    let (status, _) = call(&st, "POST", "/key/block", MASTER, json!({"key": key})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, v) = call(&st, "POST", "/v1/chat/completions", &key, chat("gpt")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(v["error"]["message"].as_str().unwrap().contains("blocked"));
+    call(&st, "POST", "/key/unblock", MASTER, json!({"key": key})).await;
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", &key, chat("gpt")).await.0, StatusCode::OK);
+
+    // update, then regenerate: same settings and spend, the old key stops working
+    let (status, v) = call(&st, "POST", "/key/update", MASTER, json!({"key": key, "models": ["gpt", "other"]})).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", &key, chat("other")).await.0, StatusCode::OK);
+    let (status, v) = call(&st, "POST", "/key/regenerate", MASTER, json!({"key": key})).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let fresh = v["key"].as_str().unwrap().to_owned();
+    assert_ne!(fresh, key);
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", &key, chat("gpt")).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", &fresh, chat("gpt")).await.0, StatusCode::OK);
+
+    // the list shows hashes, never keys; delete ends the key
+    let (_, list) = call(&st, "GET", "/key/list", MASTER, Value::Null).await;
+    assert_eq!(list["total_count"], 1);
+    assert_eq!(list["keys"][0].as_str().unwrap().len(), 64);
+    let (status, v) = call(&st, "POST", "/key/delete", MASTER, json!({"key_aliases": ["app-1"]})).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", &fresh, chat("gpt")).await.0, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn concurrent_requests_never_overspend_the_budget() {
+    let st = state("sqlite::memory:").await;
+    // each request reserves (body bytes) x input price + 10 x output price of gpt-4o-mini
+    let body = chat("gpt");
+    let estimate = body.to_string().len() as f64 * 0.15e-6 + 10.0 * 0.6e-6;
+    let budget = estimate * 5.5;
+    let key = new_key(&st, json!({"max_budget": budget})).await;
+    let mut tasks = Vec::new();
+    for _ in 0..40 {
+        let (st, key, body) = (st.clone(), key.clone(), body.clone());
+        tasks.push(tokio::spawn(async move { call(&st, "POST", "/v1/chat/completions", &key, body).await }));
+    }
+    let mut ok = 0;
+    let mut over = 0;
+    for t in tasks {
+        let (status, v) = t.await.unwrap();
+        match status {
+            StatusCode::OK => ok += 1,
+            StatusCode::BAD_REQUEST => {
+                assert_eq!(v["error"]["type"], "budget_exceeded", "{v}");
+                over += 1;
+            }
+            s => panic!("unexpected {s}: {v}"),
+        }
+    }
+    assert!(ok >= 5 && over > 0, "ok={ok} over={over}");
+    let (_, info) = call(&st, "GET", &format!("/key/info?key={key}"), MASTER, Value::Null).await;
+    let spend = info["info"]["spend"].as_f64().unwrap();
+    assert!(spend > 0.0 && spend <= budget, "spend {spend} > budget {budget}");
+    // every admitted request is in the ledger, and its sum is the key's spend
+    let (_, logs) = call(&st, "GET", &format!("/spend/logs?api_key={key}"), MASTER, Value::Null).await;
+    let rows = logs.as_array().unwrap();
+    assert_eq!(rows.len(), ok);
+    let total: f64 = rows.iter().map(|r| r["spend"].as_f64().unwrap()).sum();
+    assert!((total - spend).abs() < 1e-12, "{total} vs {spend}");
+    assert!(rows.iter().all(|r| r["model_group"] == "gpt" && r["total_tokens"].as_i64().unwrap() > 0));
+    let (_, global) = call(&st, "GET", "/global/spend", MASTER, Value::Null).await;
+    assert!((global["spend"].as_f64().unwrap() - total).abs() < 1e-12);
+}
+
+#[tokio::test]
+async fn rate_limits_and_expiry() {
+    let st = state("sqlite::memory:").await;
+    let key = new_key(&st, json!({"rpm_limit": 2})).await;
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", &key, chat("gpt")).await.0, StatusCode::OK);
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", &key, chat("gpt")).await.0, StatusCode::OK);
+    let (status, v) = call(&st, "POST", "/v1/chat/completions", &key, chat("gpt")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(v["error"]["message"].as_str().unwrap().contains("rpm_limit = 2"));
+    // bad settings are refused with a message naming them
+    let (status, v) = call(&st, "POST", "/key/generate", MASTER, json!({"budget_duration": "soon"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(v["error"]["message"].as_str().unwrap().contains("budget_duration"));
+    let (status, _) = call(&st, "POST", "/key/generate", MASTER, json!({"max_budgt": 1})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // an expired key
+    let key = new_key(&st, json!({"duration": "1s"})).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let (status, v) = call(&st, "POST", "/v1/chat/completions", &key, chat("gpt")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(v["error"]["message"].as_str().unwrap().contains("Expired Key"), "{v}");
+}
+
+#[tokio::test]
+async fn keys_and_spend_survive_a_restart_and_the_key_is_never_stored() {
+    let dir = std::env::temp_dir().join(format!("litellm-rs-keys-{}", crate::util::new_id("")));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.join("proxy.db").display());
+    let st = state(&url).await;
+    let key = new_key(&st, json!({"max_budget": 10.0, "budget_duration": "30d"})).await;
+    for _ in 0..3 {
+        assert_eq!(call(&st, "POST", "/v1/chat/completions", &key, chat("gpt")).await.0, StatusCode::OK);
+    }
+    let (_, before) = call(&st, "GET", &format!("/key/info?key={key}"), MASTER, Value::Null).await;
+    st.flush_spend().await;
+    drop(st);
+    let st = state(&url).await;
+    let (status, after) = call(&st, "GET", &format!("/key/info?key={key}"), MASTER, Value::Null).await;
+    assert_eq!(status, StatusCode::OK, "{after}");
+    assert!((after["info"]["spend"].as_f64().unwrap() - before["info"]["spend"].as_f64().unwrap()).abs() < 1e-12);
+    assert!(after["info"]["budget_reset_at"].is_string());
+    let db = std::fs::read(dir.join("proxy.db")).unwrap_or_default();
+    let wal = std::fs::read(dir.join("proxy.db-wal")).unwrap_or_default();
+    let needle = key.as_bytes();
+    assert!(!db.windows(needle.len()).any(|w| w == needle) && !wal.windows(needle.len()).any(|w| w == needle));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,209 @@
+//! A key's live account: spend, budget reservations, requests and tokens per minute, requests in
+//! flight. Admission is one atomic step under the key's lock: a request is let through only if
+//! the spend so far, plus every reservation in flight, plus this request's maximum cost stay within
+//! the budget, so concurrent requests can never spend past it. The reservation is settled with the
+//! real cost when the call ends (or released when it fails).
+
+use std::sync::Arc;
+
+use super::keys::{KeyRow, KeyState, duration_secs};
+use crate::error::{ErrorKind, LlmError};
+
+#[derive(Debug, Default)]
+pub struct Account {
+    /// Settled spend in the current budget period.
+    pub spend: f64,
+    /// The maximum cost of the requests in flight.
+    pub reserved: f64,
+    pub in_flight: u32,
+    /// The end of the current budget period (epoch seconds), for keys with `budget_duration`.
+    pub reset_at: Option<i64>,
+    minute: i64,
+    requests: i64,
+    tokens: i64,
+}
+
+/// What admission decided beyond yes: a budget period that ended (its spend starts again at 0).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Admitted {
+    pub reset_to: Option<i64>,
+}
+
+fn denied(kind: ErrorKind, status: u16, message: String) -> LlmError {
+    let mut e = LlmError::new(kind, message);
+    e.status = status;
+    e
+}
+
+impl Account {
+    pub fn new(spend: f64, reset_at: Option<i64>) -> Self {
+        Self { spend, reset_at, ..Self::default() }
+    }
+
+    fn roll(&mut self, now: i64) {
+        let minute = now / 60;
+        if minute != self.minute {
+            self.minute = minute;
+            self.requests = 0;
+            self.tokens = 0;
+        }
+    }
+
+    /// Admits a request of at most `estimate` dollars, or says why not.
+    pub fn admit(&mut self, row: &KeyRow, estimate: f64, now: i64) -> Result<Admitted, LlmError> {
+        self.roll(now);
+        let mut admitted = Admitted::default();
+        if let Some(period) = row.budget_duration.as_deref().and_then(duration_secs) {
+            match self.reset_at {
+                Some(at) if now < at => {}
+                Some(_) => {
+                    self.spend = 0.0;
+                    let next = now + period;
+                    self.reset_at = Some(next);
+                    admitted.reset_to = Some(next);
+                }
+                None => {
+                    let next = now + period;
+                    self.reset_at = Some(next);
+                    admitted.reset_to = Some(next);
+                }
+            }
+        }
+        if let Some(max) = row.max_budget {
+            if self.spend >= max {
+                return Err(denied(
+                    ErrorKind::BadRequest,
+                    400,
+                    format!("Budget has been exceeded! Current cost: {}, Max budget: {max}", self.spend),
+                ));
+            }
+            if self.spend + self.reserved + estimate > max {
+                return Err(denied(
+                    ErrorKind::BadRequest,
+                    400,
+                    format!(
+                        "Budget would be exceeded: spend {:.6} + requests in flight {:.6} + this request's maximum \
+                         cost {estimate:.6} > max budget {max}. Set a lower max_tokens to reserve less.",
+                        self.spend, self.reserved
+                    ),
+                ));
+            }
+        }
+        if let Some(limit) = row.rpm_limit
+            && self.requests >= limit
+        {
+            return Err(denied(
+                ErrorKind::RateLimit,
+                429,
+                format!("Max requests per minute reached for this key: rpm_limit = {limit}"),
+            ));
+        }
+        if let Some(limit) = row.tpm_limit
+            && self.tokens >= limit
+        {
+            return Err(denied(
+                ErrorKind::RateLimit,
+                429,
+                format!("Max tokens per minute reached for this key: tpm_limit = {limit}"),
+            ));
+        }
+        if let Some(limit) = row.max_parallel_requests
+            && i64::from(self.in_flight) >= limit
+        {
+            return Err(denied(
+                ErrorKind::RateLimit,
+                429,
+                format!("Max parallel requests reached for this key: max_parallel_requests = {limit}"),
+            ));
+        }
+        self.reserved += estimate;
+        self.in_flight += 1;
+        self.requests += 1;
+        Ok(admitted)
+    }
+
+    /// Ends a request: its reservation is replaced by what it cost.
+    pub fn settle(&mut self, estimate: f64, cost: f64, tokens: i64, now: i64) {
+        self.roll(now);
+        self.reserved = (self.reserved - estimate).max(0.0);
+        if self.in_flight == 0 {
+            self.reserved = 0.0;
+        }
+        self.in_flight = self.in_flight.saturating_sub(1);
+        self.spend += cost;
+        self.tokens += tokens;
+    }
+}
+
+/// An admitted request's reservation. Settled with the call's cost, or released (cost 0) when
+/// dropped unsettled (a failed call, a client that went away).
+#[derive(Debug)]
+pub struct Ticket {
+    pub key: Arc<KeyState>,
+    pub estimate: f64,
+    settled: bool,
+}
+
+impl Ticket {
+    pub fn new(key: Arc<KeyState>, estimate: f64) -> Self {
+        Self { key, estimate, settled: false }
+    }
+
+    /// Settles the reservation with the call's cost and tokens.
+    pub fn settle(mut self, cost: f64, tokens: i64) {
+        self.settled = true;
+        if let Ok(mut a) = self.key.account.lock() {
+            a.settle(self.estimate, cost, tokens, crate::util::now_secs() as i64);
+        }
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        if !self.settled
+            && let Ok(mut a) = self.key.account.lock()
+        {
+            a.settle(self.estimate, 0.0, 0, crate::util::now_secs() as i64);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> KeyRow {
+        KeyRow { max_budget: Some(1.0), rpm_limit: Some(3), max_parallel_requests: Some(2), ..KeyRow::default() }
+    }
+
+    #[test]
+    fn reservations_never_let_spend_pass_the_budget() {
+        let mut a = Account::default();
+        let r = row();
+        a.admit(&r, 0.4, 0).unwrap();
+        a.admit(&r, 0.4, 0).unwrap();
+        // two in flight: parallel limit
+        assert_eq!(a.admit(&r, 0.1, 0).unwrap_err().status, 429);
+        a.settle(0.4, 0.3, 10, 0);
+        // 0.3 spent + 0.4 reserved + 0.4 > 1.0
+        let e = a.admit(&r, 0.4, 0).unwrap_err();
+        assert_eq!((e.kind, e.status), (ErrorKind::BadRequest, 400));
+        a.admit(&r, 0.3, 0).unwrap();
+        // rpm: three admitted this minute
+        assert_eq!(a.admit(&r, 0.0, 1).unwrap_err().status, 429);
+        a.settle(0.4, 0.4, 0, 61);
+        a.settle(0.3, 0.3, 0, 61);
+        assert!((a.spend - 1.0).abs() < 1e-9 && a.reserved.abs() < 1e-9 && a.in_flight == 0);
+        assert!(a.admit(&r, 0.0, 61).unwrap_err().message.contains("Budget has been exceeded"));
+    }
+
+    #[test]
+    fn budget_periods_reset_spend() {
+        let mut a = Account::new(5.0, Some(100));
+        let r = KeyRow { max_budget: Some(5.0), budget_duration: Some("30s".into()), ..KeyRow::default() };
+        assert!(a.admit(&r, 0.0, 50).is_err());
+        let ok = a.admit(&r, 1.0, 100).unwrap();
+        assert_eq!(ok.reset_to, Some(130));
+        assert_eq!(a.spend, 0.0);
+    }
+}

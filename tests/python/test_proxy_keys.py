@@ -1,0 +1,121 @@
+"""Virtual keys on the proxy, end to end over HTTP with the official openai SDK: keys made with
+/key/generate, their limits and budgets enforced, their spend in the SQLite ledger, and all of it
+kept across a restart."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mockserver import MockServer
+from test_proxy import MASTER, client, write_config
+
+openai = pytest.importorskip("openai")
+
+from litellm_rs import proxy
+
+
+def admin(srv: Any, method: str, path: str, body: Any = None, key: str = MASTER) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{srv.port}{path}",
+        data=data,
+        method=method,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
+
+
+def hi(c: Any, max_tokens: int = 20) -> Any:
+    return c.chat.completions.with_raw_response.create(
+        model="gpt", messages=[{"role": "user", "content": "hi"}], max_tokens=max_tokens
+    )
+
+
+@pytest.fixture
+def config(tmp_path: Path, mock: MockServer) -> str:
+    return write_config(tmp_path, mock)
+
+
+def test_keys_limits_spend_and_restart(config: str, tmp_path: Path, mock: MockServer) -> None:
+    srv = proxy.start(config, host="127.0.0.1", port=0)
+    try:
+        status, made = admin(srv, "POST", "/key/generate", {"key_alias": "svc", "models": ["gpt"], "user_id": "u7"})
+        assert status == 200, made
+        key = made["key"]
+        c = client(srv, key)
+        costs = []
+        ids = []
+        for _ in range(3):
+            raw = hi(c)
+            costs.append(float(raw.headers["x-litellm-response-cost"]))
+            ids.append(raw.parse().id)
+        # the key's own info: its spend is what the responses cost
+        status, info = admin(srv, "GET", "/key/info", key=key)
+        assert status == 200 and info["info"]["spend"] == pytest.approx(sum(costs))
+        # a model the key may not use
+        with pytest.raises(openai.AuthenticationError, match="not allowed to access model"):
+            c.embeddings.create(model="embedder", input="x")
+        # the spend ledger, one row per request
+        status, logs = admin(srv, "GET", f"/spend/logs?api_key={key}")
+        assert status == 200
+        assert sorted(r["request_id"] for r in logs) == sorted(ids)
+        assert all(
+            r["user"] == "u7" and r["model"] == "openai/gpt-4o-mini" and r["total_tokens"] == 29 for r in logs
+        ), [(r["user"], r["model"], r["total_tokens"]) for r in logs]
+        # management is for the master key
+        assert admin(srv, "GET", "/key/list", key=key)[0] == 401
+    finally:
+        srv.shutdown()
+        srv.wait(10)
+
+    # a restart: the key, its settings and its spend are still there
+    srv = proxy.start(config, host="127.0.0.1", port=0)
+    try:
+        status, info = admin(srv, "GET", f"/key/info?key={key}")
+        assert status == 200 and info["info"]["spend"] == pytest.approx(sum(costs))
+        assert info["info"]["key_alias"] == "svc"
+        assert hi(client(srv, key)).parse().choices[0].message.content == mock.chat_text
+    finally:
+        srv.shutdown()
+        srv.wait(10)
+    # the database holds the key's hash, never the key, nor the upstream's key
+    stored = b""
+    for p in tmp_path.glob("proxy.db*"):
+        try:
+            stored += p.read_bytes()
+        except FileNotFoundError:  # the WAL file, checkpointed away meanwhile
+            pass
+    assert key.encode() not in stored and b"sk-upstream" not in stored
+
+
+def test_budget_and_rate_limit_errors_reach_the_sdk(config: str, mock: MockServer) -> None:
+    srv = proxy.start(config, host="127.0.0.1", port=0)
+    try:
+        _, tiny = admin(srv, "POST", "/key/generate", {"max_budget": 0.000001})
+        with pytest.raises(openai.BadRequestError, match="Budget") as info:
+            hi(client(srv, tiny["key"]), max_tokens=4000)
+        assert info.value.body["type"] == "budget_exceeded"
+        _, limited = admin(srv, "POST", "/key/generate", {"rpm_limit": 1})
+        c = client(srv, limited["key"])
+        hi(c)
+        with pytest.raises(openai.RateLimitError, match="rpm_limit"):
+            hi(c)
+        _, blocked = admin(srv, "POST", "/key/generate", {"blocked": True})
+        with pytest.raises(openai.AuthenticationError, match="blocked"):
+            hi(client(srv, blocked["key"]))
+        status, err = admin(srv, "POST", "/key/generate", {"tpm_limit": -1})
+        assert status == 400 and "tpm_limit" in err["error"]["message"]
+        # no upstream call was made for a refused request
+        assert mock.count("/chat/completions") == 1
+    finally:
+        srv.shutdown()
+        srv.wait(10)
