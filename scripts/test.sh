@@ -47,6 +47,18 @@ if ! command -v redis-server >/dev/null 2>&1; then
 fi
 export LITELLM_RS_REQUIRE_REDIS=1
 
+echo "== services: postgresql (the proxy's PostgreSQL tests start their own server on a free port)"
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get install -y -q postgresql >/dev/null 2>&1 \
+    || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q postgresql >/dev/null; }
+  # the package may start its default cluster: the tests do not use it
+  $SUDO service postgresql stop >/dev/null 2>&1 || true
+fi
+export LITELLM_RS_REQUIRE_POSTGRES=1
+
 echo "== pytest"
 set +e
 "$VENV/bin/python" -m pytest tests/python -q -p no:cacheprovider

@@ -49,6 +49,23 @@ def redis_server() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """A real PostgreSQL server on 127.0.0.1 (skipped where none is installed, except in CI)."""
+    import pgserver
+
+    try:
+        server = pgserver.PostgresServer()
+    except FileNotFoundError as missing:
+        if pgserver.required():
+            pytest.fail(f"PostgreSQL is not installed ({missing}; scripts/test.sh installs it)")
+        pytest.skip("PostgreSQL is not installed")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
 def redis_cluster() -> Iterator[Any]:
     """A real three-node Redis Cluster on 127.0.0.1 (skipped where redis-server is missing, except in CI)."""
     import redisserver

@@ -22,7 +22,8 @@ from litellm_rs import proxy
 MASTER = "sk-master-1234"
 
 
-def write_config(tmp_path: Path, mock: MockServer, extra: str = "") -> str:
+def write_config(tmp_path: Path, mock: MockServer, extra: str = "", database_url: str | None = None) -> str:
+    database_url = database_url or f"sqlite://{tmp_path / 'proxy.db'}"
     path = tmp_path / "config.yaml"
     path.write_text(
         textwrap.dedent(
@@ -47,7 +48,7 @@ def write_config(tmp_path: Path, mock: MockServer, extra: str = "") -> str:
               num_retries: 0
             general_settings:
               master_key: {MASTER}
-              database_url: sqlite://{tmp_path / "proxy.db"}?mode=rwc
+              database_url: {database_url}
             environment_variables:
               LITELLM_RS_PROXY_TEST_KEY: sk-upstream
             """

@@ -40,8 +40,12 @@ def hi(c: Any, max_tokens: int = 20) -> Any:
     )
 
 
-@pytest.fixture
-def config(tmp_path: Path, mock: MockServer) -> str:
+@pytest.fixture(params=["sqlite", "postgres"])
+def config(request: pytest.FixtureRequest, tmp_path: Path, mock: MockServer) -> str:
+    """The proxy's config, with its database in SQLite (a file) or in a fresh PostgreSQL database."""
+    if request.param == "postgres":
+        server = request.getfixturevalue("postgres_server")
+        return write_config(tmp_path, mock, database_url=server.new_database())
     return write_config(tmp_path, mock)
 
 
