@@ -162,6 +162,9 @@ pub async fn generate(
     let keys = store(&st)?;
     let mut fields: KeyFields = body(&bytes)?;
     check_fields(&fields)?;
+    if let Some(team) = &fields.team_id {
+        super::org::check_team(&st, team).await?;
+    }
     let key = match fields.key.take() {
         Some(k) if k.starts_with("sk-") && k.len() >= 12 => k,
         Some(_) => return Err(bad("a custom key must start with sk- and be at least 12 characters long")),
@@ -220,6 +223,9 @@ pub async fn update(
     let mut fields: KeyFields = body(&bytes)?;
     check_fields(&fields)?;
     let key = fields.key.take().ok_or_else(|| bad("`key` is required"))?;
+    if let Some(team) = &fields.team_id {
+        super::org::check_team(&st, team).await?;
+    }
     let state = find(keys, &key).await?;
     let mut row = state.snapshot();
     apply(&mut row, fields, now_secs() as i64);

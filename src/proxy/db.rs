@@ -9,7 +9,10 @@ use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
 
 /// The migrations, in order: (version, SQL). Written to run unchanged on SQLite and PostgreSQL.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/0001_keys_and_spend.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/0001_keys_and_spend.sql")),
+    (2, include_str!("../../migrations/0002_users_and_teams.sql")),
+];
 
 /// The default database: a SQLite file in the working directory.
 pub const DEFAULT_URL: &str = "sqlite://litellm_rs_proxy.db";
@@ -160,7 +163,7 @@ mod tests {
         db.migrate().await.unwrap(); // again: nothing to do
         let n: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM litellm_rs_migrations").fetch_one(&db.pool).await.unwrap();
-        assert_eq!(n, 1);
+        assert_eq!(n, MIGRATIONS.len() as i64);
         let pg = Db { pool: db.pool.clone(), postgres: true };
         assert_eq!(pg.q("UPDATE t SET a = ? WHERE b = ?"), "UPDATE t SET a = $1 WHERE b = $2");
     }

@@ -192,3 +192,123 @@ async fn keys_and_spend_survive_a_restart_and_the_key_is_never_stored() {
     assert!(!db.windows(needle.len()).any(|w| w == needle) && !wal.windows(needle.len()).any(|w| w == needle));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_team_budget_is_shared_by_its_keys_and_never_overspent() {
+    let st = state("sqlite::memory:").await;
+    let body = chat("gpt");
+    let estimate = body.to_string().len() as f64 * 0.15e-6 + 10.0 * 0.6e-6;
+    let budget = estimate * 4.5;
+    let (status, team) = call(
+        &st,
+        "POST",
+        "/team/new",
+        MASTER,
+        json!({"team_id": "t1", "team_alias": "Search", "max_budget": budget, "models": ["gpt"]}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{team}");
+    // a key of a team that does not exist is refused
+    let (status, v) = call(&st, "POST", "/key/generate", MASTER, json!({"team_id": "nope"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    let k1 = new_key(&st, json!({"team_id": "t1"})).await;
+    let k2 = new_key(&st, json!({"team_id": "t1"})).await;
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let (st, key, body) = (st.clone(), if i % 2 == 0 { k1.clone() } else { k2.clone() }, body.clone());
+        tasks.push(tokio::spawn(async move { call(&st, "POST", "/v1/chat/completions", &key, body).await }));
+    }
+    let (mut ok, mut over) = (0, 0);
+    for t in tasks {
+        let (status, v) = t.await.unwrap();
+        if status == StatusCode::OK {
+            ok += 1;
+        } else {
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+            assert!(v["error"]["message"].as_str().unwrap().contains("(team)"), "{v}");
+            over += 1;
+        }
+    }
+    assert!(ok >= 4 && over > 0, "ok={ok} over={over}");
+    let (_, info) = call(&st, "GET", "/team/info?team_id=t1", MASTER, Value::Null).await;
+    let team_spend = info["team_info"]["spend"].as_f64().unwrap();
+    assert!(team_spend > 0.0 && team_spend <= budget, "{team_spend} > {budget}");
+    let key_spend: f64 = info["keys"].as_array().unwrap().iter().map(|k| k["spend"].as_f64().unwrap()).sum();
+    assert!((key_spend - team_spend).abs() < 1e-12);
+    assert_eq!(info["team_info"]["team_alias"], "Search");
+
+    // the team's models bound its keys; a blocked team's keys are refused
+    call(&st, "POST", "/team/update", MASTER, json!({"team_id": "t1", "max_budget": 100.0})).await;
+    let (status, v) = call(&st, "POST", "/v1/chat/completions", &k1, chat("other")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(v["error"]["message"].as_str().unwrap().contains("team not allowed"), "{v}");
+    call(&st, "POST", "/team/block", MASTER, json!({"team_id": "t1"})).await;
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", &k1, chat("gpt")).await.0, StatusCode::UNAUTHORIZED);
+    call(&st, "POST", "/team/unblock", MASTER, json!({"team_id": "t1"})).await;
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", &k1, chat("gpt")).await.0, StatusCode::OK);
+
+    // members
+    let (status, v) = call(
+        &st,
+        "POST",
+        "/team/member_add",
+        MASTER,
+        json!({"team_id": "t1", "member": {"user_id": "bob", "role": "admin"}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["members_with_roles"], json!([{"user_id": "bob", "role": "admin"}]));
+    let (status, _) =
+        call(&st, "POST", "/team/member_delete", MASTER, json!({"team_id": "t1", "user_id": "bob"})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) =
+        call(&st, "POST", "/team/member_delete", MASTER, json!({"team_id": "t1", "user_id": "bob"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // deleting the team deletes its keys
+    let (status, v) = call(&st, "POST", "/team/delete", MASTER, json!({"team_ids": ["t1"]})).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["deleted_keys"].as_array().unwrap().len(), 2);
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", &k2, chat("gpt")).await.0, StatusCode::UNAUTHORIZED);
+    let (_, teams) = call(&st, "GET", "/team/list", MASTER, Value::Null).await;
+    assert_eq!(teams, json!([]));
+}
+
+#[tokio::test]
+async fn users_get_a_key_and_their_limits_bound_it() {
+    let st = state("sqlite::memory:").await;
+    let (status, user) = call(
+        &st,
+        "POST",
+        "/user/new",
+        MASTER,
+        json!({"user_id": "alice", "user_email": "alice@example.com", "rpm_limit": 2, "max_budget": 1.0}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(
+        (user["user_role"].as_str(), user["user_email"].as_str()),
+        (Some("internal_user"), Some("alice@example.com"))
+    );
+    let key = user["key"].as_str().unwrap().to_owned();
+    let extra = new_key(&st, json!({"user_id": "alice"})).await;
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", &key, chat("gpt")).await.0, StatusCode::OK);
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", &extra, chat("gpt")).await.0, StatusCode::OK);
+    // the user's rpm counts both keys
+    let (status, v) = call(&st, "POST", "/v1/chat/completions", &key, chat("gpt")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(v["error"]["message"].as_str().unwrap().contains("this user"), "{v}");
+    let (_, info) = call(&st, "GET", "/user/info?user_id=alice", MASTER, Value::Null).await;
+    assert_eq!(info["keys"].as_array().unwrap().len(), 2);
+    assert!(info["user_info"]["spend"].as_f64().unwrap() > 0.0);
+    // a key reads its own user's info, not another's
+    assert_eq!(call(&st, "GET", "/user/info", &key, Value::Null).await.0, StatusCode::OK);
+    assert_eq!(call(&st, "GET", "/user/info?user_id=bob", &key, Value::Null).await.0, StatusCode::UNAUTHORIZED);
+    let (status, v) = call(&st, "POST", "/user/new", MASTER, json!({"user_id": "x", "user_role": "superuser"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(v["error"]["message"].as_str().unwrap().contains("user_role"));
+    let (_, list) = call(&st, "GET", "/user/list", MASTER, Value::Null).await;
+    assert_eq!(list["total"], 1);
+    let (status, v) = call(&st, "POST", "/user/delete", MASTER, json!({"user_ids": ["alice"]})).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", &key, chat("gpt")).await.0, StatusCode::UNAUTHORIZED);
+}

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use sqlx::Row;
 
 use super::db::Db;
-use super::limits::Account;
+use super::limits::{Account, Limits, SharedAccount};
 use crate::util::{now_secs, sha256_hex};
 
 /// A key's settings and spend, as stored (never the key itself).
@@ -69,12 +69,28 @@ impl KeyRow {
 
     /// Whether the key may call `model` (an empty list allows every model).
     pub fn allows(&self, model: &str) -> bool {
-        self.models.is_empty()
-            || self.models.iter().any(|m| m == model || m == "*" || m == "all-proxy-models")
-            || self.models.iter().any(|m| {
-                m.strip_suffix("/*").is_some_and(|p| model.starts_with(p) && model[p.len()..].starts_with('/'))
-            })
+        models_allow(&self.models, model)
     }
+
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_budget: self.max_budget,
+            budget_duration: self.budget_duration.clone(),
+            rpm_limit: self.rpm_limit,
+            tpm_limit: self.tpm_limit,
+            max_parallel_requests: self.max_parallel_requests,
+        }
+    }
+}
+
+/// Whether a list of allowed models lets `model` through: empty (all), the name, `*` /
+/// `all-proxy-models`, or a `prefix/*` pattern.
+pub fn models_allow(models: &[String], model: &str) -> bool {
+    models.is_empty()
+        || models.iter().any(|m| m == model || m == "*" || m == "all-proxy-models")
+        || models
+            .iter()
+            .any(|m| m.strip_suffix("/*").is_some_and(|p| model.starts_with(p) && model[p.len()..].starts_with('/')))
 }
 
 /// `2026-11-26T20:00:00Z` for epoch seconds.
@@ -152,13 +168,13 @@ pub fn hash_key(key: &str) -> String {
 #[derive(Debug)]
 pub struct KeyState {
     pub row: RwLock<KeyRow>,
-    pub account: Mutex<Account>,
+    pub account: SharedAccount,
 }
 
 impl KeyState {
     pub fn new(row: KeyRow) -> Arc<Self> {
         let account = Account::new(row.spend, row.budget_reset_at);
-        Arc::new(Self { row: RwLock::new(row), account: Mutex::new(account) })
+        Arc::new(Self { row: RwLock::new(row), account: Arc::new(Mutex::new(account)) })
     }
 
     pub fn snapshot(&self) -> KeyRow {
@@ -377,6 +393,12 @@ impl KeyStore {
             out.push(row);
         }
         Ok(out)
+    }
+
+    /// Deletes every key of a team (the team is being deleted).
+    pub async fn delete_team_keys(&self, team_id: &str) -> Result<Vec<String>, String> {
+        let tokens: Vec<String> = self.list(None, Some(team_id)).await?.into_iter().map(|r| r.token).collect();
+        self.delete(&tokens).await
     }
 
     /// The keys held in memory (the ledger settles their spend).

@@ -36,9 +36,11 @@ pub struct SpendRow {
 
 enum Msg {
     Spend(Box<SpendRow>),
-    /// A key's budget period ended: its stored spend starts again at 0.
+    /// A budget period ended: the stored spend starts again at 0 (`table`: the keys', users' or
+    /// teams' table).
     Reset {
-        token: String,
+        table: &'static str,
+        id: String,
         reset_at: i64,
     },
     Flush(oneshot::Sender<()>),
@@ -63,8 +65,8 @@ impl Ledger {
         let _ = self.tx.send(Msg::Spend(Box::new(row)));
     }
 
-    pub fn reset(&self, token: String, reset_at: i64) {
-        let _ = self.tx.send(Msg::Reset { token, reset_at });
+    pub fn reset(&self, table: &'static str, id: String, reset_at: i64) {
+        let _ = self.tx.send(Msg::Reset { table, id, reset_at });
     }
 
     /// Waits until everything recorded so far is written (or the database stays down for 10 s).
@@ -78,7 +80,7 @@ impl Ledger {
 
 enum Pending {
     Spend(Box<SpendRow>),
-    Reset { token: String, reset_at: i64 },
+    Reset { table: &'static str, id: String, reset_at: i64 },
 }
 
 async fn writer(db: Db, mut rx: mpsc::UnboundedReceiver<Msg>, logs: bool) {
@@ -99,7 +101,7 @@ async fn writer(db: Db, mut rx: mpsc::UnboundedReceiver<Msg>, logs: bool) {
         while let Some(m) = next {
             match m {
                 Msg::Spend(r) => pending.push_back(Pending::Spend(r)),
-                Msg::Reset { token, reset_at } => pending.push_back(Pending::Reset { token, reset_at }),
+                Msg::Reset { table, id, reset_at } => pending.push_back(Pending::Reset { table, id, reset_at }),
                 Msg::Flush(done) => waiting.push(done),
             }
             next = rx.try_recv().ok();
@@ -149,7 +151,8 @@ async fn write(db: &Db, batch: &[&Pending], logs: bool) -> Result<(), sqlx::Erro
          requests = litellm_daily_spend.requests + 1",
     );
     let add = db.q("UPDATE litellm_verification_tokens SET spend = spend + ? WHERE token = ?");
-    let reset = db.q("UPDATE litellm_verification_tokens SET spend = 0, budget_reset_at = ? WHERE token = ?");
+    let add_user = db.q("UPDATE litellm_usertable SET spend = spend + ? WHERE id = ?");
+    let add_team = db.q("UPDATE litellm_teamtable SET spend = spend + ? WHERE id = ?");
     for item in batch {
         match item {
             Pending::Spend(r) if logs => {
@@ -183,13 +186,7 @@ async fn write(db: &Db, batch: &[&Pending], logs: bool) -> Result<(), sqlx::Erro
                     .bind(r.completion_tokens)
                     .execute(&mut *tx)
                     .await?;
-                if r.spend != 0.0 {
-                    sqlx::query(sqlx::AssertSqlSafe(&*add))
-                        .bind(r.spend)
-                        .bind(r.api_key.clone())
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                add_spend(&mut tx, r, [&*add, &*add_user, &*add_team]).await?;
             }
             Pending::Spend(r) => {
                 sqlx::query(sqlx::AssertSqlSafe(&*rollup))
@@ -201,18 +198,34 @@ async fn write(db: &Db, batch: &[&Pending], logs: bool) -> Result<(), sqlx::Erro
                     .bind(r.completion_tokens)
                     .execute(&mut *tx)
                     .await?;
-                if r.spend != 0.0 {
-                    sqlx::query(sqlx::AssertSqlSafe(&*add))
-                        .bind(r.spend)
-                        .bind(r.api_key.clone())
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                add_spend(&mut tx, r, [&*add, &*add_user, &*add_team]).await?;
             }
-            Pending::Reset { token, reset_at } => {
-                sqlx::query(sqlx::AssertSqlSafe(&*reset)).bind(*reset_at).bind(token.clone()).execute(&mut *tx).await?;
+            Pending::Reset { table, id, reset_at } => {
+                let column = if *table == "litellm_verification_tokens" { "token" } else { "id" };
+                let sql =
+                    db.q(&format!("UPDATE {table} SET spend = 0, budget_reset_at = ? WHERE {column} = ?")).into_owned();
+                sqlx::query(sqlx::AssertSqlSafe(sql)).bind(*reset_at).bind(id.clone()).execute(&mut *tx).await?;
             }
         }
     }
     tx.commit().await
+}
+
+/// Adds a request's spend to its key, and to its user and team when it has them.
+async fn add_spend(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    r: &SpendRow,
+    [key, user, team]: [&str; 3],
+) -> Result<(), sqlx::Error> {
+    if r.spend == 0.0 {
+        return Ok(());
+    }
+    sqlx::query(sqlx::AssertSqlSafe(key)).bind(r.spend).bind(r.api_key.clone()).execute(&mut **tx).await?;
+    if let Some(u) = &r.user_id {
+        sqlx::query(sqlx::AssertSqlSafe(user)).bind(r.spend).bind(u.clone()).execute(&mut **tx).await?;
+    }
+    if let Some(t) = &r.team_id {
+        sqlx::query(sqlx::AssertSqlSafe(team)).bind(r.spend).bind(t.clone()).execute(&mut **tx).await?;
+    }
+    Ok(())
 }

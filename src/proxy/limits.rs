@@ -4,10 +4,23 @@
 //! the budget, so concurrent requests can never spend past it. The reservation is settled with the
 //! real cost when the call ends (or released when it fails).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use super::keys::{KeyRow, KeyState, duration_secs};
+use super::keys::duration_secs;
 use crate::error::{ErrorKind, LlmError};
+
+/// What an account holder (a key, a user, a team) may spend and how fast.
+#[derive(Debug, Clone, Default)]
+pub struct Limits {
+    pub max_budget: Option<f64>,
+    pub budget_duration: Option<String>,
+    pub rpm_limit: Option<i64>,
+    pub tpm_limit: Option<i64>,
+    pub max_parallel_requests: Option<i64>,
+}
+
+/// An account shared by the requests of its holder.
+pub type SharedAccount = Arc<Mutex<Account>>;
 
 #[derive(Debug, Default)]
 pub struct Account {
@@ -49,8 +62,22 @@ impl Account {
         }
     }
 
-    /// Admits a request of at most `estimate` dollars, or says why not.
-    pub fn admit(&mut self, row: &KeyRow, estimate: f64, now: i64) -> Result<Admitted, LlmError> {
+    /// Admits a request of at most `estimate` dollars (and reserves it), or says why not.
+    pub fn admit(&mut self, row: &Limits, estimate: f64, now: i64, who: &str) -> Result<Admitted, LlmError> {
+        let admitted = self.check(row, estimate, now, who)?;
+        self.reserve(estimate);
+        Ok(admitted)
+    }
+
+    /// Takes a reservation (after `check` said yes).
+    pub fn reserve(&mut self, estimate: f64) {
+        self.reserved += estimate;
+        self.in_flight += 1;
+        self.requests += 1;
+    }
+
+    /// Whether a request of at most `estimate` dollars fits (`who`: "key", "user", "team").
+    pub fn check(&mut self, row: &Limits, estimate: f64, now: i64, who: &str) -> Result<Admitted, LlmError> {
         self.roll(now);
         let mut admitted = Admitted::default();
         if let Some(period) = row.budget_duration.as_deref().and_then(duration_secs) {
@@ -74,7 +101,7 @@ impl Account {
                 return Err(denied(
                     ErrorKind::BadRequest,
                     400,
-                    format!("Budget has been exceeded! Current cost: {}, Max budget: {max}", self.spend),
+                    format!("Budget has been exceeded! Current cost: {}, Max budget: {max} ({who})", self.spend),
                 ));
             }
             if self.spend + self.reserved + estimate > max {
@@ -82,8 +109,8 @@ impl Account {
                     ErrorKind::BadRequest,
                     400,
                     format!(
-                        "Budget would be exceeded: spend {:.6} + requests in flight {:.6} + this request's maximum \
-                         cost {estimate:.6} > max budget {max}. Set a lower max_tokens to reserve less.",
+                        "Budget would be exceeded ({who}): spend {:.6} + requests in flight {:.6} + this request's \
+                         maximum cost {estimate:.6} > max budget {max}. Set a lower max_tokens to reserve less.",
                         self.spend, self.reserved
                     ),
                 ));
@@ -95,7 +122,7 @@ impl Account {
             return Err(denied(
                 ErrorKind::RateLimit,
                 429,
-                format!("Max requests per minute reached for this key: rpm_limit = {limit}"),
+                format!("Max requests per minute reached for this {who}: rpm_limit = {limit}"),
             ));
         }
         if let Some(limit) = row.tpm_limit
@@ -104,7 +131,7 @@ impl Account {
             return Err(denied(
                 ErrorKind::RateLimit,
                 429,
-                format!("Max tokens per minute reached for this key: tpm_limit = {limit}"),
+                format!("Max tokens per minute reached for this {who}: tpm_limit = {limit}"),
             ));
         }
         if let Some(limit) = row.max_parallel_requests
@@ -113,12 +140,9 @@ impl Account {
             return Err(denied(
                 ErrorKind::RateLimit,
                 429,
-                format!("Max parallel requests reached for this key: max_parallel_requests = {limit}"),
+                format!("Max parallel requests reached for this {who}: max_parallel_requests = {limit}"),
             ));
         }
-        self.reserved += estimate;
-        self.in_flight += 1;
-        self.requests += 1;
         Ok(admitted)
     }
 
@@ -135,35 +159,41 @@ impl Account {
     }
 }
 
-/// An admitted request's reservation. Settled with the call's cost, or released (cost 0) when
-/// dropped unsettled (a failed call, a client that went away).
+/// An admitted request's reservations (on its key, and its user's and team's accounts). Settled
+/// with the call's cost, or released (cost 0) when dropped unsettled (a failed call, a client that
+/// went away).
 #[derive(Debug)]
 pub struct Ticket {
-    pub key: Arc<KeyState>,
+    accounts: Vec<SharedAccount>,
     pub estimate: f64,
     settled: bool,
 }
 
 impl Ticket {
-    pub fn new(key: Arc<KeyState>, estimate: f64) -> Self {
-        Self { key, estimate, settled: false }
+    pub fn new(accounts: Vec<SharedAccount>, estimate: f64) -> Self {
+        Self { accounts, estimate, settled: false }
     }
 
-    /// Settles the reservation with the call's cost and tokens.
-    pub fn settle(mut self, cost: f64, tokens: i64) {
+    fn end(&mut self, cost: f64, tokens: i64) {
         self.settled = true;
-        if let Ok(mut a) = self.key.account.lock() {
-            a.settle(self.estimate, cost, tokens, crate::util::now_secs() as i64);
+        let now = crate::util::now_secs() as i64;
+        for account in &self.accounts {
+            if let Ok(mut a) = account.lock() {
+                a.settle(self.estimate, cost, tokens, now);
+            }
         }
+    }
+
+    /// Settles the reservations with the call's cost and tokens.
+    pub fn settle(mut self, cost: f64, tokens: i64) {
+        self.end(cost, tokens);
     }
 }
 
 impl Drop for Ticket {
     fn drop(&mut self) {
-        if !self.settled
-            && let Ok(mut a) = self.key.account.lock()
-        {
-            a.settle(self.estimate, 0.0, 0, crate::util::now_secs() as i64);
+        if !self.settled {
+            self.end(0.0, 0);
         }
     }
 }
@@ -172,37 +202,37 @@ impl Drop for Ticket {
 mod tests {
     use super::*;
 
-    fn row() -> KeyRow {
-        KeyRow { max_budget: Some(1.0), rpm_limit: Some(3), max_parallel_requests: Some(2), ..KeyRow::default() }
+    fn row() -> Limits {
+        Limits { max_budget: Some(1.0), rpm_limit: Some(3), max_parallel_requests: Some(2), ..Limits::default() }
     }
 
     #[test]
     fn reservations_never_let_spend_pass_the_budget() {
         let mut a = Account::default();
         let r = row();
-        a.admit(&r, 0.4, 0).unwrap();
-        a.admit(&r, 0.4, 0).unwrap();
+        a.admit(&r, 0.4, 0, "key").unwrap();
+        a.admit(&r, 0.4, 0, "key").unwrap();
         // two in flight: parallel limit
-        assert_eq!(a.admit(&r, 0.1, 0).unwrap_err().status, 429);
+        assert_eq!(a.admit(&r, 0.1, 0, "key").unwrap_err().status, 429);
         a.settle(0.4, 0.3, 10, 0);
         // 0.3 spent + 0.4 reserved + 0.4 > 1.0
-        let e = a.admit(&r, 0.4, 0).unwrap_err();
+        let e = a.admit(&r, 0.4, 0, "key").unwrap_err();
         assert_eq!((e.kind, e.status), (ErrorKind::BadRequest, 400));
-        a.admit(&r, 0.3, 0).unwrap();
+        a.admit(&r, 0.3, 0, "key").unwrap();
         // rpm: three admitted this minute
-        assert_eq!(a.admit(&r, 0.0, 1).unwrap_err().status, 429);
+        assert_eq!(a.admit(&r, 0.0, 1, "key").unwrap_err().status, 429);
         a.settle(0.4, 0.4, 0, 61);
         a.settle(0.3, 0.3, 0, 61);
         assert!((a.spend - 1.0).abs() < 1e-9 && a.reserved.abs() < 1e-9 && a.in_flight == 0);
-        assert!(a.admit(&r, 0.0, 61).unwrap_err().message.contains("Budget has been exceeded"));
+        assert!(a.admit(&r, 0.0, 61, "key").unwrap_err().message.contains("Budget has been exceeded"));
     }
 
     #[test]
     fn budget_periods_reset_spend() {
         let mut a = Account::new(5.0, Some(100));
-        let r = KeyRow { max_budget: Some(5.0), budget_duration: Some("30s".into()), ..KeyRow::default() };
-        assert!(a.admit(&r, 0.0, 50).is_err());
-        let ok = a.admit(&r, 1.0, 100).unwrap();
+        let r = Limits { max_budget: Some(5.0), budget_duration: Some("30s".into()), ..Limits::default() };
+        assert!(a.admit(&r, 0.0, 50, "key").is_err());
+        let ok = a.admit(&r, 1.0, 100, "key").unwrap();
         assert_eq!(ok.reset_to, Some(130));
         assert_eq!(a.spend, 0.0);
     }

@@ -8,6 +8,8 @@ pub mod db;
 pub mod keys;
 mod ledger;
 mod limits;
+mod org;
+mod owners;
 mod routes;
 
 use std::sync::Arc;
@@ -28,8 +30,10 @@ pub struct ProxyState {
     /// Module-level settings (`litellm_settings` the engine takes as call options).
     pub defaults: Map<String, Value>,
     pub started: std::time::Instant,
-    /// Virtual keys (with a master key and a database).
+    /// Virtual keys, users and teams (with a master key and a database).
     pub keys: Option<Arc<keys::KeyStore>>,
+    pub users: Option<Arc<owners::OwnerStore>>,
+    pub teams: Option<Arc<owners::OwnerStore>>,
     ledger: Option<ledger::Ledger>,
     database_url: Option<String>,
     spend_logs: bool,
@@ -110,6 +114,8 @@ impl ProxyState {
             defaults,
             started: std::time::Instant::now(),
             keys: None,
+            users: None,
+            teams: None,
             ledger: None,
             database_url,
             spend_logs,
@@ -126,6 +132,8 @@ impl ProxyState {
         let url = self.database_url.clone().unwrap_or_else(|| db::DEFAULT_URL.to_owned());
         let db = db::Db::open(&url).await?;
         self.ledger = Some(ledger::Ledger::start(db.clone(), self.spend_logs));
+        self.users = Some(Arc::new(owners::OwnerStore::new(owners::Kind::User, db.clone())));
+        self.teams = Some(Arc::new(owners::OwnerStore::new(owners::Kind::Team, db.clone())));
         self.keys = Some(Arc::new(keys::KeyStore::new(db)));
         tracing::info!(database = %db::redact(&url), "proxy storage ready");
         Ok(())
@@ -144,9 +152,10 @@ impl ProxyState {
         }
     }
 
-    fn record_reset(&self, token: String, reset_at: i64) {
+    /// A budget period ended: the stored spend of the key (table `keys`), user or team is 0 again.
+    fn record_reset(&self, table: &'static str, id: String, reset_at: i64) {
         if let Some(l) = &self.ledger {
-            l.reset(token, reset_at);
+            l.reset(table, id, reset_at);
         }
     }
 

@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 use super::keys::hash_key;
 use super::ledger::SpendRow;
 use super::limits::Ticket;
-use super::{ApiError, Caller, ProxyState, admin, error_body};
+use super::{ApiError, Caller, ProxyState, admin, error_body, org};
 use crate::callbacks::{CallLog, Deferred, Ended, StreamLog};
 use crate::engine::{self, CallOptions, ChunkStream, Hidden};
 use crate::error::{ErrorKind, LlmError};
@@ -73,6 +73,20 @@ pub fn app(state: Arc<ProxyState>) -> axum::Router {
         .route("/key/{key}/regenerate", post(admin::regenerate))
         .route("/spend/logs", get(admin::spend_logs))
         .route("/global/spend", get(admin::global_spend))
+        .route("/user/new", post(org::user_new))
+        .route("/user/info", get(org::user_info))
+        .route("/user/update", post(org::user_update))
+        .route("/user/delete", post(org::user_delete))
+        .route("/user/list", get(org::user_list))
+        .route("/team/new", post(org::team_new))
+        .route("/team/info", get(org::team_info))
+        .route("/team/update", post(org::team_update))
+        .route("/team/delete", post(org::team_delete))
+        .route("/team/list", get(org::team_list))
+        .route("/team/member_add", post(org::team_member_add))
+        .route("/team/member_delete", post(org::team_member_delete))
+        .route("/team/block", post(org::team_block))
+        .route("/team/unblock", post(org::team_unblock))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth));
     axum::Router::new()
         .merge(api)
@@ -159,9 +173,11 @@ async fn auth(State(st): St, mut req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// Admits a virtual key's request: the model is allowed, and the key's limits and budget have
-/// room for it (its maximum cost is reserved until it ends).
-fn admit(
+/// Admits a virtual key's request: the model is allowed (by the key, its user and its team), and
+/// the limits and budgets of the key, its user and its team all have room for it. The request's
+/// maximum cost is reserved on all three accounts in one step, under their locks (taken in the
+/// order key, user, team), until it ends.
+async fn admit(
     st: &ProxyState,
     caller: &Caller,
     m: &Map<String, Value>,
@@ -169,12 +185,44 @@ fn admit(
 ) -> Result<Option<Admission>, ApiError> {
     let Caller::Key(key) = caller else { return Ok(None) };
     let model = m.get("model").and_then(Value::as_str).unwrap_or_default();
-    let row = key.row.read().map_err(|_| unauthorized("key unavailable"))?;
+    let row = key.row.read().map_err(|_| unauthorized("key unavailable"))?.clone();
     if !row.allows(model) {
         return Err(unauthorized(format!(
             "Authentication Error - key not allowed to access model. This key can only access models={:?}. Tried to \
              access {model}",
             row.models
+        )));
+    }
+    let unavailable = |e: String| ApiError(LlmError::new(ErrorKind::ServiceUnavailable, e));
+    let user = match (&row.user_id, &st.users) {
+        (Some(id), Some(users)) => users.get(id).await.map_err(unavailable)?,
+        _ => None,
+    };
+    let team = match (&row.team_id, &st.teams) {
+        (Some(id), Some(teams)) => teams.get(id).await.map_err(unavailable)?,
+        _ => None,
+    };
+    let user_row = user.as_ref().map(|u| u.snapshot());
+    let team_row = team.as_ref().map(|t| t.snapshot());
+    if let Some(t) = &team_row {
+        if t.blocked {
+            return Err(unauthorized(format!("Authentication Error - team {} is blocked", t.id)));
+        }
+        if !t.allows(model) {
+            return Err(unauthorized(format!(
+                "Authentication Error - team not allowed to access model. Team {} can only access models={:?}. \
+                 Tried to access {model}",
+                t.id, t.models
+            )));
+        }
+    }
+    if let Some(u) = &user_row
+        && !u.allows(model)
+    {
+        return Err(unauthorized(format!(
+            "Authentication Error - user not allowed to access model. User {} can only access models={:?}. Tried to \
+             access {model}",
+            u.id, u.models
         )));
     }
     let (input_price, output_price, max_out) = st.router.max_prices(model);
@@ -193,12 +241,41 @@ fn admit(
     };
     let estimate = input_price * body_len as f64 + output_price * out_tokens as f64;
     let now = crate::util::now_secs() as i64;
-    let admitted = key.account.lock().map_err(|_| unauthorized("key unavailable"))?.admit(&row, estimate, now)?;
-    if let Some(reset_at) = admitted.reset_to {
-        st.record_reset(row.token.clone(), reset_at);
+    fn locked(a: &super::limits::SharedAccount) -> Result<std::sync::MutexGuard<'_, super::limits::Account>, ApiError> {
+        a.lock().map_err(|_| ApiError(LlmError::new(ErrorKind::InternalServer, "account unavailable")))
+    }
+    let mut accounts = vec![key.account.clone()];
+    let mut resets: Vec<(&'static str, String, i64)> = Vec::new();
+    {
+        let mut key_account = locked(&key.account)?;
+        let mut user_account = user.as_ref().map(|u| locked(&u.account)).transpose()?;
+        let mut team_account = team.as_ref().map(|t| locked(&t.account)).transpose()?;
+        let checked = key_account.check(&row.limits(), estimate, now, "key")?;
+        if let Some(at) = checked.reset_to {
+            resets.push(("litellm_verification_tokens", row.token.clone(), at));
+        }
+        if let (Some(a), Some(r)) = (user_account.as_mut(), &user_row)
+            && let Some(at) = a.check(&r.limits(), estimate, now, "user")?.reset_to
+        {
+            resets.push(("litellm_usertable", r.id.clone(), at));
+        }
+        if let (Some(a), Some(r)) = (team_account.as_mut(), &team_row)
+            && let Some(at) = a.check(&r.limits(), estimate, now, "team")?.reset_to
+        {
+            resets.push(("litellm_teamtable", r.id.clone(), at));
+        }
+        key_account.reserve(estimate);
+        for a in user_account.iter_mut().chain(team_account.iter_mut()) {
+            a.reserve(estimate);
+        }
+    }
+    accounts.extend(user.iter().map(|u| u.account.clone()));
+    accounts.extend(team.iter().map(|t| t.account.clone()));
+    for (table, id, at) in resets {
+        st.record_reset(table, id, at);
     }
     Ok(Some(Admission {
-        ticket: Ticket::new(key.clone(), estimate),
+        ticket: Ticket::new(accounts, estimate),
         token: row.token.clone(),
         user_id: row.user_id.clone(),
         team_id: row.team_id.clone(),
@@ -455,7 +532,7 @@ struct Call {
 }
 
 impl Call {
-    fn new(
+    async fn new(
         st: &ProxyState,
         caller: &Caller,
         m: &Map<String, Value>,
@@ -463,7 +540,7 @@ impl Call {
         body_len: usize,
     ) -> Result<Self, ApiError> {
         let started = Instant::now();
-        let admission = admit(st, caller, m, body_len)?;
+        let admission = admit(st, caller, m, body_len).await?;
         Ok(Self { started, admission, info: SpendInfo::of(m, maps) })
     }
 }
@@ -530,7 +607,7 @@ where
 
 async fn chat_request(st: Arc<ProxyState>, caller: &Caller, body: &[u8]) -> Result<Response, ApiError> {
     let (m, maps) = split(&st, body)?;
-    let call = Call::new(&st, caller, &m, &maps, body.len())?;
+    let call = Call::new(&st, caller, &m, &maps, body.len()).await?;
     let stream = m.get("stream").and_then(Value::as_bool).unwrap_or(false);
     let req: ChatRequest = parse(m, "chat completion")?;
     if stream {
@@ -569,7 +646,7 @@ async fn chat_deployment(
 
 async fn completions(State(st): St, Extension(caller): Extension<Caller>, body: Bytes) -> Result<Response, ApiError> {
     let (m, maps) = split(&st, &body)?;
-    let call = Call::new(&st, &caller, &m, &maps, body.len())?;
+    let call = Call::new(&st, &caller, &m, &maps, body.len()).await?;
     let stream = m.get("stream").and_then(Value::as_bool).unwrap_or(false);
     let req: TextCompletionRequest = parse(m, "completion")?;
     if stream {
@@ -583,7 +660,7 @@ async fn completions(State(st): St, Extension(caller): Extension<Caller>, body: 
 
 async fn embeddings(State(st): St, Extension(caller): Extension<Caller>, body: Bytes) -> Result<Response, ApiError> {
     let (m, maps) = split(&st, &body)?;
-    let call = Call::new(&st, &caller, &m, &maps, body.len())?;
+    let call = Call::new(&st, &caller, &m, &maps, body.len()).await?;
     let req: EmbeddingRequest = parse(m, "embedding")?;
     routed(&st, "aembedding", req, maps, call, |q, o| async move { engine::embedding(q, &o).await }).await
 }

@@ -123,3 +123,33 @@ def test_budget_and_rate_limit_errors_reach_the_sdk(config: str, mock: MockServe
     finally:
         srv.shutdown()
         srv.wait(10)
+
+
+def test_users_and_teams(config: str, mock: MockServer) -> None:
+    srv = proxy.start(config, host="127.0.0.1", port=0)
+    try:
+        status, team = admin(srv, "POST", "/team/new", {"team_id": "search", "max_budget": 5, "models": ["gpt"]})
+        assert status == 200, team
+        status, user = admin(srv, "POST", "/user/new", {"user_id": "ana", "teams": ["search"], "rpm_limit": 100})
+        assert status == 200, user
+        _, team_key = admin(srv, "POST", "/key/generate", {"team_id": "search", "user_id": "ana"})
+        cost = float(hi(client(srv, team_key["key"])).headers["x-litellm-response-cost"])
+        hi(client(srv, user["key"]))
+        status, info = admin(srv, "GET", "/team/info?team_id=search")
+        assert status == 200 and info["team_info"]["spend"] == pytest.approx(cost)
+        assert info["team_info"]["members_with_roles"] == [{"user_id": "ana", "role": "user"}]
+        status, uinfo = admin(srv, "GET", "/user/info?user_id=ana")
+        assert status == 200 and len(uinfo["keys"]) == 2 and uinfo["teams"][0]["team_id"] == "search"
+        # the team's models bound its keys
+        with pytest.raises(openai.AuthenticationError, match="team not allowed"):
+            client(srv, team_key["key"]).embeddings.create(model="embedder", input="x")
+    finally:
+        srv.shutdown()
+        srv.wait(10)
+    srv = proxy.start(config, host="127.0.0.1", port=0)
+    try:
+        status, uinfo = admin(srv, "GET", "/user/info?user_id=ana")
+        assert status == 200 and uinfo["user_info"]["spend"] > cost  # both keys' calls, kept across the restart
+    finally:
+        srv.shutdown()
+        srv.wait(10)
