@@ -51,7 +51,7 @@ fn db_error(message: String) -> ApiError {
 }
 
 /// The settings `/key/generate` and `/key/update` take.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyFields {
     key: Option<String>,
@@ -65,12 +65,14 @@ pub struct KeyFields {
     tpm_limit: Option<i64>,
     rpm_limit: Option<i64>,
     max_parallel_requests: Option<i64>,
+    #[schema(value_type = Option<Object>)]
     metadata: Option<Map<String, Value>>,
     /// How long the key lives (`30d`, `1h`, ...); None = forever.
     duration: Option<String>,
     blocked: Option<bool>,
     /// Accepted for litellm compatibility, not used by this proxy.
     #[serde(default, rename = "send_invite_email")]
+    #[schema(value_type = Option<bool>)]
     _send_invite_email: Option<Value>,
     #[serde(default)]
     tags: Option<Vec<String>>,
@@ -153,6 +155,7 @@ fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, ApiError> {
     serde_json::from_slice(bytes).map_err(|e| bad(format!("invalid request body: {e}")))
 }
 
+#[utoipa::path(post, path = "/key/generate", tag = "keys", request_body = KeyFields, responses((status = 200, description = "A new virtual key (shown once) and its settings", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)"), (status = 400, description = "a setting that is unknown or invalid")))]
 pub async fn generate(
     State(st): St,
     caller: axum::Extension<Caller>,
@@ -191,6 +194,7 @@ async fn find(keys: &KeyStore, key: &str) -> Result<Arc<super::keys::KeyState>, 
     keys.get(&hash_key(key)).await.map_err(db_error)?.ok_or_else(|| error(ErrorKind::NotFound, 404, "key not found"))
 }
 
+#[utoipa::path(get, path = "/key/info", tag = "keys", params(("key" = Option<String>, Query, description = "the key or its hash (a virtual key may omit it for itself)")), responses((status = 200, description = "A key`s settings and spend", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
 pub async fn info(
     State(st): St,
     caller: axum::Extension<Caller>,
@@ -213,6 +217,7 @@ struct KeyOnly {
     key: String,
 }
 
+#[utoipa::path(post, path = "/key/update", tag = "keys", request_body = KeyFields, responses((status = 200, description = "The key`s new settings", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
 pub async fn update(
     State(st): St,
     caller: axum::Extension<Caller>,
@@ -254,6 +259,7 @@ async fn set_blocked(st: &ProxyState, caller: &Caller, bytes: &[u8], blocked: bo
     Ok(Json(row.info()).into_response())
 }
 
+#[utoipa::path(post, path = "/key/block", tag = "keys", request_body = serde_json::Value, responses((status = 200, description = "The blocked key (body: {key})", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
 pub async fn block(
     State(st): St,
     caller: axum::Extension<Caller>,
@@ -262,6 +268,7 @@ pub async fn block(
     set_blocked(&st, &caller, &bytes, true).await
 }
 
+#[utoipa::path(post, path = "/key/unblock", tag = "keys", request_body = serde_json::Value, responses((status = 200, description = "The unblocked key (body: {key})", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
 pub async fn unblock(
     State(st): St,
     caller: axum::Extension<Caller>,
@@ -278,6 +285,7 @@ struct DeleteBody {
     key_aliases: Vec<String>,
 }
 
+#[utoipa::path(post, path = "/key/delete", tag = "keys", request_body = serde_json::Value, responses((status = 200, description = "The deleted keys` hashes (body: keys or key_aliases)", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
 pub async fn delete(
     State(st): St,
     caller: axum::Extension<Caller>,
@@ -312,6 +320,7 @@ pub struct ListQuery {
     return_full_object: bool,
 }
 
+#[utoipa::path(get, path = "/key/list", tag = "keys", params(("user_id" = Option<String>, Query, description = "only this user`s"), ("team_id" = Option<String>, Query, description = "only this team`s"), ("return_full_object" = Option<bool>, Query, description = "settings instead of hashes")), responses((status = 200, description = "The keys` hashes, or their settings", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
 pub async fn list(
     State(st): St,
     caller: axum::Extension<Caller>,
@@ -326,18 +335,28 @@ pub async fn list(
 }
 
 /// A new key for the same settings and spend; the old one stops working at once.
+#[utoipa::path(post, path = "/key/regenerate", tag = "keys", request_body = serde_json::Value, responses((status = 200, description = "A new key for the same settings and spend (body: {key}; also POST /key/KEY/regenerate)", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
 pub async fn regenerate(
     State(st): St,
     caller: axum::Extension<Caller>,
-    key: Option<Path<String>>,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    admin_only(&caller)?;
-    let keys = store(&st)?;
-    let old = match key {
-        Some(Path(k)) => k,
-        None => body::<KeyOnly>(&bytes)?.key,
-    };
+    let old = body::<KeyOnly>(&bytes)?.key;
+    regenerate_key(&st, &caller, old).await
+}
+
+/// `POST /key/{key}/regenerate`: the same, with the key in the path.
+pub async fn regenerate_path(
+    State(st): St,
+    caller: axum::Extension<Caller>,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
+    regenerate_key(&st, &caller, key).await
+}
+
+async fn regenerate_key(st: &ProxyState, caller: &Caller, old: String) -> Result<Response, ApiError> {
+    admin_only(caller)?;
+    let keys = store(st)?;
     let state = find(keys, &old).await?;
     let old_token = state.snapshot().token;
     let new = new_key().map_err(db_error)?;
@@ -378,6 +397,7 @@ fn day_ms(text: &str) -> Option<i64> {
     Some((era * 146_097 + doe - 719_468) * 86_400_000)
 }
 
+#[utoipa::path(get, path = "/spend/logs", tag = "spend", params(("api_key" = Option<String>, Query, description = "a key or its hash"), ("user_id" = Option<String>, Query, description = "a user"), ("request_id" = Option<String>, Query, description = "one request"), ("start_date" = Option<String>, Query, description = "YYYY-MM-DD (UTC), inclusive"), ("end_date" = Option<String>, Query, description = "YYYY-MM-DD (UTC), inclusive")), responses((status = 200, description = "The spend ledger, newest first", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
 pub async fn spend_logs(
     State(st): St,
     caller: axum::Extension<Caller>,
@@ -446,6 +466,7 @@ pub async fn spend_logs(
     Ok(Json(Value::Array(out)).into_response())
 }
 
+#[utoipa::path(get, path = "/global/spend", tag = "spend", responses((status = 200, description = "The spend of all keys", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
 pub async fn global_spend(State(st): St, caller: axum::Extension<Caller>) -> Result<Response, ApiError> {
     admin_only(&caller)?;
     let keys = store(&st)?;

@@ -312,3 +312,47 @@ async fn users_get_a_key_and_their_limits_bound_it() {
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(call(&st, "POST", "/v1/chat/completions", &key, chat("gpt")).await.0, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn the_openapi_document_and_swagger_ui_need_no_key() {
+    let st = state("sqlite::memory:").await;
+    let get = |uri: &'static str| {
+        let st = st.clone();
+        async move {
+            let resp = app(st).oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+            let status = resp.status();
+            let ctype = resp.headers().get("content-type").map(|v| v.to_str().unwrap_or("").to_owned());
+            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+            (status, ctype.unwrap_or_default(), bytes.to_vec())
+        }
+    };
+    let (status, _, body) = get("/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    let doc: Value = serde_json::from_slice(&body).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    assert_eq!(doc["info"]["version"], env!("CARGO_PKG_VERSION"));
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/v1/chat/completions",
+        "/v1/embeddings",
+        "/v1/models/{id}",
+        "/key/generate",
+        "/key/info",
+        "/user/new",
+        "/team/member_add",
+        "/spend/logs",
+        "/health/liveliness",
+    ] {
+        assert!(paths.contains_key(p), "{p} is not documented");
+    }
+    assert_eq!(
+        paths["/key/generate"]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/KeyFields"
+    );
+    assert!(doc["components"]["schemas"]["KeyFields"]["properties"]["max_budget"].is_object());
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    let (status, ctype, body) = get("/docs/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ctype.starts_with("text/html"), "{ctype}");
+    assert!(String::from_utf8_lossy(&body).to_lowercase().contains("swagger"));
+}

@@ -59,9 +59,9 @@ fn parse<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, ApiError> {
 }
 
 /// The settings of a user or team (`/user/new`, `/team/update`, ...).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Fields {
+pub struct Fields {
     #[serde(alias = "user_id", alias = "team_id")]
     id: Option<String>,
     #[serde(alias = "user_alias", alias = "team_alias")]
@@ -72,6 +72,7 @@ struct Fields {
     tpm_limit: Option<i64>,
     rpm_limit: Option<i64>,
     max_parallel_requests: Option<i64>,
+    #[schema(value_type = Option<Object>)]
     metadata: Option<Map<String, Value>>,
     blocked: Option<bool>,
     // users
@@ -83,6 +84,7 @@ struct Fields {
     auto_create_key: Option<bool>,
     key_alias: Option<String>,
     // teams
+    #[schema(value_type = Option<Vec<Object>>)]
     members_with_roles: Option<Vec<Value>>,
 }
 
@@ -216,6 +218,7 @@ fn keys_json(rows: &[KeyRow]) -> Vec<Value> {
 
 // -- users ------------------------------------------------------------------------------------
 
+#[utoipa::path(post, path = "/user/new", tag = "users", request_body = Fields, responses((status = 200, description = "A new user (and a key for it)", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
 pub async fn user_new(State(st): St, caller: axum::Extension<Caller>, body: Bytes) -> Result<Response, ApiError> {
     admin_only(&caller)?;
     let f: Fields = parse(&body)?;
@@ -255,6 +258,7 @@ pub struct IdQuery {
     team_id: Option<String>,
 }
 
+#[utoipa::path(get, path = "/user/info", tag = "users", params(("user_id" = Option<String>, Query, description = "the user (a key may omit it for its own)")), responses((status = 200, description = "A user, its keys and its teams", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
 pub async fn user_info(
     State(st): St,
     caller: axum::Extension<Caller>,
@@ -279,6 +283,7 @@ pub async fn user_info(
         .into_response())
 }
 
+#[utoipa::path(post, path = "/user/update", tag = "users", request_body = Fields, responses((status = 200, description = "The user`s new settings", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
 pub async fn user_update(State(st): St, caller: axum::Extension<Caller>, body: Bytes) -> Result<Response, ApiError> {
     admin_only(&caller)?;
     Ok(Json(update(&st, Kind::User, parse(&body)?).await?.to_json(Kind::User)).into_response())
@@ -289,6 +294,7 @@ struct DeleteUsers {
     user_ids: Vec<String>,
 }
 
+#[utoipa::path(post, path = "/user/delete", tag = "users", request_body = serde_json::Value, responses((status = 200, description = "Deleted users (body: {user_ids: [...]}) and their keys", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
 pub async fn user_delete(State(st): St, caller: axum::Extension<Caller>, body: Bytes) -> Result<Response, ApiError> {
     admin_only(&caller)?;
     let d: DeleteUsers = parse(&body)?;
@@ -302,6 +308,7 @@ pub async fn user_delete(State(st): St, caller: axum::Extension<Caller>, body: B
     Ok(Json(json!({"deleted_users": deleted})).into_response())
 }
 
+#[utoipa::path(get, path = "/user/list", tag = "users", responses((status = 200, description = "Every user", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
 pub async fn user_list(State(st): St, caller: axum::Extension<Caller>) -> Result<Response, ApiError> {
     admin_only(&caller)?;
     let users: Vec<Value> =
@@ -311,12 +318,14 @@ pub async fn user_list(State(st): St, caller: axum::Extension<Caller>) -> Result
 
 // -- teams ------------------------------------------------------------------------------------
 
+#[utoipa::path(post, path = "/team/new", tag = "teams", request_body = Fields, responses((status = 200, description = "A new team", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
 pub async fn team_new(State(st): St, caller: axum::Extension<Caller>, body: Bytes) -> Result<Response, ApiError> {
     admin_only(&caller)?;
     let f: Fields = parse(&body)?;
     Ok(Json(create(&st, Kind::Team, &f).await?.to_json(Kind::Team)).into_response())
 }
 
+#[utoipa::path(get, path = "/team/info", tag = "teams", params(("team_id" = Option<String>, Query, description = "the team (a key may omit it for its own)")), responses((status = 200, description = "A team and its keys", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
 pub async fn team_info(
     State(st): St,
     caller: axum::Extension<Caller>,
@@ -334,6 +343,7 @@ pub async fn team_info(
     Ok(Json(json!({"team_id": id, "team_info": team.to_json(Kind::Team), "keys": keys_json(&keys)})).into_response())
 }
 
+#[utoipa::path(post, path = "/team/update", tag = "teams", request_body = Fields, responses((status = 200, description = "The team`s new settings", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
 pub async fn team_update(State(st): St, caller: axum::Extension<Caller>, body: Bytes) -> Result<Response, ApiError> {
     admin_only(&caller)?;
     Ok(Json(update(&st, Kind::Team, parse(&body)?).await?.to_json(Kind::Team)).into_response())
@@ -344,6 +354,7 @@ struct DeleteTeams {
     team_ids: Vec<String>,
 }
 
+#[utoipa::path(post, path = "/team/delete", tag = "teams", request_body = serde_json::Value, responses((status = 200, description = "Deleted teams (body: {team_ids: [...]}) and their keys", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
 pub async fn team_delete(State(st): St, caller: axum::Extension<Caller>, body: Bytes) -> Result<Response, ApiError> {
     admin_only(&caller)?;
     let d: DeleteTeams = parse(&body)?;
@@ -356,6 +367,7 @@ pub async fn team_delete(State(st): St, caller: axum::Extension<Caller>, body: B
     Ok(Json(json!({"deleted_teams": deleted, "deleted_keys": deleted_keys})).into_response())
 }
 
+#[utoipa::path(get, path = "/team/list", tag = "teams", responses((status = 200, description = "Every team", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
 pub async fn team_list(State(st): St, caller: axum::Extension<Caller>) -> Result<Response, ApiError> {
     admin_only(&caller)?;
     let teams: Vec<Value> =
@@ -387,6 +399,7 @@ struct MemberAdd {
     member: Value,
 }
 
+#[utoipa::path(post, path = "/team/member_add", tag = "teams", request_body = serde_json::Value, responses((status = 200, description = "The team with its new members (body: {team_id, member})", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
 pub async fn team_member_add(
     State(st): St,
     caller: axum::Extension<Caller>,
@@ -407,6 +420,7 @@ struct MemberDelete {
     user_id: String,
 }
 
+#[utoipa::path(post, path = "/team/member_delete", tag = "teams", request_body = serde_json::Value, responses((status = 200, description = "The team without the member (body: {team_id, user_id})", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
 pub async fn team_member_delete(
     State(st): St,
     caller: axum::Extension<Caller>,
@@ -449,10 +463,12 @@ async fn set_team_blocked(st: &ProxyState, caller: &Caller, body: &[u8], blocked
     Ok(Json(row.to_json(Kind::Team)).into_response())
 }
 
+#[utoipa::path(post, path = "/team/block", tag = "teams", request_body = serde_json::Value, responses((status = 200, description = "The blocked team (body: {team_id})", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
 pub async fn team_block(State(st): St, caller: axum::Extension<Caller>, body: Bytes) -> Result<Response, ApiError> {
     set_team_blocked(&st, &caller, &body, true).await
 }
 
+#[utoipa::path(post, path = "/team/unblock", tag = "teams", request_body = serde_json::Value, responses((status = 200, description = "The unblocked team (body: {team_id})", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
 pub async fn team_unblock(State(st): St, caller: axum::Extension<Caller>, body: Bytes) -> Result<Response, ApiError> {
     set_team_blocked(&st, &caller, &body, false).await
 }

@@ -17,6 +17,8 @@ use serde_json::{Map, Value, json};
 use super::keys::hash_key;
 use super::ledger::SpendRow;
 use super::limits::Ticket;
+#[allow(unused_imports)] // named by the #[utoipa::path] attributes
+use super::openapi::{ChatCompletionBody, CompletionBody, EmbeddingBody, TokenCounterBody};
 use super::{ApiError, Caller, ProxyState, admin, error_body, org};
 use crate::callbacks::{CallLog, Deferred, Ended, StreamLog};
 use crate::engine::{self, CallOptions, ChunkStream, Hidden};
@@ -70,7 +72,7 @@ pub fn app(state: Arc<ProxyState>) -> axum::Router {
         .route("/key/block", post(admin::block))
         .route("/key/unblock", post(admin::unblock))
         .route("/key/regenerate", post(admin::regenerate))
-        .route("/key/{key}/regenerate", post(admin::regenerate))
+        .route("/key/{key}/regenerate", post(admin::regenerate_path))
         .route("/spend/logs", get(admin::spend_logs))
         .route("/global/spend", get(admin::global_spend))
         .route("/user/new", post(org::user_new))
@@ -93,6 +95,8 @@ pub fn app(state: Arc<ProxyState>) -> axum::Router {
         .route("/health/liveliness", get(live))
         .route("/health/liveness", get(live))
         .route("/health/readiness", get(ready))
+        // the OpenAPI document and Swagger UI: public, like the probes
+        .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", super::openapi::document()))
         .fallback(not_found)
         .with_state(state)
 }
@@ -624,7 +628,12 @@ async fn chat_request(st: Arc<ProxyState>, caller: &Caller, body: &[u8]) -> Resu
     routed(&st, "acompletion", req, maps, call, |q, o| async move { engine::chat(q, &o).await }).await
 }
 
-async fn chat(State(st): St, Extension(caller): Extension<Caller>, body: Bytes) -> Result<Response, ApiError> {
+#[utoipa::path(post, path = "/v1/chat/completions", tag = "llm", request_body = ChatCompletionBody, responses((status = 200, description = "A chat completion (JSON, or server-sent events with stream: true)", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)"), (status = 400, description = "a bad request, or a budget that would be exceeded (type budget_exceeded)"), (status = 429, description = "a rate limit (the key`s, user`s, team`s or the upstream`s)")))]
+pub(super) async fn chat(
+    State(st): St,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     chat_request(st, &caller, &body).await
 }
 
@@ -644,7 +653,12 @@ async fn chat_deployment(
     chat_request(st, &caller, &body).await
 }
 
-async fn completions(State(st): St, Extension(caller): Extension<Caller>, body: Bytes) -> Result<Response, ApiError> {
+#[utoipa::path(post, path = "/v1/completions", tag = "llm", request_body = CompletionBody, responses((status = 200, description = "A text completion", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)"), (status = 400, description = "a bad request, or a budget that would be exceeded (type budget_exceeded)"), (status = 429, description = "a rate limit (the key`s, user`s, team`s or the upstream`s)")))]
+pub(super) async fn completions(
+    State(st): St,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let (m, maps) = split(&st, &body)?;
     let call = Call::new(&st, &caller, &m, &maps, body.len()).await?;
     let stream = m.get("stream").and_then(Value::as_bool).unwrap_or(false);
@@ -658,7 +672,12 @@ async fn completions(State(st): St, Extension(caller): Extension<Caller>, body: 
     routed(&st, "atext_completion", req, maps, call, |q, o| async move { engine::text_completion(q, &o).await }).await
 }
 
-async fn embeddings(State(st): St, Extension(caller): Extension<Caller>, body: Bytes) -> Result<Response, ApiError> {
+#[utoipa::path(post, path = "/v1/embeddings", tag = "llm", request_body = EmbeddingBody, responses((status = 200, description = "Embeddings", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)"), (status = 400, description = "a bad request, or a budget that would be exceeded (type budget_exceeded)"), (status = 429, description = "a rate limit (the key`s, user`s, team`s or the upstream`s)")))]
+pub(super) async fn embeddings(
+    State(st): St,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
     let (m, maps) = split(&st, &body)?;
     let call = Call::new(&st, &caller, &m, &maps, body.len()).await?;
     let req: EmbeddingRequest = parse(m, "embedding")?;
@@ -673,13 +692,15 @@ fn created(st: &ProxyState) -> i64 {
     crate::types::unix_now() - st.started.elapsed().as_secs() as i64
 }
 
-async fn models(State(st): St) -> Response {
+#[utoipa::path(get, path = "/v1/models", tag = "llm", responses((status = 200, description = "The model names this proxy serves", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
+pub(super) async fn models(State(st): St) -> Response {
     let created = created(&st);
     let data: Vec<Value> = st.router.model_names().iter().map(|n| model_card(n, created)).collect();
     axum::Json(json!({"object": "list", "data": data})).into_response()
 }
 
-async fn model(State(st): St, Path(id): Path<String>) -> Result<Response, ApiError> {
+#[utoipa::path(get, path = "/v1/models/{id}", tag = "llm", params(("id" = String, Path, description = "a model name")), responses((status = 200, description = "One model", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)"), (status = 404, description = "no such model")))]
+pub(super) async fn model(State(st): St, Path(id): Path<String>) -> Result<Response, ApiError> {
     if st.router.model_names().iter().any(|n| n == &id) {
         return Ok(axum::Json(model_card(&id, created(&st))).into_response());
     }
@@ -688,7 +709,8 @@ async fn model(State(st): St, Path(id): Path<String>) -> Result<Response, ApiErr
     Err(ApiError(e))
 }
 
-async fn health(State(st): St) -> Response {
+#[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, description = "A small real call to every deployment", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
+pub(super) async fn health(State(st): St) -> Response {
     let results = st.router.health_check(None, st.defaults.clone()).await;
     let (healthy, unhealthy): (Vec<Value>, Vec<Value>) =
         results.iter().map(|c| (c.error.is_none(), c.to_json())).fold((vec![], vec![]), |mut acc, (ok, v)| {
@@ -709,12 +731,14 @@ async fn health(State(st): St) -> Response {
 }
 
 /// The deployments, without credentials, with the model map's facts (litellm's `/model/info`).
-async fn model_info(State(st): St) -> Response {
+#[utoipa::path(get, path = "/model/info", tag = "llm", responses((status = 200, description = "Every deployment, without credentials, with the model map`s facts", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
+pub(super) async fn model_info(State(st): St) -> Response {
     axum::Json(json!({"data": st.router.public_model_info()})).into_response()
 }
 
 /// litellm's `/utils/token_counter`: the tokens of `messages` (or `prompt`) for a model name.
-async fn token_counter(State(st): St, body: Bytes) -> Result<Response, ApiError> {
+#[utoipa::path(post, path = "/utils/token_counter", tag = "llm", request_body = TokenCounterBody, responses((status = 200, description = "The tokens of messages or a prompt for a model", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
+pub(super) async fn token_counter(State(st): St, body: Bytes) -> Result<Response, ApiError> {
     let v: Value =
         serde_json::from_slice(&body).map_err(|e| bad(format!("the request body is not valid JSON: {e}")))?;
     let requested = v.get("model").and_then(Value::as_str).ok_or_else(|| bad("`model` is required"))?;
@@ -738,18 +762,21 @@ async fn token_counter(State(st): St, body: Bytes) -> Result<Response, ApiError>
 }
 
 /// Prometheus metrics (with `prometheus` among the config's callbacks).
-async fn metrics() -> Response {
+#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus metrics (text format)", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
+pub(super) async fn metrics() -> Response {
     crate::callbacks::flush().await;
     let mut r = Response::new(Body::from(crate::callbacks::loggers::prometheus::render()));
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4"));
     r
 }
 
-async fn live() -> Response {
+#[utoipa::path(get, path = "/health/liveliness", tag = "health", responses((status = 200, description = "Alive", body = serde_json::Value)), security(()))]
+pub(super) async fn live() -> Response {
     axum::Json(Value::String("I'm alive!".into())).into_response()
 }
 
-async fn ready(State(st): St) -> Response {
+#[utoipa::path(get, path = "/health/readiness", tag = "health", responses((status = 200, description = "Ready: models and database", body = serde_json::Value)), security(()))]
+pub(super) async fn ready(State(st): St) -> Response {
     axum::Json(json!({
         "status": "healthy",
         "db": if st.storage_connected() { "connected" } else { "Not connected" },
