@@ -68,15 +68,25 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(max)
             .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if !postgres {
+                        // per connection: wait on a busy file instead of failing; in WAL mode,
+                        // NORMAL syncs at checkpoints (a crash of the process loses nothing)
+                        for pragma in ["PRAGMA busy_timeout=5000", "PRAGMA synchronous=NORMAL"] {
+                            sqlx::query(pragma).execute(&mut *conn).await?;
+                        }
+                    }
+                    Ok(())
+                })
+            })
             .connect(url)
             .await
             .map_err(|e| format!("cannot open the database {}: {e}", redact(url)))?;
         let db = Self { pool, postgres };
-        if !postgres {
-            // concurrent readers while the ledger writes; wait instead of failing on a busy file
-            for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA busy_timeout=5000"] {
-                let _ = sqlx::query(pragma).execute(&db.pool).await;
-            }
+        if !postgres && !memory {
+            // concurrent readers while the ledger writes (a setting of the database file)
+            let _ = sqlx::query("PRAGMA journal_mode=WAL").execute(&db.pool).await;
         }
         db.migrate().await?;
         Ok(db)

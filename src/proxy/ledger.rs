@@ -13,6 +13,8 @@ use super::keys::day;
 /// Rows kept while the database is unavailable; beyond this the oldest are dropped (and counted).
 const MAX_PENDING: usize = 100_000;
 const BATCH: usize = 500;
+/// How long the writer gathers rows before writing them (spend is never on the request path).
+const LINGER: Duration = Duration::from_millis(50);
 
 /// One request's spend.
 #[derive(Debug, Clone, Serialize)]
@@ -97,14 +99,25 @@ async fn writer(db: Db, mut rx: mpsc::UnboundedReceiver<Msg>, logs: bool) {
         } else {
             tokio::time::timeout(Duration::from_millis(200), rx.recv()).await.ok().flatten()
         };
+        // gather for up to LINGER (or a full batch, or a flush): fewer, larger transactions
+        let deadline = tokio::time::Instant::now() + LINGER;
         let mut next = first;
-        while let Some(m) = next {
-            match m {
-                Msg::Spend(r) => pending.push_back(Pending::Spend(r)),
-                Msg::Reset { table, id, reset_at } => pending.push_back(Pending::Reset { table, id, reset_at }),
-                Msg::Flush(done) => waiting.push(done),
+        loop {
+            while let Some(m) = next {
+                match m {
+                    Msg::Spend(r) => pending.push_back(Pending::Spend(r)),
+                    Msg::Reset { table, id, reset_at } => pending.push_back(Pending::Reset { table, id, reset_at }),
+                    Msg::Flush(done) => waiting.push(done),
+                }
+                next = rx.try_recv().ok();
             }
-            next = rx.try_recv().ok();
+            if !waiting.is_empty() || pending.len() >= BATCH {
+                break;
+            }
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(m)) => next = Some(m),
+                _ => break,
+            }
         }
         while pending.len() > MAX_PENDING {
             pending.pop_front();
@@ -135,28 +148,58 @@ async fn writer(db: Db, mut rx: mpsc::UnboundedReceiver<Msg>, logs: bool) {
     }
 }
 
+/// Spend rows per multi-row INSERT (15 values each).
+const ROWS_PER_INSERT: usize = 60;
+
+/// Writes a batch in one transaction: the spend rows with multi-row INSERTs, and the rollups and
+/// the keys', users' and teams' spend summed per batch (one statement each per key/day/model, not
+/// per request). Budget resets are applied in order with the spend around them.
 async fn write(db: &Db, batch: &[&Pending], logs: bool) -> Result<(), sqlx::Error> {
     let mut tx = db.pool.begin().await?;
-    let insert = db.q(
-        "INSERT INTO litellm_spend_logs (request_id, api_key, user_id, team_id, model, model_group, call_type, spend, \
-         prompt_tokens, completion_tokens, total_tokens, start_time, end_time, status, tags) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (request_id) DO NOTHING",
-    );
-    let rollup = db.q(
-        "INSERT INTO litellm_daily_spend (day, api_key, model, spend, prompt_tokens, completion_tokens, requests) \
-         VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (day, api_key, model) DO UPDATE SET \
-         spend = litellm_daily_spend.spend + excluded.spend, \
-         prompt_tokens = litellm_daily_spend.prompt_tokens + excluded.prompt_tokens, \
-         completion_tokens = litellm_daily_spend.completion_tokens + excluded.completion_tokens, \
-         requests = litellm_daily_spend.requests + 1",
-    );
-    let add = db.q("UPDATE litellm_verification_tokens SET spend = spend + ? WHERE token = ?");
-    let add_user = db.q("UPDATE litellm_usertable SET spend = spend + ? WHERE id = ?");
-    let add_team = db.q("UPDATE litellm_teamtable SET spend = spend + ? WHERE id = ?");
+    // split the batch at resets, so that spend before a reset is added before it
+    let mut segment: Vec<&SpendRow> = Vec::new();
     for item in batch {
         match item {
-            Pending::Spend(r) if logs => {
-                let written = sqlx::query(sqlx::AssertSqlSafe(&*insert))
+            Pending::Spend(r) => segment.push(r),
+            Pending::Reset { table, id, reset_at } => {
+                write_spend(db, &mut tx, &segment, logs).await?;
+                segment.clear();
+                let column = if *table == "litellm_verification_tokens" { "token" } else { "id" };
+                let sql =
+                    db.q(&format!("UPDATE {table} SET spend = 0, budget_reset_at = ? WHERE {column} = ?")).into_owned();
+                sqlx::query(sqlx::AssertSqlSafe(sql)).bind(*reset_at).bind(id.clone()).execute(&mut *tx).await?;
+            }
+        }
+    }
+    write_spend(db, &mut tx, &segment, logs).await?;
+    tx.commit().await
+}
+
+async fn write_spend(
+    db: &Db,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    rows: &[&SpendRow],
+    logs: bool,
+) -> Result<(), sqlx::Error> {
+    use std::collections::HashMap;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if logs {
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let mut sql = String::from(
+                "INSERT INTO litellm_spend_logs (request_id, api_key, user_id, team_id, model, model_group, call_type, \
+                 spend, prompt_tokens, completion_tokens, total_tokens, start_time, end_time, status, tags) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                sql.push_str(if i == 0 { "" } else { ", " });
+                sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+            }
+            sql.push_str(" ON CONFLICT (request_id) DO NOTHING");
+            let sql = db.q(&sql).into_owned();
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for r in chunk {
+                q = q
                     .bind(r.request_id.clone())
                     .bind(r.api_key.clone())
                     .bind(r.user_id.clone())
@@ -171,61 +214,62 @@ async fn write(db: &Db, batch: &[&Pending], logs: bool) -> Result<(), sqlx::Erro
                     .bind(r.start_time)
                     .bind(r.end_time)
                     .bind(r.status.clone())
-                    .bind(serde_json::to_string(&r.tags).unwrap_or_else(|_| "[]".into()))
-                    .execute(&mut *tx)
-                    .await?;
-                if written.rows_affected() == 0 {
-                    continue; // written before (a retried batch)
-                }
-                sqlx::query(sqlx::AssertSqlSafe(&*rollup))
-                    .bind(day(r.start_time / 1000))
-                    .bind(r.api_key.clone())
-                    .bind(r.model.clone())
-                    .bind(r.spend)
-                    .bind(r.prompt_tokens)
-                    .bind(r.completion_tokens)
-                    .execute(&mut *tx)
-                    .await?;
-                add_spend(&mut tx, r, [&*add, &*add_user, &*add_team]).await?;
+                    .bind(serde_json::to_string(&r.tags).unwrap_or_else(|_| "[]".into()));
             }
-            Pending::Spend(r) => {
-                sqlx::query(sqlx::AssertSqlSafe(&*rollup))
-                    .bind(day(r.start_time / 1000))
-                    .bind(r.api_key.clone())
-                    .bind(r.model.clone())
-                    .bind(r.spend)
-                    .bind(r.prompt_tokens)
-                    .bind(r.completion_tokens)
-                    .execute(&mut *tx)
-                    .await?;
-                add_spend(&mut tx, r, [&*add, &*add_user, &*add_team]).await?;
+            q.execute(&mut **tx).await?;
+        }
+    }
+    // the rollups and the holders' spend, summed over the batch
+    // (day, key, model) -> (spend, prompt tokens, completion tokens, requests)
+    type Sums = (f64, i64, i64, i64);
+    let mut rollups: HashMap<(String, &str, &str), Sums> = HashMap::new();
+    let mut holders: [HashMap<&str, f64>; 3] = Default::default();
+    for r in rows {
+        let e = rollups.entry((day(r.start_time / 1000), r.api_key.as_str(), r.model.as_str())).or_default();
+        e.0 += r.spend;
+        e.1 += r.prompt_tokens;
+        e.2 += r.completion_tokens;
+        e.3 += 1;
+        if r.spend != 0.0 {
+            *holders[0].entry(r.api_key.as_str()).or_default() += r.spend;
+            if let Some(u) = &r.user_id {
+                *holders[1].entry(u.as_str()).or_default() += r.spend;
             }
-            Pending::Reset { table, id, reset_at } => {
-                let column = if *table == "litellm_verification_tokens" { "token" } else { "id" };
-                let sql =
-                    db.q(&format!("UPDATE {table} SET spend = 0, budget_reset_at = ? WHERE {column} = ?")).into_owned();
-                sqlx::query(sqlx::AssertSqlSafe(sql)).bind(*reset_at).bind(id.clone()).execute(&mut *tx).await?;
+            if let Some(t) = &r.team_id {
+                *holders[2].entry(t.as_str()).or_default() += r.spend;
             }
         }
     }
-    tx.commit().await
-}
-
-/// Adds a request's spend to its key, and to its user and team when it has them.
-async fn add_spend(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    r: &SpendRow,
-    [key, user, team]: [&str; 3],
-) -> Result<(), sqlx::Error> {
-    if r.spend == 0.0 {
-        return Ok(());
+    let rollup = db.q(
+        "INSERT INTO litellm_daily_spend (day, api_key, model, spend, prompt_tokens, completion_tokens, requests) \
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, api_key, model) DO UPDATE SET \
+         spend = litellm_daily_spend.spend + excluded.spend, \
+         prompt_tokens = litellm_daily_spend.prompt_tokens + excluded.prompt_tokens, \
+         completion_tokens = litellm_daily_spend.completion_tokens + excluded.completion_tokens, \
+         requests = litellm_daily_spend.requests + excluded.requests",
+    );
+    for ((d, key, model), (spend, pt, ct, n)) in rollups {
+        sqlx::query(sqlx::AssertSqlSafe(&*rollup))
+            .bind(d)
+            .bind(key.to_owned())
+            .bind(model.to_owned())
+            .bind(spend)
+            .bind(pt)
+            .bind(ct)
+            .bind(n)
+            .execute(&mut **tx)
+            .await?;
     }
-    sqlx::query(sqlx::AssertSqlSafe(key)).bind(r.spend).bind(r.api_key.clone()).execute(&mut **tx).await?;
-    if let Some(u) = &r.user_id {
-        sqlx::query(sqlx::AssertSqlSafe(user)).bind(r.spend).bind(u.clone()).execute(&mut **tx).await?;
-    }
-    if let Some(t) = &r.team_id {
-        sqlx::query(sqlx::AssertSqlSafe(team)).bind(r.spend).bind(t.clone()).execute(&mut **tx).await?;
+    let tables = [
+        "UPDATE litellm_verification_tokens SET spend = spend + ? WHERE token = ?",
+        "UPDATE litellm_usertable SET spend = spend + ? WHERE id = ?",
+        "UPDATE litellm_teamtable SET spend = spend + ? WHERE id = ?",
+    ];
+    for (sql, sums) in tables.iter().zip(holders) {
+        let sql = db.q(sql);
+        for (id, spend) in sums {
+            sqlx::query(sqlx::AssertSqlSafe(&*sql)).bind(spend).bind(id.to_owned()).execute(&mut **tx).await?;
+        }
     }
     Ok(())
 }

@@ -38,7 +38,12 @@ pub struct ProxyState {
     ledger: Option<ledger::Ledger>,
     database_url: Option<String>,
     spend_logs: bool,
+    /// The price bounds of each model name (the proxy's model list is fixed at start).
+    prices: std::sync::RwLock<std::collections::HashMap<String, PriceBounds>>,
 }
+
+/// The highest input and output price per token, and the largest output limit, of a model name.
+type PriceBounds = (f64, f64, Option<u64>);
 
 /// Who a request comes from.
 #[derive(Clone, Debug)]
@@ -120,6 +125,7 @@ impl ProxyState {
             ledger: None,
             database_url,
             spend_logs,
+            prices: Default::default(),
         })
     }
 
@@ -158,6 +164,21 @@ impl ProxyState {
         if let Some(l) = &self.ledger {
             l.reset(table, id, reset_at);
         }
+    }
+
+    /// The highest input and output price per token, and output limit, a request for `model` can
+    /// meet (`Router::max_prices`), remembered per model name.
+    fn max_prices(&self, model: &str) -> (f64, f64, Option<u64>) {
+        if let Some(p) = self.prices.read().ok().and_then(|m| m.get(model).copied()) {
+            return p;
+        }
+        let p = self.router.max_prices(model);
+        if let Ok(mut m) = self.prices.write()
+            && m.len() < 10_000
+        {
+            m.insert(model.to_owned(), p);
+        }
+        p
     }
 
     pub fn storage_connected(&self) -> bool {

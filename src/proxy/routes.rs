@@ -189,20 +189,24 @@ async fn admit(
 ) -> Result<Option<Admission>, ApiError> {
     let Caller::Key(key) = caller else { return Ok(None) };
     let model = m.get("model").and_then(Value::as_str).unwrap_or_default();
-    let row = key.row.read().map_err(|_| unauthorized("key unavailable"))?.clone();
-    if !row.allows(model) {
-        return Err(unauthorized(format!(
-            "Authentication Error - key not allowed to access model. This key can only access models={:?}. Tried to \
-             access {model}",
-            row.models
-        )));
-    }
+    // what admission needs of the key (not the whole row: its metadata stays where it is)
+    let (token, user_id, team_id, limits) = {
+        let row = key.row.read().map_err(|_| unauthorized("key unavailable"))?;
+        if !row.allows(model) {
+            return Err(unauthorized(format!(
+                "Authentication Error - key not allowed to access model. This key can only access models={:?}. \
+                 Tried to access {model}",
+                row.models
+            )));
+        }
+        (row.token.clone(), row.user_id.clone(), row.team_id.clone(), row.limits())
+    };
     let unavailable = |e: String| ApiError(LlmError::new(ErrorKind::ServiceUnavailable, e));
-    let user = match (&row.user_id, &st.users) {
+    let user = match (&user_id, &st.users) {
         (Some(id), Some(users)) => users.get(id).await.map_err(unavailable)?,
         _ => None,
     };
-    let team = match (&row.team_id, &st.teams) {
+    let team = match (&team_id, &st.teams) {
         (Some(id), Some(teams)) => teams.get(id).await.map_err(unavailable)?,
         _ => None,
     };
@@ -229,7 +233,7 @@ async fn admit(
             u.id, u.models
         )));
     }
-    let (input_price, output_price, max_out) = st.router.max_prices(model);
+    let (input_price, output_price, max_out) = st.max_prices(model);
     // an upper bound of the request's cost: every byte of the body a prompt token, and the most
     // output tokens it may get (max_tokens, else the model's limit), for each of its n choices
     let n = m.get("n").and_then(Value::as_u64).unwrap_or(1).max(1);
@@ -254,9 +258,9 @@ async fn admit(
         let mut key_account = locked(&key.account)?;
         let mut user_account = user.as_ref().map(|u| locked(&u.account)).transpose()?;
         let mut team_account = team.as_ref().map(|t| locked(&t.account)).transpose()?;
-        let checked = key_account.check(&row.limits(), estimate, now, "key")?;
+        let checked = key_account.check(&limits, estimate, now, "key")?;
         if let Some(at) = checked.reset_to {
-            resets.push(("litellm_verification_tokens", row.token.clone(), at));
+            resets.push(("litellm_verification_tokens", token.clone(), at));
         }
         if let (Some(a), Some(r)) = (user_account.as_mut(), &user_row)
             && let Some(at) = a.check(&r.limits(), estimate, now, "user")?.reset_to
@@ -280,9 +284,9 @@ async fn admit(
     }
     Ok(Some(Admission {
         ticket: Ticket::new(accounts, estimate),
-        token: row.token.clone(),
-        user_id: row.user_id.clone(),
-        team_id: row.team_id.clone(),
+        token,
+        user_id,
+        team_id,
         started_ms: crate::util::now_ms() as i64,
     }))
 }
