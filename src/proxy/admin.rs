@@ -19,13 +19,14 @@ use crate::util::now_secs;
 
 type St = State<Arc<ProxyState>>;
 
-fn error(kind: ErrorKind, status: u16, message: impl Into<String>) -> ApiError {
+/// A rejection with this kind and status, in OpenAI's error format.
+pub(super) fn error(kind: ErrorKind, status: u16, message: impl Into<String>) -> ApiError {
     let mut e = LlmError::new(kind, message);
     e.status = status;
     ApiError(e)
 }
 
-fn bad(message: impl Into<String>) -> ApiError {
+pub(super) fn bad(message: impl Into<String>) -> ApiError {
     error(ErrorKind::BadRequest, 400, message)
 }
 
@@ -35,7 +36,8 @@ fn store(st: &ProxyState) -> Result<&KeyStore, ApiError> {
         .ok_or_else(|| bad("virtual keys need a master key: set general_settings.master_key (or LITELLM_MASTER_KEY)"))
 }
 
-fn admin_only(caller: &Caller) -> Result<(), ApiError> {
+/// Management routes are for the master key.
+pub(super) fn admin_only(caller: &Caller) -> Result<(), ApiError> {
     match caller {
         Caller::Admin => Ok(()),
         _ => Err(error(
@@ -46,7 +48,7 @@ fn admin_only(caller: &Caller) -> Result<(), ApiError> {
     }
 }
 
-fn db_error(message: String) -> ApiError {
+pub(super) fn db_error(message: String) -> ApiError {
     error(ErrorKind::InternalServer, 500, message)
 }
 
@@ -148,7 +150,8 @@ fn apply(row: &mut KeyRow, f: KeyFields, now: i64) {
     row.updated_at = now;
 }
 
-fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, ApiError> {
+/// A JSON request body (an empty one is `{}`).
+pub(super) fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return serde_json::from_str("{}").map_err(|e| bad(e.to_string()));
     }

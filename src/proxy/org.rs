@@ -10,40 +10,16 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::admin::{admin_only, bad, body as parse, db_error as internal, error};
 use super::keys::{KeyRow, display_name, duration_secs, hash_key, new_key};
 use super::owners::{Kind, OwnerRow, OwnerStore};
 use super::{ApiError, Caller, ProxyState};
-use crate::error::{ErrorKind, LlmError};
+use crate::error::ErrorKind;
 use crate::util::now_secs;
 
 type St = State<Arc<ProxyState>>;
 
 const ROLES: &[&str] = &["proxy_admin", "proxy_admin_viewer", "internal_user", "internal_user_viewer"];
-
-fn error(kind: ErrorKind, status: u16, message: impl Into<String>) -> ApiError {
-    let mut e = LlmError::new(kind, message);
-    e.status = status;
-    ApiError(e)
-}
-
-fn bad(message: impl Into<String>) -> ApiError {
-    error(ErrorKind::BadRequest, 400, message)
-}
-
-fn internal(message: String) -> ApiError {
-    error(ErrorKind::InternalServer, 500, message)
-}
-
-fn admin_only(caller: &Caller) -> Result<(), ApiError> {
-    match caller {
-        Caller::Admin => Ok(()),
-        _ => Err(error(
-            ErrorKind::Authentication,
-            401,
-            "Authentication Error: this route needs the master key (proxy_admin)",
-        )),
-    }
-}
 
 fn store(st: &ProxyState, kind: Kind) -> Result<&OwnerStore, ApiError> {
     let s = match kind {
@@ -51,11 +27,6 @@ fn store(st: &ProxyState, kind: Kind) -> Result<&OwnerStore, ApiError> {
         Kind::Team => st.teams.as_deref(),
     };
     s.ok_or_else(|| bad("users and teams need a master key: set general_settings.master_key (or LITELLM_MASTER_KEY)"))
-}
-
-fn parse<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, ApiError> {
-    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { bytes };
-    serde_json::from_slice(bytes).map_err(|e| bad(format!("invalid request body: {e}")))
 }
 
 /// The settings of a user or team (`/user/new`, `/team/update`, ...).
