@@ -356,3 +356,34 @@ async fn the_openapi_document_and_swagger_ui_need_no_key() {
     assert!(ctype.starts_with("text/html"), "{ctype}");
     assert!(String::from_utf8_lossy(&body).to_lowercase().contains("swagger"));
 }
+
+#[tokio::test]
+async fn a_stream_the_client_leaves_is_still_charged() {
+    let st = state("sqlite::memory:").await;
+    let key = new_key(&st, json!({"max_budget": 10.0})).await;
+    let body =
+        json!({"model": "gpt", "stream": true, "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]});
+    let req = Request::builder()
+        .method("POST")
+        .uri("/v1/chat/completions")
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {key}"))
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let resp = app(st.clone()).oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    drop(resp); // the client goes away before reading the stream
+    let (_, logs) = call(&st, "GET", &format!("/spend/logs?api_key={key}"), MASTER, Value::Null).await;
+    let rows = logs.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{logs}");
+    assert_eq!(rows[0]["status"], "incomplete");
+    let charged = rows[0]["spend"].as_f64().unwrap();
+    assert!(charged > 0.0);
+    let (_, info) = call(&st, "GET", &format!("/key/info?key={key}"), MASTER, Value::Null).await;
+    assert!((info["info"]["spend"].as_f64().unwrap() - charged).abs() < 1e-12);
+    // a stream read to its end is charged what it cost
+    let (status, _) = call(&st, "POST", "/v1/chat/completions", &key, body).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, logs) = call(&st, "GET", &format!("/spend/logs?api_key={key}"), MASTER, Value::Null).await;
+    assert!(logs.as_array().unwrap().iter().any(|r| r["status"] == "success"), "{logs}");
+}

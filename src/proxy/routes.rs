@@ -312,6 +312,22 @@ impl Admission {
         id: Option<String>,
     ) {
         let cost = hidden.cost().unwrap_or(0.0);
+        self.record(st, call_type, maps, hidden, usage, id, cost, "success");
+    }
+
+    /// Settles the reservation with `cost` and records the request with `status`.
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        self,
+        st: &ProxyState,
+        call_type: &str,
+        maps: &SpendInfo,
+        hidden: &Hidden,
+        usage: (i64, i64),
+        id: Option<String>,
+        cost: f64,
+        status: &str,
+    ) {
         self.ticket.settle(cost, usage.0 + usage.1);
         st.record_spend(SpendRow {
             request_id: id.unwrap_or_else(|| crate::util::new_id("req-")),
@@ -327,7 +343,7 @@ impl Admission {
             total_tokens: usage.0 + usage.1,
             start_time: self.started_ms,
             end_time: crate::util::now_ms() as i64,
-            status: "success".into(),
+            status: status.to_owned(),
             tags: maps.tags.clone(),
         });
     }
@@ -443,11 +459,34 @@ fn json_response(body: Vec<u8>, summary: &Summary, hidden: &Hidden, started: Ins
 /// A stream's spend, recorded when it ends.
 struct StreamSpend {
     st: Arc<ProxyState>,
-    admission: Admission,
+    admission: Option<Admission>,
     call_type: &'static str,
     info: SpendInfo,
     usage: (i64, i64),
     id: Option<String>,
+    hidden: Hidden,
+}
+
+impl StreamSpend {
+    fn end(&mut self, hidden: &Hidden, failed: bool) {
+        if let Some(a) = self.admission.take() {
+            let cost = hidden.cost().unwrap_or(0.0);
+            let status = if failed { "failure" } else { "success" };
+            a.record(&self.st, self.call_type, &self.info, hidden, self.usage, self.id.take(), cost, status);
+        }
+    }
+}
+
+impl Drop for StreamSpend {
+    /// A client that went away mid-stream: the upstream may still bill the whole answer, so the
+    /// request is charged what it is known to cost, else its full reservation (never nothing).
+    fn drop(&mut self) {
+        if let Some(a) = self.admission.take() {
+            let cost = self.hidden.cost().unwrap_or(a.ticket.estimate);
+            let hidden = self.hidden.clone();
+            a.record(&self.st, self.call_type, &self.info, &hidden, self.usage, self.id.take(), cost, "incomplete");
+        }
+    }
 }
 
 fn sse(stream: ChunkStream, log: Option<StreamLog>, started: Instant, spend: Option<StreamSpend>) -> Response {
@@ -459,8 +498,8 @@ fn sse(stream: ChunkStream, log: Option<StreamLog>, started: Instant, spend: Opt
                 if let Some(l) = log.as_mut() {
                     l.end(&s.hidden, None);
                 }
-                if let Some(sp) = spend {
-                    sp.admission.finish(&sp.st, sp.call_type, &sp.info, &s.hidden, sp.usage, sp.id);
+                if let Some(sp) = spend.as_mut() {
+                    sp.end(&s.hidden, false);
                 }
                 Some((Ok::<_, Infallible>(Bytes::from_static(b"data: [DONE]\n\n")), None))
             }
@@ -490,7 +529,10 @@ fn sse(stream: ChunkStream, log: Option<StreamLog>, started: Instant, spend: Opt
                 if let Some(l) = log.as_mut() {
                     l.end(&s.hidden, Some(&e));
                 }
-                // a failed stream: its reservation is released (the admission is dropped)
+                // a failed stream: charged what it is known to have cost
+                if let Some(sp) = spend.as_mut() {
+                    sp.end(&s.hidden, true);
+                }
                 let out = format!("data: {}\n\ndata: [DONE]\n\n", error_body(&e));
                 Some((Ok(Bytes::from(out)), None))
             }
@@ -598,11 +640,12 @@ where
         Ok(s) => {
             let spend = call.admission.map(|admission| StreamSpend {
                 st: st.clone(),
-                admission,
+                admission: Some(admission),
                 call_type,
                 info: call.info,
                 usage: (0, 0),
                 id: None,
+                hidden: s.hidden.clone(),
             });
             Ok(sse(s, log.map(|(l, o)| StreamLog::new(l, o)), call.started, spend))
         }
