@@ -211,6 +211,8 @@ pub async fn info(
         (Caller::Admin, None) => return Err(bad("pass ?key=<key or its hash>")),
         _ => return Err(error(ErrorKind::Authentication, 401, "a virtual key can only read its own /key/info")),
     };
+    let token = state.row.read().map(|r| r.token.clone()).unwrap_or_default();
+    st.shared_spend("key", &token, &state.account).await;
     let row = state.snapshot();
     Ok(Json(json!({"key": row.token, "info": row.info()})).into_response())
 }

@@ -50,9 +50,14 @@ impl Db {
         if !postgres && !url.starts_with("sqlite:") {
             return Err(format!("database_url {}: use sqlite://<file> or postgresql://...", redact(url)));
         }
+        let sep = if url.contains('?') { '&' } else { '?' };
         // a SQLite file is created when missing
         let url = if !postgres && !memory && !url.contains("mode=") {
-            format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+            format!("{url}{sep}mode=rwc")
+        } else if postgres && !url.contains("statement-cache-capacity") {
+            // no prepared statements kept across calls: sqlx's Any driver sends a NULL f64 as a
+            // float4, and a statement prepared with that NULL then rejects a real f64
+            format!("{url}{sep}statement-cache-capacity=0")
         } else {
             url.to_owned()
         };

@@ -2,6 +2,7 @@
 //! with their live account (spend, reservations, rate windows), and kept in the database.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use serde::{Deserialize, Serialize};
@@ -169,12 +170,14 @@ pub fn hash_key(key: &str) -> String {
 pub struct KeyState {
     pub row: RwLock<KeyRow>,
     pub account: SharedAccount,
+    /// The store's generation when the row was read (older: read it again before use).
+    loaded: AtomicU64,
 }
 
 impl KeyState {
     pub fn new(row: KeyRow) -> Arc<Self> {
         let account = Account::new(row.spend, row.budget_reset_at);
-        Arc::new(Self { row: RwLock::new(row), account: Arc::new(Mutex::new(account)) })
+        Arc::new(Self { row: RwLock::new(row), account: Arc::new(Mutex::new(account)), loaded: AtomicU64::new(0) })
     }
 
     pub fn snapshot(&self) -> KeyRow {
@@ -196,6 +199,9 @@ const COLUMNS: &str = "token, key_name, key_alias, user_id, team_id, models, max
 pub struct KeyStore {
     pub db: Db,
     cache: RwLock<HashMap<String, Arc<KeyState>>>,
+    /// Bumped when another proxy instance changed keys: cached rows are read again (their live
+    /// accounts stay).
+    generation: AtomicU64,
 }
 
 fn db_err(e: sqlx::Error) -> String {
@@ -230,13 +236,22 @@ fn row_of(r: &sqlx::any::AnyRow) -> Result<KeyRow, sqlx::Error> {
 
 impl KeyStore {
     pub fn new(db: Db) -> Self {
-        Self { db, cache: RwLock::new(HashMap::new()) }
+        Self { db, cache: RwLock::new(HashMap::new()), generation: AtomicU64::new(0) }
+    }
+
+    /// Makes every cached key be read again from the database on its next use.
+    pub fn reload_all(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// The key with this hash: from memory, else from the database (then kept in memory).
     pub async fn get(&self, token: &str) -> Result<Option<Arc<KeyState>>, String> {
-        if let Some(k) = self.cache.read().ok().and_then(|c| c.get(token).cloned()) {
-            return Ok(Some(k));
+        let generation = self.generation.load(Ordering::Acquire);
+        let cached = self.cache.read().ok().and_then(|c| c.get(token).cloned());
+        if let Some(k) = &cached
+            && k.loaded.load(Ordering::Acquire) >= generation
+        {
+            return Ok(cached);
         }
         let sql = format!("SELECT {COLUMNS} FROM litellm_verification_tokens WHERE token = ?");
         let row = sqlx::query(sqlx::AssertSqlSafe(&*self.db.q(&sql)))
@@ -244,10 +259,24 @@ impl KeyStore {
             .fetch_optional(&self.db.pool)
             .await
             .map_err(db_err)?;
-        let Some(row) = row else { return Ok(None) };
-        let state = KeyState::new(row_of(&row).map_err(db_err)?);
         let mut cache = self.cache.write().map_err(|_| "key cache poisoned".to_owned())?;
-        Ok(Some(cache.entry(token.to_owned()).or_insert(state).clone()))
+        let Some(row) = row else {
+            cache.remove(token);
+            return Ok(None);
+        };
+        let row = row_of(&row).map_err(db_err)?;
+        let state = match cached {
+            // read again: new settings, the same live account
+            Some(k) => {
+                if let Ok(mut r) = k.row.write() {
+                    *r = row;
+                }
+                k
+            }
+            None => cache.entry(token.to_owned()).or_insert_with(|| KeyState::new(row)).clone(),
+        };
+        state.loaded.store(generation, Ordering::Release);
+        Ok(Some(state))
     }
 
     /// Stores a new key row (the caller made the key and hashed it).

@@ -48,6 +48,63 @@ fn denied(kind: ErrorKind, status: u16, message: String) -> LlmError {
     e
 }
 
+/// Why a request was refused: the same reasons and words whether the account lives in this
+/// process or in Redis (shared by several proxy instances).
+#[derive(Debug, Clone, Copy)]
+pub enum Refusal {
+    /// The budget is spent.
+    Spent {
+        spend: f64,
+        max: f64,
+    },
+    /// The budget has no room for this request's maximum cost.
+    Budget {
+        spend: f64,
+        reserved: f64,
+        estimate: f64,
+        max: f64,
+    },
+    Rpm(i64),
+    Tpm(i64),
+    Parallel(i64),
+}
+
+impl Refusal {
+    /// The error the caller gets (`who`: "key", "user", "team").
+    pub fn error(self, who: &str) -> LlmError {
+        match self {
+            Refusal::Spent { spend, max } => denied(
+                ErrorKind::BadRequest,
+                400,
+                format!("Budget has been exceeded! Current cost: {spend}, Max budget: {max} ({who})"),
+            ),
+            Refusal::Budget { spend, reserved, estimate, max } => denied(
+                ErrorKind::BadRequest,
+                400,
+                format!(
+                    "Budget would be exceeded ({who}): spend {spend:.6} + requests in flight {reserved:.6} + this \
+                     request's maximum cost {estimate:.6} > max budget {max}. Set a lower max_tokens to reserve less."
+                ),
+            ),
+            Refusal::Rpm(limit) => denied(
+                ErrorKind::RateLimit,
+                429,
+                format!("Max requests per minute reached for this {who}: rpm_limit = {limit}"),
+            ),
+            Refusal::Tpm(limit) => denied(
+                ErrorKind::RateLimit,
+                429,
+                format!("Max tokens per minute reached for this {who}: tpm_limit = {limit}"),
+            ),
+            Refusal::Parallel(limit) => denied(
+                ErrorKind::RateLimit,
+                429,
+                format!("Max parallel requests reached for this {who}: max_parallel_requests = {limit}"),
+            ),
+        }
+    }
+}
+
 impl Account {
     pub fn new(spend: f64, reset_at: Option<i64>) -> Self {
         Self { spend, reset_at, ..Self::default() }
@@ -67,6 +124,15 @@ impl Account {
         let admitted = self.check(row, estimate, now, who)?;
         self.reserve(estimate);
         Ok(admitted)
+    }
+
+    /// Takes the spend and budget period the shared account (in Redis) holds: the spend of every
+    /// instance, so that this process still knows it if Redis goes away.
+    pub fn sync(&mut self, spend: f64, reset_at: Option<i64>) {
+        self.spend = spend;
+        if reset_at.is_some() {
+            self.reset_at = reset_at;
+        }
     }
 
     /// Takes a reservation (after `check` said yes).
@@ -98,50 +164,26 @@ impl Account {
         }
         if let Some(max) = row.max_budget {
             if self.spend >= max {
-                return Err(denied(
-                    ErrorKind::BadRequest,
-                    400,
-                    format!("Budget has been exceeded! Current cost: {}, Max budget: {max} ({who})", self.spend),
-                ));
+                return Err(Refusal::Spent { spend: self.spend, max }.error(who));
             }
             if self.spend + self.reserved + estimate > max {
-                return Err(denied(
-                    ErrorKind::BadRequest,
-                    400,
-                    format!(
-                        "Budget would be exceeded ({who}): spend {:.6} + requests in flight {:.6} + this request's \
-                         maximum cost {estimate:.6} > max budget {max}. Set a lower max_tokens to reserve less.",
-                        self.spend, self.reserved
-                    ),
-                ));
+                return Err(Refusal::Budget { spend: self.spend, reserved: self.reserved, estimate, max }.error(who));
             }
         }
         if let Some(limit) = row.rpm_limit
             && self.requests >= limit
         {
-            return Err(denied(
-                ErrorKind::RateLimit,
-                429,
-                format!("Max requests per minute reached for this {who}: rpm_limit = {limit}"),
-            ));
+            return Err(Refusal::Rpm(limit).error(who));
         }
         if let Some(limit) = row.tpm_limit
             && self.tokens >= limit
         {
-            return Err(denied(
-                ErrorKind::RateLimit,
-                429,
-                format!("Max tokens per minute reached for this {who}: tpm_limit = {limit}"),
-            ));
+            return Err(Refusal::Tpm(limit).error(who));
         }
         if let Some(limit) = row.max_parallel_requests
             && i64::from(self.in_flight) >= limit
         {
-            return Err(denied(
-                ErrorKind::RateLimit,
-                429,
-                format!("Max parallel requests reached for this {who}: max_parallel_requests = {limit}"),
-            ));
+            return Err(Refusal::Parallel(limit).error(who));
         }
         Ok(admitted)
     }
@@ -167,11 +209,14 @@ pub struct Ticket {
     accounts: Vec<SharedAccount>,
     pub estimate: f64,
     settled: bool,
+    /// The same accounts in Redis (several proxy instances), when Redis took part in admission or
+    /// should still learn the cost.
+    shared: Option<super::shared::Held>,
 }
 
 impl Ticket {
-    pub fn new(accounts: Vec<SharedAccount>, estimate: f64) -> Self {
-        Self { accounts, estimate, settled: false }
+    pub fn new(accounts: Vec<SharedAccount>, estimate: f64, shared: Option<super::shared::Held>) -> Self {
+        Self { accounts, estimate, settled: false, shared }
     }
 
     fn end(&mut self, cost: f64, tokens: i64) {
@@ -181,6 +226,9 @@ impl Ticket {
             if let Ok(mut a) = account.lock() {
                 a.settle(self.estimate, cost, tokens, now);
             }
+        }
+        if let Some(held) = self.shared.take() {
+            held.settle(self.estimate, cost, tokens);
         }
     }
 

@@ -12,6 +12,7 @@ mod openapi;
 mod org;
 mod owners;
 mod routes;
+mod shared;
 
 use std::sync::Arc;
 
@@ -40,6 +41,8 @@ pub struct ProxyState {
     spend_logs: bool,
     /// The price bounds of each model name (the proxy's model list is fixed at start).
     prices: std::sync::RwLock<std::collections::HashMap<String, PriceBounds>>,
+    /// Limits and budgets shared with other instances through Redis (with a Redis configured).
+    shared: Option<Arc<shared::SharedLimits>>,
 }
 
 /// The highest input and output price per token, and the largest output limit, of a model name.
@@ -83,6 +86,12 @@ impl ProxyState {
                 settings.get("redis_password").and_then(Value::as_str).map_or(String::new(), |p| format!(":{p}@"));
             settings.insert("redis_url".into(), Value::String(format!("redis://{auth}{host}:{port}")));
         }
+        // several instances share limits and budgets through the Redis of router_settings, or REDIS_URL
+        let redis_url = settings
+            .get("redis_url")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .or_else(|| crate::util::env_var("REDIS_URL"));
         let settings: Settings =
             serde_json::from_value(Value::Object(settings)).map_err(|e| format!("router_settings: {e}"))?;
         let router = Router::new(&config.model_list, settings).map_err(|e| e.message)?;
@@ -126,6 +135,7 @@ impl ProxyState {
             database_url,
             spend_logs,
             prices: Default::default(),
+            shared: redis_url.map(shared::SharedLimits::new),
         })
     }
 
@@ -143,6 +153,9 @@ impl ProxyState {
         self.teams = Some(Arc::new(owners::OwnerStore::new(owners::Kind::Team, db.clone())));
         self.keys = Some(Arc::new(keys::KeyStore::new(db)));
         tracing::info!(database = %db::redact(&url), "proxy storage ready");
+        if let Some(shared) = &self.shared {
+            shared.spawn_heartbeat();
+        }
         Ok(())
     }
 
@@ -179,6 +192,36 @@ impl ProxyState {
             m.insert(model.to_owned(), p);
         }
         p
+    }
+
+    /// Makes the cached keys, users and teams be read again from the database on next use.
+    fn reload_cached(&self) {
+        if let Some(k) = &self.keys {
+            k.reload_all();
+        }
+        for store in [&self.users, &self.teams].into_iter().flatten() {
+            store.reload_all();
+        }
+    }
+
+    /// With several instances: whether another one changed keys, users or teams since this one
+    /// read them (then they are read again on next use).
+    async fn reload_if_stale(&self) -> bool {
+        match &self.shared {
+            Some(shared) if shared.stale().await => {
+                self.reload_cached();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// With several instances: `account` (of a "key", "user" or "team") takes the spend of all of
+    /// them, before it is shown.
+    async fn shared_spend(&self, who: &str, id: &str, account: &limits::SharedAccount) {
+        if let Some(shared) = &self.shared {
+            shared.refresh(who, id, account).await;
+        }
     }
 
     pub fn storage_connected(&self) -> bool {

@@ -242,7 +242,9 @@ pub async fn user_info(
         (Caller::Admin, None) => return Err(bad("pass ?user_id=")),
         _ => return Err(error(ErrorKind::Authentication, 401, "a key can only read its own user's /user/info")),
     };
-    let user = find(&st, Kind::User, &id).await?.snapshot();
+    let user = find(&st, Kind::User, &id).await?;
+    st.shared_spend("user", &id, &user.account).await;
+    let user = user.snapshot();
     let keys = st.keys.as_deref().ok_or_else(|| bad("no key store"))?.list(Some(&id), None).await.map_err(internal)?;
     let mut teams = Vec::new();
     for t in store(&st, Kind::Team)?.list().await.map_err(internal)? {
@@ -309,7 +311,9 @@ pub async fn team_info(
         (Caller::Admin, None) => return Err(bad("pass ?team_id=")),
         _ => return Err(error(ErrorKind::Authentication, 401, "a key can only read its own team's /team/info")),
     };
-    let team = find(&st, Kind::Team, &id).await?.snapshot();
+    let team = find(&st, Kind::Team, &id).await?;
+    st.shared_spend("team", &id, &team.account).await;
+    let team = team.snapshot();
     let keys = st.keys.as_deref().ok_or_else(|| bad("no key store"))?.list(None, Some(&id)).await.map_err(internal)?;
     Ok(Json(json!({"team_id": id, "team_info": team.to_json(Kind::Team), "keys": keys_json(&keys)})).into_response())
 }

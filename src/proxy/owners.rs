@@ -3,6 +3,7 @@
 //! their accounts are reserved in the same step as the key's.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use serde_json::{Map, Value, json};
@@ -119,12 +120,14 @@ impl OwnerRow {
 pub struct Owner {
     pub row: RwLock<OwnerRow>,
     pub account: SharedAccount,
+    /// The store's generation when the row was read (older: read it again before use).
+    loaded: AtomicU64,
 }
 
 impl Owner {
     fn new(row: OwnerRow) -> Arc<Self> {
         let account = Account::new(row.spend, row.budget_reset_at);
-        Arc::new(Self { row: RwLock::new(row), account: Arc::new(Mutex::new(account)) })
+        Arc::new(Self { row: RwLock::new(row), account: Arc::new(Mutex::new(account)), loaded: AtomicU64::new(0) })
     }
 
     pub fn snapshot(&self) -> OwnerRow {
@@ -173,16 +176,28 @@ pub struct OwnerStore {
     pub kind: Kind,
     db: Db,
     cache: RwLock<HashMap<String, Arc<Owner>>>,
+    /// Bumped when another proxy instance changed users or teams: cached rows are read again
+    /// (their live accounts stay).
+    generation: AtomicU64,
 }
 
 impl OwnerStore {
     pub fn new(kind: Kind, db: Db) -> Self {
-        Self { kind, db, cache: RwLock::new(HashMap::new()) }
+        Self { kind, db, cache: RwLock::new(HashMap::new()), generation: AtomicU64::new(0) }
+    }
+
+    /// Makes every cached user or team be read again from the database on its next use.
+    pub fn reload_all(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     pub async fn get(&self, id: &str) -> Result<Option<Arc<Owner>>, String> {
-        if let Some(o) = self.cache.read().ok().and_then(|c| c.get(id).cloned()) {
-            return Ok(Some(o));
+        let generation = self.generation.load(Ordering::Acquire);
+        let cached = self.cache.read().ok().and_then(|c| c.get(id).cloned());
+        if let Some(o) = &cached
+            && o.loaded.load(Ordering::Acquire) >= generation
+        {
+            return Ok(cached);
         }
         let sql = format!("SELECT {COLUMNS} FROM {} WHERE id = ?", self.kind.table());
         let row = sqlx::query(sqlx::AssertSqlSafe(&*self.db.q(&sql)))
@@ -190,10 +205,24 @@ impl OwnerStore {
             .fetch_optional(&self.db.pool)
             .await
             .map_err(db_err)?;
-        let Some(row) = row else { return Ok(None) };
-        let owner = Owner::new(row_of(&row).map_err(db_err)?);
         let mut cache = self.cache.write().map_err(|_| "cache poisoned".to_owned())?;
-        Ok(Some(cache.entry(id.to_owned()).or_insert(owner).clone()))
+        let Some(row) = row else {
+            cache.remove(id);
+            return Ok(None);
+        };
+        let row = row_of(&row).map_err(db_err)?;
+        let owner = match cached {
+            // read again: new settings, the same live account
+            Some(o) => {
+                if let Ok(mut r) = o.row.write() {
+                    *r = row;
+                }
+                o
+            }
+            None => cache.entry(id.to_owned()).or_insert_with(|| Owner::new(row)).clone(),
+        };
+        owner.loaded.store(generation, Ordering::Release);
+        Ok(Some(owner))
     }
 
     pub async fn insert(&self, row: OwnerRow) -> Result<Arc<Owner>, String> {

@@ -129,20 +129,31 @@ fn unauthorized(message: impl Into<String>) -> ApiError {
 
 /// A virtual key: known, not blocked, not expired.
 async fn virtual_key(st: &ProxyState, key: &str) -> Result<Caller, ApiError> {
-    let invalid = || {
-        unauthorized(
-            "Authentication Error, Invalid proxy server token passed. Pass a valid key in the Authorization header: \
-             Bearer <key>",
-        )
-    };
-    let Some(store) = &st.keys else { return Err(invalid()) };
-    let state = store
-        .get(&hash_key(key))
-        .await
-        .map_err(|e| ApiError(LlmError::new(ErrorKind::ServiceUnavailable, e)))?
-        .ok_or_else(invalid)?;
+    let Some(store) = &st.keys else { return Err(invalid_key()) };
+    let token = hash_key(key);
+    let found = store.get(&token).await.map_err(|e| ApiError(LlmError::new(ErrorKind::ServiceUnavailable, e)))?;
+    match found.ok_or_else(invalid_key).and_then(usable) {
+        // refused on what this instance knows: another instance may have changed it since
+        Err(e) if st.reload_if_stale().await => {
+            let found =
+                store.get(&token).await.map_err(|e| ApiError(LlmError::new(ErrorKind::ServiceUnavailable, e)))?;
+            found.ok_or(e).and_then(usable)
+        }
+        checked => checked,
+    }
+}
+
+fn invalid_key() -> ApiError {
+    unauthorized(
+        "Authentication Error, Invalid proxy server token passed. Pass a valid key in the Authorization header: \
+         Bearer <key>",
+    )
+}
+
+/// A known key that is neither blocked nor expired.
+fn usable(state: Arc<super::keys::KeyState>) -> Result<Caller, ApiError> {
     {
-        let row = state.row.read().map_err(|_| invalid())?;
+        let row = state.row.read().map_err(|_| invalid_key())?;
         if row.blocked {
             return Err(unauthorized(
                 "Authentication Error - Key is blocked. Update via `/key/unblock` if you're admin.",
@@ -173,8 +184,21 @@ async fn auth(State(st): St, mut req: Request, next: Next) -> Response {
             }
         },
     };
+    // a change to keys, users or teams: other instances read theirs again before admitting
+    let changes = st.shared.is_some()
+        && req.method() == axum::http::Method::POST
+        && ["/key/", "/user/", "/team/"].iter().any(|p| req.uri().path().starts_with(p))
+        // (what is new is in no cache yet)
+        && !(req.uri().path().ends_with("/generate") || req.uri().path().ends_with("/new"));
     req.extensions_mut().insert(caller);
-    next.run(req).await
+    let response = next.run(req).await;
+    if changes
+        && response.status().is_success()
+        && let Some(shared) = &st.shared
+    {
+        shared.bump_generation().await;
+    }
+    response
 }
 
 /// Admits a virtual key's request: the model is allowed (by the key, its user and its team), and
@@ -188,6 +212,53 @@ async fn admit(
     body_len: usize,
 ) -> Result<Option<Admission>, ApiError> {
     let Caller::Key(key) = caller else { return Ok(None) };
+    let mut key = key.clone();
+    for _ in 0..3 {
+        let attempt = match admit_key(st, &key, m, body_len).await {
+            // refused on what this instance knows (model access, a blocked team): another
+            // instance may have changed it since
+            Err(e) if e.0.status == 401 && st.reload_if_stale().await => {
+                let token = key.row.read().map(|r| r.token.clone()).map_err(|_| invalid_key())?;
+                let Some(keys) = &st.keys else { return Err(e) };
+                let fresh =
+                    keys.get(&token).await.map_err(|e| ApiError(LlmError::new(ErrorKind::ServiceUnavailable, e)))?;
+                let Caller::Key(fresh) = fresh.ok_or(e).and_then(usable)? else { return Err(invalid_key()) };
+                key = fresh;
+                continue;
+            }
+            other => other?,
+        };
+        match attempt {
+            Ok(admission) => return Ok(Some(admission)),
+            Err(generation) => {
+                // another instance changed keys, users or teams: read them again before admitting
+                st.reload_cached();
+                if let Some(shared) = &st.shared {
+                    shared.mark_seen(generation);
+                }
+                let Some(keys) = &st.keys else { return Err(invalid_key()) };
+                let token = key.row.read().map(|r| r.token.clone()).map_err(|_| invalid_key())?;
+                let fresh = keys
+                    .get(&token)
+                    .await
+                    .map_err(|e| ApiError(LlmError::new(ErrorKind::ServiceUnavailable, e)))?
+                    .ok_or_else(invalid_key)?;
+                let Caller::Key(fresh) = usable(fresh)? else { return Err(invalid_key()) };
+                key = fresh;
+            }
+        }
+    }
+    Err(ApiError(LlmError::new(ErrorKind::ServiceUnavailable, "keys are being changed: try again")))
+}
+
+/// One admission attempt: the admission, or (Err) the admin generation when the shared accounts
+/// say this instance's keys, users or teams are out of date.
+async fn admit_key(
+    st: &ProxyState,
+    key: &Arc<super::keys::KeyState>,
+    m: &Map<String, Value>,
+    body_len: usize,
+) -> Result<Result<Admission, u64>, ApiError> {
     let model = m.get("model").and_then(Value::as_str).unwrap_or_default();
     // what admission needs of the key (not the whole row: its metadata stays where it is)
     let (token, user_id, team_id, limits) = {
@@ -253,7 +324,66 @@ async fn admit(
         a.lock().map_err(|_| ApiError(LlmError::new(ErrorKind::InternalServer, "account unavailable")))
     }
     let mut accounts = vec![key.account.clone()];
+    accounts.extend(user.iter().map(|u| u.account.clone()));
+    accounts.extend(team.iter().map(|t| t.account.clone()));
     let mut resets: Vec<(&'static str, String, i64)> = Vec::new();
+    // with several instances: the accounts in Redis decide, for all of them at once
+    let mut held = None;
+    if let Some(shared) = &st.shared {
+        let mut holders = Vec::with_capacity(3);
+        let standing = |a: &super::limits::SharedAccount| locked(a).map(|a| (a.spend, a.reset_at));
+        let (spend, reset_at) = standing(&key.account)?;
+        holders.push(super::shared::Holder { who: "key", id: &token, limits: limits.clone(), spend, reset_at });
+        if let (Some(u), Some(r)) = (&user, &user_row) {
+            let (spend, reset_at) = standing(&u.account)?;
+            holders.push(super::shared::Holder { who: "user", id: &r.id, limits: r.limits(), spend, reset_at });
+        }
+        if let (Some(t), Some(r)) = (&team, &team_row) {
+            let (spend, reset_at) = standing(&t.account)?;
+            holders.push(super::shared::Holder { who: "team", id: &r.id, limits: r.limits(), spend, reset_at });
+        }
+        let (verdict, h) = shared.admit(&holders, &accounts, estimate, now).await;
+        held = h;
+        match verdict {
+            super::shared::Verdict::Refused(e, budget) => {
+                // this process learns the spend that refused it (it still knows it if Redis goes away)
+                if let Some((i, spend)) = budget
+                    && let Some(a) = accounts.get(i)
+                {
+                    locked(a)?.sync(spend, None);
+                }
+                return Err(ApiError(e));
+            }
+            super::shared::Verdict::Stale(generation) => return Ok(Err(generation)),
+            super::shared::Verdict::Admitted(standings) => {
+                let tables = ["litellm_verification_tokens", "litellm_usertable", "litellm_teamtable"];
+                for (i, (s, a)) in standings.iter().zip(&accounts).enumerate() {
+                    let mut a = locked(a)?;
+                    a.sync(s.spend, s.reset_at);
+                    a.reserve(estimate);
+                    if let (Some(at), Some(h)) = (s.reset_to, holders.get(i)) {
+                        let table = tables[match h.who {
+                            "key" => 0,
+                            "user" => 1,
+                            _ => 2,
+                        }];
+                        resets.push((table, h.id.to_owned(), at));
+                    }
+                }
+                for (table, id, at) in resets {
+                    st.record_reset(table, id, at);
+                }
+                return Ok(Ok(Admission {
+                    ticket: Ticket::new(accounts, estimate, held),
+                    token,
+                    user_id,
+                    team_id,
+                    started_ms: crate::util::now_ms() as i64,
+                }));
+            }
+            super::shared::Verdict::Unavailable => {}
+        }
+    }
     {
         let mut key_account = locked(&key.account)?;
         let mut user_account = user.as_ref().map(|u| locked(&u.account)).transpose()?;
@@ -277,13 +407,11 @@ async fn admit(
             a.reserve(estimate);
         }
     }
-    accounts.extend(user.iter().map(|u| u.account.clone()));
-    accounts.extend(team.iter().map(|t| t.account.clone()));
     for (table, id, at) in resets {
         st.record_reset(table, id, at);
     }
-    Ok(Some(Admission {
-        ticket: Ticket::new(accounts, estimate),
+    Ok(Ok(Admission {
+        ticket: Ticket::new(accounts, estimate, held),
         token,
         user_id,
         team_id,

@@ -151,6 +151,29 @@ pub async fn command(url: &str, args: &[String]) -> Result<redis::Value, LlmErro
     conn.query(&cmd).await.map_err(|e| error(url, &e))
 }
 
+/// Runs a Lua script (EVALSHA, loading it on first use) with `keys` and `args`; on a cluster the
+/// keys must share a slot.
+pub async fn eval(
+    url: &str,
+    script: &redis::Script,
+    keys: &[String],
+    args: &[String],
+) -> Result<redis::Value, LlmError> {
+    let mut conn = connection(url).await?;
+    let mut call = script.prepare_invoke();
+    for k in keys {
+        call.key(k);
+    }
+    for a in args {
+        call.arg(a);
+    }
+    match &mut conn {
+        Conn::Single(c) => call.invoke_async(c).await,
+        Conn::Cluster(c) => call.invoke_async(c).await,
+    }
+    .map_err(|e| error(url, &e))
+}
+
 /// Runs several commands in one MULTI/EXEC transaction; the replies in order.
 pub async fn transaction(url: &str, commands: &[Vec<String>]) -> Result<Vec<redis::Value>, LlmError> {
     let mut conn = connection(url).await?;

@@ -9,6 +9,7 @@ litellm's ``config.yaml`` (``model_list``, ``router_settings``, ``litellm_settin
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -44,10 +45,10 @@ def serve(
     import signal
     import threading
 
-    if detailed_debug:
-        from .. import _core
+    from .. import _core
 
-        _core.set_log_level("DEBUG")
+    # a server reports what it does (start, storage, Redis outages) unless LITELLM_LOG says otherwise
+    _core.set_log_level("DEBUG" if detailed_debug else os.environ.get("LITELLM_LOG") or "INFO")
     server = start(config, model=model, host=host, port=port)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"litellm-rs proxy: serving on http://{shown}:{server.port} (Ctrl-C to stop)", file=sys.stderr, flush=True)
