@@ -3,7 +3,7 @@
 //! then free: `enabled()` is one atomic load, and nothing is formatted.
 
 use std::sync::Once;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use tracing::Level;
 use tracing_subscriber::Layer;
@@ -15,6 +15,14 @@ use crate::providers::{CallTarget, HttpRequest};
 /// 0 = off, 1 = error, 2 = warn, 3 = info, 4 = debug.
 static LEVEL: AtomicU8 = AtomicU8::new(0);
 static INSTALL: Once = Once::new();
+/// Whether log lines are JSON objects (`json_logs: true`, `JSON_LOGS=True`).
+static JSON: AtomicBool = AtomicBool::new(false);
+
+/// Writes every log line as one JSON object (`timestamp`, `level`, `target`, `message` and the
+/// event's fields), for log collectors.
+pub fn set_json(on: bool) {
+    JSON.store(on, Ordering::Relaxed);
+}
 
 fn rank(level: &Level) -> u8 {
     match *level {
@@ -46,13 +54,27 @@ pub fn set_level(level: &str) {
     LEVEL.store(n, Ordering::Relaxed);
     if n > 0 {
         INSTALL.call_once(|| {
-            let layer = tracing_subscriber::fmt::layer()
+            // one line of text per event, or one JSON object (`set_json`); chosen per event
+            let text = tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
                 .with_target(true)
-                .with_filter(filter_fn(wanted));
-            let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer));
+                .with_filter(filter_fn(|m| !JSON.load(Ordering::Relaxed) && wanted(m)));
+            let json = tracing_subscriber::fmt::layer()
+                .json()
+                .flatten_event(true)
+                .with_current_span(false)
+                .with_span_list(false)
+                .with_writer(std::io::stderr)
+                .with_target(true)
+                .with_filter(filter_fn(|m| JSON.load(Ordering::Relaxed) && wanted(m)));
+            let _ = tracing::subscriber::set_global_default(tracing_subscriber::registry().with(text).with(json));
         });
     }
+}
+
+/// Whether log lines are JSON objects.
+pub fn is_json() -> bool {
+    JSON.load(Ordering::Relaxed)
 }
 
 /// Whether debug logs are on.

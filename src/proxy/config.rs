@@ -131,6 +131,7 @@ const GENERAL_KEYS: &[&str] = &[
     "key_management_system",
     "key_management_settings",
     "detailed_debug",
+    "coordination_redis",
 ]; // fmt: skip
 
 /// A `model_list` entry's keys.

@@ -43,6 +43,8 @@ pub struct ProxyState {
     prices: std::sync::RwLock<std::collections::HashMap<String, PriceBounds>>,
     /// Limits and budgets shared with other instances through Redis (with a Redis configured).
     shared: Option<Arc<shared::SharedLimits>>,
+    /// Whether `prometheus` is among the callbacks (then the proxy counts its requests too).
+    prometheus: bool,
 }
 
 /// The highest input and output price per token, and the largest output limit, of a model name.
@@ -82,16 +84,27 @@ impl ProxyState {
             let port = settings
                 .get("redis_port")
                 .map_or("6379".to_owned(), |p| p.as_str().map_or(p.to_string(), str::to_owned));
-            let auth =
-                settings.get("redis_password").and_then(Value::as_str).map_or(String::new(), |p| format!(":{p}@"));
+            let auth = settings
+                .get("redis_password")
+                .and_then(Value::as_str)
+                .map_or(String::new(), |p| format!(":{}@", url_escape(p)));
             settings.insert("redis_url".into(), Value::String(format!("redis://{auth}{host}:{port}")));
         }
-        // several instances share limits and budgets through the Redis of router_settings, or REDIS_URL
-        let redis_url = settings
-            .get("redis_url")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
+        // several instances share limits and budgets through general_settings.coordination_redis,
+        // the Redis of router_settings, or REDIS_URL
+        let redis_url = coordination_redis(config.general_settings.get("coordination_redis"))
+            .or_else(|| settings.get("redis_url").and_then(Value::as_str).map(str::to_owned))
             .or_else(|| crate::util::env_var("REDIS_URL"));
+        let truthy = |v: Option<&Value>| match v {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::String(s)) => matches!(s.to_ascii_lowercase().as_str(), "true" | "1" | "yes"),
+            _ => false,
+        };
+        if truthy(config.litellm_settings.get("json_logs"))
+            || truthy(crate::util::env_var("JSON_LOGS").map(Value::String).as_ref())
+        {
+            crate::logging::set_json(true);
+        }
         let settings: Settings =
             serde_json::from_value(Value::Object(settings)).map_err(|e| format!("router_settings: {e}"))?;
         let router = Router::new(&config.model_list, settings).map_err(|e| e.message)?;
@@ -113,6 +126,7 @@ impl ProxyState {
                 }
             }
         }
+        let prometheus = loggers.iter().any(|l| l == "prometheus");
         if !loggers.is_empty() {
             defaults.insert("loggers".into(), Value::Array(loggers));
         }
@@ -136,6 +150,7 @@ impl ProxyState {
             spend_logs,
             prices: Default::default(),
             shared: redis_url.map(shared::SharedLimits::new),
+            prometheus,
         })
     }
 
@@ -229,6 +244,38 @@ impl ProxyState {
     }
 }
 
+/// The litellm exception class of an error response (for the proxy's metrics).
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorClass(pub &'static str);
+
+/// A password as it may stand in a URL (RFC 3986 unreserved characters kept, the rest %XX).
+fn url_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `coordination_redis`: a URL, or `{host, port, password}` (litellm's shape).
+fn coordination_redis(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(url) => Some(url.clone()),
+        Value::Object(m) => {
+            let host = m.get("host").and_then(Value::as_str)?;
+            let port = m.get("port").map_or("6379".to_owned(), |p| p.as_str().map_or(p.to_string(), str::to_owned));
+            let auth =
+                m.get("password").and_then(Value::as_str).map_or(String::new(), |p| format!(":{}@", url_escape(p)));
+            Some(format!("redis://{auth}{host}:{port}"))
+        }
+        _ => None,
+    }
+}
+
 /// An error in OpenAI's format: `{"error": {"message", "type", "param", "code"}}`.
 pub struct ApiError(pub LlmError);
 
@@ -280,6 +327,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut resp = (status, axum::Json(error_body(&self.0))).into_response();
+        resp.extensions_mut().insert(ErrorClass(self.0.kind.class_name()));
         if let Some(after) = self.0.retry_after
             && let Ok(v) = axum::http::HeaderValue::from_str(&format!("{}", after.ceil() as u64))
         {

@@ -261,7 +261,7 @@ async fn admit_key(
 ) -> Result<Result<Admission, u64>, ApiError> {
     let model = m.get("model").and_then(Value::as_str).unwrap_or_default();
     // what admission needs of the key (not the whole row: its metadata stays where it is)
-    let (token, user_id, team_id, limits) = {
+    let (token, user_id, team_id, limits, key_alias) = {
         let row = key.row.read().map_err(|_| unauthorized("key unavailable"))?;
         if !row.allows(model) {
             return Err(unauthorized(format!(
@@ -270,7 +270,7 @@ async fn admit_key(
                 row.models
             )));
         }
-        (row.token.clone(), row.user_id.clone(), row.team_id.clone(), row.limits())
+        (row.token.clone(), row.user_id.clone(), row.team_id.clone(), row.limits(), row.key_alias.clone())
     };
     let unavailable = |e: String| ApiError(LlmError::new(ErrorKind::ServiceUnavailable, e));
     let user = match (&user_id, &st.users) {
@@ -323,6 +323,14 @@ async fn admit_key(
     fn locked(a: &super::limits::SharedAccount) -> Result<std::sync::MutexGuard<'_, super::limits::Account>, ApiError> {
         a.lock().map_err(|_| ApiError(LlmError::new(ErrorKind::InternalServer, "account unavailable")))
     }
+    let labels = Labels {
+        key_alias,
+        key_spend: locked(&key.account)?.spend,
+        key_max_budget: limits.max_budget,
+        team_alias: team_row.as_ref().and_then(|t| t.alias.clone()),
+        team_spend: team_row.as_ref().map_or(0.0, |t| t.spend),
+        team_max_budget: team_row.as_ref().and_then(|t| t.max_budget),
+    };
     let mut accounts = vec![key.account.clone()];
     accounts.extend(user.iter().map(|u| u.account.clone()));
     accounts.extend(team.iter().map(|t| t.account.clone()));
@@ -378,6 +386,7 @@ async fn admit_key(
                     token,
                     user_id,
                     team_id,
+                    labels,
                     started_ms: crate::util::now_ms() as i64,
                 }));
             }
@@ -415,6 +424,7 @@ async fn admit_key(
         token,
         user_id,
         team_id,
+        labels,
         started_ms: crate::util::now_ms() as i64,
     }))
 }
@@ -425,7 +435,41 @@ struct Admission {
     token: String,
     user_id: Option<String>,
     team_id: Option<String>,
+    labels: Labels,
     started_ms: i64,
+}
+
+/// What loggers are told of a virtual key's request beyond its ids (litellm's `user_api_key_*`
+/// metadata).
+struct Labels {
+    key_alias: Option<String>,
+    key_spend: f64,
+    key_max_budget: Option<f64>,
+    team_alias: Option<String>,
+    team_spend: f64,
+    team_max_budget: Option<f64>,
+}
+
+impl Admission {
+    /// The call's metadata as loggers see it: the key's identity and budgets (never the key).
+    fn tag(&self, maps: &mut CallMaps) {
+        let md = maps.call.entry("metadata").or_insert_with(|| Value::Object(Map::new()));
+        if !md.is_object() {
+            *md = Value::Object(Map::new());
+        }
+        let Value::Object(md) = md else { return };
+        let l = &self.labels;
+        let text = |v: &Option<String>| v.clone().map_or(Value::Null, Value::String);
+        md.insert("user_api_key_hash".into(), Value::String(self.token.clone()));
+        md.insert("user_api_key_alias".into(), text(&l.key_alias));
+        md.insert("user_api_key_user_id".into(), text(&self.user_id));
+        md.insert("user_api_key_team_id".into(), text(&self.team_id));
+        md.insert("user_api_key_team_alias".into(), text(&l.team_alias));
+        md.insert("user_api_key_spend".into(), json!(l.key_spend));
+        md.insert("user_api_key_max_budget".into(), json!(l.key_max_budget));
+        md.insert("user_api_key_team_spend".into(), json!(l.team_spend));
+        md.insert("user_api_key_team_max_budget".into(), json!(l.team_max_budget));
+    }
 }
 
 impl Admission {
@@ -714,11 +758,20 @@ impl Call {
         st: &ProxyState,
         caller: &Caller,
         m: &Map<String, Value>,
-        maps: &CallMaps,
+        maps: &mut CallMaps,
         body_len: usize,
     ) -> Result<Self, ApiError> {
         let started = Instant::now();
         let admission = admit(st, caller, m, body_len).await?;
+        if maps.defaults.contains_key("loggers") || maps.call.contains_key("loggers") {
+            // the key's identity in the loggers' metadata is the proxy's to say, not the client's
+            if let Some(Value::Object(md)) = maps.call.get_mut("metadata") {
+                md.retain(|k, _| !k.starts_with("user_api_key_"));
+            }
+            if let Some(a) = &admission {
+                a.tag(maps);
+            }
+        }
         Ok(Self { started, admission, info: SpendInfo::of(m, maps) })
     }
 }
@@ -785,8 +838,8 @@ where
 }
 
 async fn chat_request(st: Arc<ProxyState>, caller: &Caller, body: &[u8]) -> Result<Response, ApiError> {
-    let (m, maps) = split(&st, body)?;
-    let call = Call::new(&st, caller, &m, &maps, body.len()).await?;
+    let (m, mut maps) = split(&st, body)?;
+    let call = Call::new(&st, caller, &m, &mut maps, body.len()).await?;
     let stream = m.get("stream").and_then(Value::as_bool).unwrap_or(false);
     let req: ChatRequest = parse(m, "chat completion")?;
     if stream {
@@ -804,12 +857,56 @@ async fn chat_request(st: Arc<ProxyState>, caller: &Caller, body: &[u8]) -> Resu
 }
 
 #[utoipa::path(post, path = "/v1/chat/completions", tag = "llm", request_body = ChatCompletionBody, responses((status = 200, description = "A chat completion (JSON, or server-sent events with stream: true)", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)"), (status = 400, description = "a bad request, or a budget that would be exceeded (type budget_exceeded)"), (status = 429, description = "a rate limit (the key`s, user`s, team`s or the upstream`s)")))]
-pub(super) async fn chat(
-    State(st): St,
-    Extension(caller): Extension<Caller>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    chat_request(st, &caller, &body).await
+pub(super) async fn chat(State(st): St, Extension(caller): Extension<Caller>, body: Bytes) -> Response {
+    let result = chat_request(st.clone(), &caller, &body).await;
+    counted(&st, &caller, &body, result).await
+}
+
+/// The response, counted in the proxy's request metrics (with `prometheus` among the callbacks):
+/// who asked (the key, its team and user), for which model, and how it ended.
+async fn counted(st: &ProxyState, caller: &Caller, body: &[u8], result: Result<Response, ApiError>) -> Response {
+    let response = result.into_response();
+    if !st.prometheus {
+        return response;
+    }
+    #[derive(serde::Deserialize, Default)]
+    struct Asked<'a> {
+        #[serde(borrow, default)]
+        model: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow, default)]
+        user: Option<std::borrow::Cow<'a, str>>,
+    }
+    let asked: Asked = serde_json::from_slice(body).unwrap_or_default();
+    let (hash, alias, user, team) = match caller {
+        Caller::Key(k) => k
+            .row
+            .read()
+            .map(|r| (r.token.clone(), r.key_alias.clone(), r.user_id.clone(), r.team_id.clone()))
+            .unwrap_or_default(),
+        _ => Default::default(),
+    };
+    let team_alias = match (&team, &st.teams) {
+        (Some(id), Some(teams)) => teams.get(id).await.ok().flatten().and_then(|t| t.row.read().ok()?.alias.clone()),
+        _ => None,
+    };
+    let who = crate::callbacks::loggers::prometheus::Who {
+        end_user: asked.user.as_deref().unwrap_or_default(),
+        hashed_api_key: &hash,
+        api_key_alias: alias.as_deref().unwrap_or_default(),
+        team: team.as_deref().unwrap_or_default(),
+        team_alias: team_alias.as_deref().unwrap_or_default(),
+        user: user.as_deref().unwrap_or_default(),
+    };
+    let status = response.status();
+    let failure =
+        (!status.is_success()).then(|| response.extensions().get::<super::ErrorClass>().map_or("APIError", |c| c.0));
+    crate::callbacks::loggers::prometheus::record_proxy_request(
+        &who,
+        asked.model.as_deref().unwrap_or_default(),
+        status.as_u16(),
+        failure,
+    );
+    response
 }
 
 /// Azure OpenAI's route: the deployment in the path is the model.
@@ -818,45 +915,53 @@ async fn chat_deployment(
     Extension(caller): Extension<Caller>,
     Path(model): Path<String>,
     body: Bytes,
-) -> Result<Response, ApiError> {
-    let mut v: Value =
-        serde_json::from_slice(&body).map_err(|e| bad(format!("the request body is not valid JSON: {e}")))?;
-    if let Value::Object(m) = &mut v {
-        m.insert("model".into(), Value::String(model));
-    }
-    let body = serde_json::to_vec(&v).map_err(|e| bad(e.to_string()))?;
-    chat_request(st, &caller, &body).await
+) -> Response {
+    let body = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(mut m)) => {
+            m.insert("model".into(), Value::String(model));
+            serde_json::to_vec(&m).map_err(|e| bad(e.to_string()))
+        }
+        Ok(_) => Err(bad("the request body must be a JSON object")),
+        Err(e) => Err(bad(format!("the request body is not valid JSON: {e}"))),
+    };
+    let result = match &body {
+        Ok(b) => chat_request(st.clone(), &caller, b).await,
+        Err(e) => Err(ApiError(e.0.clone())),
+    };
+    counted(&st, &caller, body.as_deref().unwrap_or_default(), result).await
 }
 
 #[utoipa::path(post, path = "/v1/completions", tag = "llm", request_body = CompletionBody, responses((status = 200, description = "A text completion", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)"), (status = 400, description = "a bad request, or a budget that would be exceeded (type budget_exceeded)"), (status = 429, description = "a rate limit (the key`s, user`s, team`s or the upstream`s)")))]
-pub(super) async fn completions(
-    State(st): St,
-    Extension(caller): Extension<Caller>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let (m, maps) = split(&st, &body)?;
-    let call = Call::new(&st, &caller, &m, &maps, body.len()).await?;
+pub(super) async fn completions(State(st): St, Extension(caller): Extension<Caller>, body: Bytes) -> Response {
+    let result = completions_request(&st, &caller, &body).await;
+    counted(&st, &caller, &body, result).await
+}
+
+async fn completions_request(st: &Arc<ProxyState>, caller: &Caller, body: &Bytes) -> Result<Response, ApiError> {
+    let (m, mut maps) = split(st, body)?;
+    let call = Call::new(st, caller, &m, &mut maps, body.len()).await?;
     let stream = m.get("stream").and_then(Value::as_bool).unwrap_or(false);
     let req: TextCompletionRequest = parse(m, "completion")?;
     if stream {
-        return routed_stream(&st, "atext_completion", req, maps, call, |q, o| async move {
+        return routed_stream(st, "atext_completion", req, maps, call, |q, o| async move {
             engine::text_completion_stream(q, &o).await
         })
         .await;
     }
-    routed(&st, "atext_completion", req, maps, call, |q, o| async move { engine::text_completion(q, &o).await }).await
+    routed(st, "atext_completion", req, maps, call, |q, o| async move { engine::text_completion(q, &o).await }).await
 }
 
 #[utoipa::path(post, path = "/v1/embeddings", tag = "llm", request_body = EmbeddingBody, responses((status = 200, description = "Embeddings", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)"), (status = 400, description = "a bad request, or a budget that would be exceeded (type budget_exceeded)"), (status = 429, description = "a rate limit (the key`s, user`s, team`s or the upstream`s)")))]
-pub(super) async fn embeddings(
-    State(st): St,
-    Extension(caller): Extension<Caller>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let (m, maps) = split(&st, &body)?;
-    let call = Call::new(&st, &caller, &m, &maps, body.len()).await?;
+pub(super) async fn embeddings(State(st): St, Extension(caller): Extension<Caller>, body: Bytes) -> Response {
+    let result = embeddings_request(&st, &caller, &body).await;
+    counted(&st, &caller, &body, result).await
+}
+
+async fn embeddings_request(st: &Arc<ProxyState>, caller: &Caller, body: &Bytes) -> Result<Response, ApiError> {
+    let (m, mut maps) = split(st, body)?;
+    let call = Call::new(st, caller, &m, &mut maps, body.len()).await?;
     let req: EmbeddingRequest = parse(m, "embedding")?;
-    routed(&st, "aembedding", req, maps, call, |q, o| async move { engine::embedding(q, &o).await }).await
+    routed(st, "aembedding", req, maps, call, |q, o| async move { engine::embedding(q, &o).await }).await
 }
 
 fn model_card(id: &str, created: i64) -> Value {

@@ -468,6 +468,12 @@ fn set_log_level(level: &str) {
     crate::logging::set_level(level);
 }
 
+/// Whether log lines are JSON objects (the proxy's `json_logs: true`, `JSON_LOGS=True`).
+#[pyfunction]
+fn log_is_json() -> bool {
+    crate::logging::is_json()
+}
+
 /// Payloads dropped so far because a built-in logger's queue was full or it was not set up.
 #[pyfunction]
 fn dropped_log_events() -> u64 {
@@ -671,6 +677,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(tokenizer_encoding_name, m)?)?;
     m.add_function(wrap_pyfunction!(flush_loggers, m)?)?;
     m.add_function(wrap_pyfunction!(set_log_level, m)?)?;
+    m.add_function(wrap_pyfunction!(log_is_json, m)?)?;
     m.add_function(wrap_pyfunction!(redis_commands, m)?)?;
     m.add_function(wrap_pyfunction!(log_payload, m)?)?;
     m.add_function(wrap_pyfunction!(reset_loggers, m)?)?;

@@ -196,7 +196,12 @@ def test_prometheus_counts_calls_in_process(mock):
     with pytest.raises(litellm_rs.RateLimitError):
         chat(mock)
     after = generate_latest().decode()
-    tokens = 'litellm_input_tokens_metric_total{end_user="",' + model_label + "}"
+    # litellm's label set; the proxy's labels (key, team, user) are empty in the SDK
+    tokens = (
+        'litellm_input_tokens_metric_total{api_key_alias="",end_user="",hashed_api_key="",'
+        + model_label
+        + ',requested_model="gpt-4o-mini",team="",team_alias="",user=""}'
+    )
     assert value(after, tokens) - value(before, tokens) == resp.usage.prompt_tokens
     failures = [line for line in after.splitlines() if line.startswith("litellm_deployment_failure_responses_total")]
     assert any('exception_status="429"' in line and 'exception_class="RateLimitError"' in line for line in failures)

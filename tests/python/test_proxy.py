@@ -242,6 +242,127 @@ def test_prometheus_metrics_of_proxied_calls(tmp_path: Path, mock: MockServer) -
         srv.wait(10)
 
 
+def test_prometheus_metrics_per_key_and_team(tmp_path: Path, mock: MockServer) -> None:
+    import hashlib
+    import re
+
+    import httpx
+
+    config = write_config(tmp_path, mock, "litellm_settings:\n  callbacks: [prometheus]\n")
+    srv = proxy.start(config, host="127.0.0.1", port=0)
+    base = f"http://127.0.0.1:{srv.port}"
+    admin = {"Authorization": f"Bearer {MASTER}"}
+    try:
+        team = f"t-{tmp_path.name[-8:]}"  # the registry is the process's: a team of this test's own
+        assert (
+            httpx.post(
+                f"{base}/team/new",
+                json={"team_id": team, "team_alias": "Metrics Team", "max_budget": 10},
+                headers=admin,
+            ).status_code
+            == 200
+        )
+        made = httpx.post(
+            f"{base}/key/generate",
+            json={"key_alias": "metrics-key", "team_id": team, "max_budget": 5, "models": ["gpt"]},
+            headers=admin,
+        ).json()
+        key = made["key"]
+        hashed = hashlib.sha256(key.encode()).hexdigest()
+        c = client(srv, key)
+        costs = []
+        for _ in range(2):
+            raw = c.chat.completions.with_raw_response.create(
+                model="gpt",
+                messages=[{"role": "user", "content": "hi"}],
+                metadata={"user_api_key_hash": "spoofed"},
+                user="customer-9",
+            )
+            costs.append(float(raw.headers["x-litellm-response-cost"]))
+        list(c.chat.completions.create(model="gpt", messages=[{"role": "user", "content": "hi"}], stream=True))
+        with pytest.raises(openai.AuthenticationError):
+            c.embeddings.create(model="embedder", input="x")
+        deadline = time.time() + 5
+        while True:  # loggers run off the request's path
+            text = httpx.get(f"{base}/metrics", headers=admin).text
+            mine = [ln for ln in text.splitlines() if f'hashed_api_key="{hashed}"' in ln or f'team="{team}"' in ln]
+            if (
+                any(ln.startswith("litellm_llm_api_time_to_first_token_metric_count") for ln in mine)
+                or time.time() > deadline
+            ):
+                break
+            time.sleep(0.05)
+
+        def value(name: str, *labels: str) -> float:
+            found = [ln for ln in mine if ln.startswith(name + "{") and all(lb in ln for lb in labels)]
+            assert found, (name, labels, mine)
+            return sum(float(ln.rsplit(" ", 1)[1]) for ln in found)
+
+        who = ('api_key_alias="metrics-key"', f'team="{team}"', 'team_alias="Metrics Team"')
+        assert (
+            value("litellm_proxy_total_requests_metric_total", *who, 'requested_model="gpt"', 'status_code="200"') == 3
+        )
+        assert value("litellm_proxy_total_requests_metric_total", 'end_user="customer-9"') == 2
+        failed = value(
+            "litellm_proxy_failed_requests_metric_total",
+            *who,
+            'requested_model="embedder"',
+            'exception_status="401"',
+            'exception_class="AuthenticationError"',
+        )
+        assert failed == 1
+        assert value("litellm_spend_metric_total", *who, 'end_user="customer-9"') == pytest.approx(sum(costs))
+        assert value("litellm_input_tokens_metric_total", *who, 'requested_model="gpt"', 'model="gpt-4o-mini"') > 0
+        assert value("litellm_llm_api_time_to_first_token_metric_count", *who[:2]) == 1
+        assert value("litellm_request_total_latency_metric_count", *who[:2]) == 3
+        assert value("litellm_api_key_max_budget_metric", 'api_key_alias="metrics-key"') == 5
+        assert (
+            5 - sum(costs) * 1.5 < value("litellm_remaining_api_key_budget_metric", 'api_key_alias="metrics-key"') < 5
+        )
+        assert 9.99 < value("litellm_remaining_team_budget_metric", f'team="{team}"') < 10
+        # the key's identity is the proxy's to say: the client's "user_api_key_hash" went nowhere
+        assert "spoofed" not in text
+        assert not re.search(r'hashed_api_key="sk-', text)  # hashes, never keys
+    finally:
+        srv.shutdown()
+        srv.wait(10)
+
+
+def test_json_logs(tmp_path: Path, mock: MockServer) -> None:
+    import json
+
+    import httpx
+
+    config = write_config(tmp_path, mock, "litellm_settings:\n  json_logs: true\n")
+    port = free_port()
+    log = tmp_path / "proxy.log"
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "litellm_rs", "--config", config, "--host", "127.0.0.1", "--port", str(port)],
+            stderr=err,
+        )
+    try:
+        deadline = time.time() + 20
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health/liveliness", timeout=0.5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.time() < deadline, "the proxy did not start"
+            time.sleep(0.05)
+        assert client_at(port).chat.completions.create(model="gpt", messages=[{"role": "user", "content": "x"}])
+    finally:
+        proc.terminate()
+        proc.wait(15)
+    lines = [ln for ln in log.read_text().splitlines() if ln.strip()]
+    events = [json.loads(ln) for ln in lines]  # every line one JSON object, the banner included
+    listening = next(e for e in events if e.get("message") == "litellm-rs proxy listening")
+    assert listening["level"] == "INFO" and listening["target"] == "litellm_rs::proxy"
+    assert listening["address"] == f"127.0.0.1:{port}" and "timestamp" in listening
+    assert MASTER not in log.read_text() and "sk-upstream" not in log.read_text()
+
+
 def test_model_info_and_token_counter(server: Any) -> None:
     import httpx
     import litellm_rs

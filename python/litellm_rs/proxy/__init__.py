@@ -51,7 +51,12 @@ def serve(
     _core.set_log_level("DEBUG" if detailed_debug else os.environ.get("LITELLM_LOG") or "INFO")
     server = start(config, model=model, host=host, port=port)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    print(f"litellm-rs proxy: serving on http://{shown}:{server.port} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    # the banner is for people; with JSON logs every line on stderr is a JSON object
+    banner = not _core.log_is_json()
+    if banner:
+        print(
+            f"litellm-rs proxy: serving on http://{shown}:{server.port} (Ctrl-C to stop)", file=sys.stderr, flush=True
+        )
 
     def _stop(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
@@ -63,7 +68,8 @@ def serve(
         while not server.wait(0.2):
             pass
     except KeyboardInterrupt:
-        print("litellm-rs proxy: stopping (finishing requests in flight)", file=sys.stderr, flush=True)
+        if banner:
+            print("litellm-rs proxy: stopping (finishing requests in flight)", file=sys.stderr, flush=True)
         server.shutdown()
         server.wait(30)
     finally:
