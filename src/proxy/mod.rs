@@ -12,6 +12,7 @@ mod openapi;
 mod org;
 mod owners;
 mod routes;
+mod ui;
 
 use std::sync::Arc;
 

@@ -1,5 +1,6 @@
 //! The proxy's routes: OpenAI's endpoints (with and without `/v1`), models, health, and the
-//! master-key check in front of everything but the liveness probes.
+//! master-key check in front of everything but the liveness probes, the OpenAPI document and
+//! the `/ui` page.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -97,6 +98,8 @@ pub fn app(state: Arc<ProxyState>) -> axum::Router {
         .route("/health/readiness", get(ready))
         // the OpenAPI document and Swagger UI: public, like the probes
         .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", super::openapi::document()))
+        // the page (static; it holds no data and calls the API above with the key typed into it)
+        .merge(super::ui::routes())
         .fallback(not_found)
         .with_state(state)
 }
