@@ -59,6 +59,16 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
 fi
 export LITELLM_RS_REQUIRE_POSTGRES=1
 
+echo "== services: chromium (the /ui test drives Debian's chromium through chromedriver and selenium)"
+if [ ! -x /usr/bin/chromedriver ] || [ ! -x /usr/bin/chromium ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 \
+    || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q chromium chromium-driver >/dev/null; }
+fi
+export LITELLM_RS_REQUIRE_CHROMIUM=1
+
 echo "== pytest"
 set +e
 "$VENV/bin/python" -m pytest tests/python -q -p no:cacheprovider

@@ -387,3 +387,18 @@ async fn a_stream_the_client_leaves_is_still_charged() {
     let (_, logs) = call(&st, "GET", &format!("/spend/logs?api_key={key}"), MASTER, Value::Null).await;
     assert!(logs.as_array().unwrap().iter().any(|r| r["status"] == "success"), "{logs}");
 }
+
+#[tokio::test]
+async fn the_master_keys_calls_are_in_the_ledger_under_its_hash() {
+    let st = state("sqlite::memory:").await;
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", MASTER, chat("gpt")).await.0, StatusCode::OK);
+    let hash = super::keys::hash_key(MASTER);
+    let (_, logs) = call(&st, "GET", &format!("/spend/logs?api_key={hash}"), MASTER, Value::Null).await;
+    let rows = logs.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{logs}");
+    assert!(rows[0]["spend"].as_f64().unwrap() > 0.0);
+    let (_, global) = call(&st, "GET", "/global/spend", MASTER, Value::Null).await;
+    assert!((global["spend"].as_f64().unwrap() - rows[0]["spend"].as_f64().unwrap()).abs() < 1e-12);
+    // the master key itself is stored nowhere
+    assert!(!logs.to_string().contains(MASTER));
+}

@@ -13,6 +13,7 @@ mod org;
 mod owners;
 mod routes;
 mod shared;
+mod ui;
 
 use std::sync::Arc;
 
@@ -29,6 +30,8 @@ use crate::router::{Router, Settings};
 pub struct ProxyState {
     pub router: Arc<Router>,
     pub master_key: Option<String>,
+    /// The master key's hash: its calls are in the spend ledger under it.
+    master_hash: Option<String>,
     /// Module-level settings (`litellm_settings` the engine takes as call options).
     pub defaults: Map<String, Value>,
     pub started: std::time::Instant,
@@ -140,6 +143,7 @@ impl ProxyState {
         Ok(Self {
             router: Arc::new(router),
             master_key: config.master_key(),
+            master_hash: config.master_key().map(|k| keys::hash_key(&k)),
             defaults,
             started: std::time::Instant::now(),
             keys: None,

@@ -1,5 +1,6 @@
 //! The proxy's routes: OpenAI's endpoints (with and without `/v1`), models, health, and the
-//! master-key check in front of everything but the liveness probes.
+//! master-key check in front of everything but the liveness probes, the OpenAPI document and
+//! the `/ui` page.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -97,6 +98,8 @@ pub fn app(state: Arc<ProxyState>) -> axum::Router {
         .route("/health/readiness", get(ready))
         // the OpenAPI document and Swagger UI: public, like the probes
         .merge(utoipa_swagger_ui::SwaggerUi::new("/docs").url("/openapi.json", super::openapi::document()))
+        // the page (static; it holds no data and calls the API above with the key typed into it)
+        .merge(super::ui::routes())
         .fallback(not_found)
         .with_state(state)
 }
@@ -211,7 +214,20 @@ async fn admit(
     m: &Map<String, Value>,
     body_len: usize,
 ) -> Result<Option<Admission>, ApiError> {
-    let Caller::Key(key) = caller else { return Ok(None) };
+    let Caller::Key(key) = caller else {
+        // the master key's calls are in the spend ledger too (under its hash), without limits
+        return Ok(match (caller, &st.master_hash, &st.keys) {
+            (Caller::Admin, Some(hash), Some(_)) => Some(Admission {
+                ticket: Ticket::new(Vec::new(), 0.0, None),
+                token: hash.clone(),
+                user_id: None,
+                team_id: None,
+                labels: Labels::default(),
+                started_ms: crate::util::now_ms() as i64,
+            }),
+            _ => None,
+        });
+    };
     let mut key = key.clone();
     for _ in 0..3 {
         let attempt = match admit_key(st, &key, m, body_len).await {
@@ -441,6 +457,7 @@ struct Admission {
 
 /// What loggers are told of a virtual key's request beyond its ids (litellm's `user_api_key_*`
 /// metadata).
+#[derive(Default)]
 struct Labels {
     key_alias: Option<String>,
     key_spend: f64,
