@@ -8,6 +8,7 @@ pub mod db;
 pub mod keys;
 mod ledger;
 mod limits;
+mod messages;
 mod openapi;
 mod org;
 mod owners;

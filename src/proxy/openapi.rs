@@ -5,7 +5,7 @@ use serde_json::Value;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{admin, org, routes};
+use super::{admin, messages, org, routes};
 
 /// A chat completion request (OpenAI's; any other OpenAI or provider parameter is passed on).
 #[derive(ToSchema)]
@@ -79,7 +79,7 @@ impl Modify for BearerAuth {
 #[openapi(
     info(title = "litellm-rs proxy", description = "An OpenAI-compatible gateway over litellm_rs's Router, configured by litellm's config.yaml. Every rejection is OpenAI's error format."),
     paths(
-        routes::chat, routes::completions, routes::embeddings, routes::models, routes::model, routes::model_info,
+        routes::chat, messages::messages, routes::completions, routes::embeddings, routes::models, routes::model, routes::model_info,
         routes::token_counter, routes::health, routes::metrics, routes::live, routes::ready,
         admin::generate, admin::info, admin::update, admin::delete, admin::list, admin::block, admin::unblock,
         admin::regenerate, admin::spend_logs, admin::global_spend,

@@ -27,7 +27,7 @@ use crate::error::{ErrorKind, LlmError};
 use crate::router::{CallMaps, Routable};
 use crate::types::{ChatRequest, EmbeddingRequest, TextCompletionRequest};
 
-type St = State<Arc<ProxyState>>;
+pub(super) type St = State<Arc<ProxyState>>;
 
 /// Body fields that are litellm's call options, not the upstream request.
 const CALL_KEYS: &[&str] = &[
@@ -54,6 +54,8 @@ pub fn app(state: Arc<ProxyState>) -> axum::Router {
         .route("/openai/deployments/{model}/chat/completions", post(chat_deployment))
         .route("/v1/completions", post(completions))
         .route("/completions", post(completions))
+        .route("/v1/messages", post(super::messages::messages))
+        .route("/messages", post(super::messages::messages))
         .route("/v1/embeddings", post(embeddings))
         .route("/embeddings", post(embeddings))
         .route("/v1/models", get(models))
@@ -108,13 +110,16 @@ fn bad(msg: impl Into<String>) -> ApiError {
     ApiError(LlmError::bad_request(msg))
 }
 
-/// The key a request presents: `Authorization: Bearer`, `x-litellm-api-key` or `api-key`.
+/// The key a request presents: `Authorization: Bearer`, `x-litellm-api-key`, `api-key` or
+/// `x-api-key`.
 fn presented_key(headers: &HeaderMap) -> Option<&str> {
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
     get("authorization")
         .map(|a| a.strip_prefix("Bearer ").or_else(|| a.strip_prefix("bearer ")).unwrap_or(a).trim())
         .or_else(|| get("x-litellm-api-key").map(|a| a.strip_prefix("Bearer ").unwrap_or(a)))
         .or_else(|| get("api-key"))
+        // Anthropic's SDKs (for /v1/messages)
+        .or_else(|| get("x-api-key"))
         .filter(|k| !k.is_empty())
 }
 
@@ -875,8 +880,13 @@ async fn chat_request(st: Arc<ProxyState>, caller: &Caller, body: &[u8]) -> Resu
 
 #[utoipa::path(post, path = "/v1/chat/completions", tag = "llm", request_body = ChatCompletionBody, responses((status = 200, description = "A chat completion (JSON, or server-sent events with stream: true)", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)"), (status = 400, description = "a bad request, or a budget that would be exceeded (type budget_exceeded)"), (status = 429, description = "a rate limit (the key`s, user`s, team`s or the upstream`s)")))]
 pub(super) async fn chat(State(st): St, Extension(caller): Extension<Caller>, body: Bytes) -> Response {
-    let result = chat_request(st.clone(), &caller, &body).await;
-    counted(&st, &caller, &body, result).await
+    chat_endpoint(st, &caller, body).await
+}
+
+/// A chat completion request, answered and counted (also behind `/v1/messages`).
+pub(super) async fn chat_endpoint(st: Arc<ProxyState>, caller: &Caller, body: Bytes) -> Response {
+    let result = chat_request(st.clone(), caller, &body).await;
+    counted(&st, caller, &body, result).await
 }
 
 /// The response, counted in the proxy's request metrics (with `prometheus` among the callbacks):
