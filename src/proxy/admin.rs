@@ -39,7 +39,8 @@ fn store(st: &ProxyState) -> Result<&KeyStore, ApiError> {
 /// Management routes are for the master key.
 pub(super) fn admin_only(caller: &Caller) -> Result<(), ApiError> {
     match caller {
-        Caller::Admin => Ok(()),
+        // a viewer's requests reach only the read routes (the auth middleware refuses the rest)
+        Caller::Admin | Caller::Viewer => Ok(()),
         _ => Err(error(
             ErrorKind::Authentication,
             401,
@@ -205,10 +206,10 @@ pub async fn info(
 ) -> Result<Response, ApiError> {
     let keys = store(&st)?;
     let state = match (&*caller, q.key.as_deref()) {
-        (Caller::Admin, Some(k)) => find(keys, k).await?,
+        (Caller::Admin | Caller::Viewer, Some(k)) => find(keys, k).await?,
         (Caller::Key(own), None) => own.clone(),
         (Caller::Key(own), Some(k)) if hash_key(k) == own.snapshot().token => own.clone(),
-        (Caller::Admin, None) => return Err(bad("pass ?key=<key or its hash>")),
+        (Caller::Admin | Caller::Viewer, None) => return Err(bad("pass ?key=<key or its hash>")),
         _ => return Err(error(ErrorKind::Authentication, 401, "a virtual key can only read its own /key/info")),
     };
     let token = state.row.read().map(|r| r.token.clone()).unwrap_or_default();

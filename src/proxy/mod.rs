@@ -5,6 +5,7 @@
 mod admin;
 pub mod config;
 pub mod db;
+mod jwt;
 pub mod keys;
 mod ledger;
 mod limits;
@@ -49,6 +50,8 @@ pub struct ProxyState {
     shared: Option<Arc<shared::SharedLimits>>,
     /// Whether `prometheus` is among the callbacks (then the proxy counts its requests too).
     prometheus: bool,
+    /// JWT auth (`enable_jwt_auth`).
+    jwt: Option<jwt::JwtAuth>,
 }
 
 /// The highest input and output price per token, and the largest output limit, of a model name.
@@ -59,9 +62,11 @@ type PriceBounds = (f64, f64, Option<u64>);
 pub enum Caller {
     /// No master key is set: the proxy is open.
     Open,
-    /// The master key.
+    /// The master key, or a JWT of a `proxy_admin`.
     Admin,
-    /// A virtual key.
+    /// A JWT of a `proxy_admin_viewer`: every read (GET) route, nothing else.
+    Viewer,
+    /// A virtual key, or a JWT of a user or team (a key of this process tied to them).
     Key(Arc<keys::KeyState>),
 }
 
@@ -156,6 +161,7 @@ impl ProxyState {
             prices: Default::default(),
             shared: redis_url.map(shared::SharedLimits::new),
             prometheus,
+            jwt: jwt::JwtAuth::from_settings(&config.general_settings)?,
         })
     }
 
@@ -371,5 +377,7 @@ pub async fn run(
     served
 }
 
+#[cfg(test)]
+mod jwt_tests;
 #[cfg(test)]
 mod key_tests;

@@ -236,10 +236,10 @@ pub async fn user_info(
     Query(q): Query<IdQuery>,
 ) -> Result<Response, ApiError> {
     let id = match (&*caller, q.user_id) {
-        (Caller::Admin, Some(id)) => id,
+        (Caller::Admin | Caller::Viewer, Some(id)) => id,
         (Caller::Key(k), None) => k.snapshot().user_id.ok_or_else(|| bad("this key belongs to no user"))?,
         (Caller::Key(k), Some(id)) if k.snapshot().user_id.as_deref() == Some(id.as_str()) => id,
-        (Caller::Admin, None) => return Err(bad("pass ?user_id=")),
+        (Caller::Admin | Caller::Viewer, None) => return Err(bad("pass ?user_id=")),
         _ => return Err(error(ErrorKind::Authentication, 401, "a key can only read its own user's /user/info")),
     };
     let user = find(&st, Kind::User, &id).await?;
@@ -305,10 +305,10 @@ pub async fn team_info(
     Query(q): Query<IdQuery>,
 ) -> Result<Response, ApiError> {
     let id = match (&*caller, q.team_id) {
-        (Caller::Admin, Some(id)) => id,
+        (Caller::Admin | Caller::Viewer, Some(id)) => id,
         (Caller::Key(k), None) => k.snapshot().team_id.ok_or_else(|| bad("this key belongs to no team"))?,
         (Caller::Key(k), Some(id)) if k.snapshot().team_id.as_deref() == Some(id.as_str()) => id,
-        (Caller::Admin, None) => return Err(bad("pass ?team_id=")),
+        (Caller::Admin | Caller::Viewer, None) => return Err(bad("pass ?team_id=")),
         _ => return Err(error(ErrorKind::Authentication, 401, "a key can only read its own team's /team/info")),
     };
     let team = find(&st, Kind::Team, &id).await?;

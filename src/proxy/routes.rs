@@ -175,11 +175,45 @@ fn usable(state: Arc<super::keys::KeyState>) -> Result<Caller, ApiError> {
     Ok(Caller::Key(state))
 }
 
+/// The caller a JWT names (with `enable_jwt_auth`).
+async fn jwt_caller(st: &ProxyState, jwt: &super::jwt::JwtAuth, token: &str) -> Result<Caller, ApiError> {
+    let who = jwt.verify(token).await.map_err(unauthorized)?;
+    Ok(match who.role {
+        super::jwt::Role::Admin => Caller::Admin,
+        super::jwt::Role::Viewer => Caller::Viewer,
+        super::jwt::Role::Member => {
+            // a team named by a token must be one the proxy knows (its budget and models apply)
+            if let (Some(team), Some(teams)) = (&who.team_id, &st.teams) {
+                let found =
+                    teams.get(team).await.map_err(|e| ApiError(LlmError::new(ErrorKind::ServiceUnavailable, e)))?;
+                if found.is_none() {
+                    return Err(unauthorized(format!(
+                        "Authentication Error, the JWT's team {team:?} is not a team of this proxy (/team/new)"
+                    )));
+                }
+            }
+            Caller::Key(jwt.member(&who))
+        }
+    })
+}
+
+/// Whether a route is one a `proxy_admin_viewer` may use: reads only.
+fn viewer_may(method: &axum::http::Method) -> bool {
+    method == axum::http::Method::GET || method == axum::http::Method::HEAD
+}
+
 async fn auth(State(st): St, mut req: Request, next: Next) -> Response {
     let caller = match &st.master_key {
         None => Caller::Open,
         Some(master) => match presented_key(req.headers()).map(str::to_owned) {
             Some(k) if same_key(&k, master) => Caller::Admin,
+            Some(k) if st.jwt.is_some() && super::jwt::JwtAuth::looks_like_jwt(&k) => {
+                let Some(jwt) = &st.jwt else { return invalid_key().into_response() };
+                match jwt_caller(&st, jwt, &k).await {
+                    Ok(c) => c,
+                    Err(e) => return e.into_response(),
+                }
+            }
             Some(k) => match virtual_key(&st, &k).await {
                 Ok(c) => c,
                 Err(e) => return e.into_response(),
@@ -192,6 +226,14 @@ async fn auth(State(st): St, mut req: Request, next: Next) -> Response {
             }
         },
     };
+    if matches!(caller, Caller::Viewer) && !viewer_may(req.method()) {
+        let mut e = LlmError::new(
+            ErrorKind::PermissionDenied,
+            format!("a proxy_admin_viewer may only read: {} {} is refused", req.method(), req.uri().path()),
+        );
+        e.status = 403;
+        return ApiError(e).into_response();
+    }
     // a change to keys, users or teams: other instances read theirs again before admitting
     let changes = st.shared.is_some()
         && req.method() == axum::http::Method::POST
