@@ -413,8 +413,9 @@ pub async fn spend_logs(
     let keys = store(&st)?;
     st.flush_spend().await;
     let mut sql = String::from(
-        "SELECT request_id, api_key, user_id, team_id, model, model_group, call_type, spend, prompt_tokens, \
-         completion_tokens, total_tokens, start_time, end_time, status, tags FROM litellm_spend_logs WHERE 1 = 1",
+        "SELECT request_id, api_key, user_id, team_id, end_user, model, model_group, call_type, spend, \
+         prompt_tokens, completion_tokens, total_tokens, start_time, end_time, status, tags FROM litellm_spend_logs \
+         WHERE 1 = 1",
     );
     let mut binds: Vec<Value> = Vec::new();
     if let Some(k) = &q.api_key {
@@ -456,6 +457,7 @@ pub async fn spend_logs(
             "api_key": get_s("api_key"),
             "user": get_s("user_id"),
             "team_id": get_s("team_id"),
+            "end_user": get_s("end_user"),
             "model": get_s("model"),
             "model_group": get_s("model_group"),
             "call_type": get_s("call_type"),

@@ -12,6 +12,7 @@ use sqlx::any::AnyPoolOptions;
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_keys_and_spend.sql")),
     (2, include_str!("../../migrations/0002_users_and_teams.sql")),
+    (3, include_str!("../../migrations/0003_customers_and_budgets.sql")),
 ];
 
 /// The default database: a SQLite file in the working directory.

@@ -402,3 +402,56 @@ async fn the_master_keys_calls_are_in_the_ledger_under_its_hash() {
     // the master key itself is stored nowhere
     assert!(!logs.to_string().contains(MASTER));
 }
+
+#[tokio::test]
+async fn customers_and_budgets_bound_the_requests_that_name_them() {
+    let st = state("sqlite::memory:").await;
+    let key = new_key(&st, json!({})).await;
+    let ask = |user: &str| json!({"model": "gpt", "max_tokens": 10, "user": user, "messages": [{"role": "user", "content": "hi"}]});
+    let (status, b) =
+        call(&st, "POST", "/budget/new", MASTER, json!({"budget_id": "basic", "rpm_limit": 2, "max_budget": 10})).await;
+    assert_eq!(status, StatusCode::OK, "{b}");
+    let (status, c) =
+        call(&st, "POST", "/customer/new", MASTER, json!({"user_id": "cust-1", "budget_id": "basic", "alias": "Acme"}))
+            .await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    assert_eq!(c["litellm_budget_table"]["rpm_limit"], 2);
+    // the customer's rpm limit, whoever's key carries its requests
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", &key, ask("cust-1")).await.0, StatusCode::OK);
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", MASTER, ask("cust-1")).await.0, StatusCode::OK);
+    let (status, v) = call(&st, "POST", "/v1/chat/completions", &key, ask("cust-1")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("this customer: rpm_limit = 2"), "{v}");
+    // another customer, and one the proxy does not know, are not held back
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", &key, ask("someone-else")).await.0, StatusCode::OK);
+    // the budget's new limits reach its customers
+    let (status, _) = call(&st, "POST", "/budget/update", MASTER, json!({"budget_id": "basic", "rpm_limit": 10})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", &key, ask("cust-1")).await.0, StatusCode::OK);
+    // blocked, then unblocked
+    assert_eq!(call(&st, "POST", "/customer/block", MASTER, json!({"user_ids": ["cust-1"]})).await.0, StatusCode::OK);
+    let (status, v) = call(&st, "POST", "/v1/chat/completions", &key, ask("cust-1")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(v["error"]["message"].as_str().unwrap().contains("is blocked"), "{v}");
+    assert_eq!(call(&st, "POST", "/customer/unblock", MASTER, json!({"user_ids": ["cust-1"]})).await.0, StatusCode::OK);
+    // its spend, in the ledger and on the customer
+    let (_, info) = call(&st, "GET", "/customer/info?end_user_id=cust-1", MASTER, Value::Null).await;
+    assert!(info["spend"].as_f64().unwrap() > 0.0, "{info}");
+    assert_eq!(info["alias"], "Acme");
+    let (_, logs) = call(&st, "GET", "/spend/logs", MASTER, Value::Null).await;
+    let mine: Vec<&Value> = logs.as_array().unwrap().iter().filter(|r| r["end_user"] == "cust-1").collect();
+    assert_eq!(mine.len(), 3, "{logs}");
+    // a budget in use is not deleted; a customer's own max budget refuses what would pass it
+    assert_eq!(call(&st, "POST", "/budget/delete", MASTER, json!({"id": "basic"})).await.0, StatusCode::BAD_REQUEST);
+    let (status, _) =
+        call(&st, "POST", "/customer/update", MASTER, json!({"user_id": "cust-1", "max_budget": 0.0000001})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, v) = call(&st, "POST", "/v1/chat/completions", &key, ask("cust-1")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(v["error"]["message"].as_str().unwrap().contains("(customer)"), "{v}");
+    // listed, and deleted
+    let (_, list) = call(&st, "GET", "/customer/list", MASTER, Value::Null).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(call(&st, "POST", "/customer/delete", MASTER, json!({"user_ids": ["cust-1"]})).await.0, StatusCode::OK);
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", &key, ask("cust-1")).await.0, StatusCode::OK);
+}

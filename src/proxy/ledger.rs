@@ -23,6 +23,8 @@ pub struct SpendRow {
     pub api_key: String,
     pub user_id: Option<String>,
     pub team_id: Option<String>,
+    /// The customer (the request's `user`).
+    pub end_user: Option<String>,
     pub model: String,
     pub model_group: Option<String>,
     pub call_type: String,
@@ -188,12 +190,13 @@ async fn write_spend(
     if logs {
         for chunk in rows.chunks(ROWS_PER_INSERT) {
             let mut sql = String::from(
-                "INSERT INTO litellm_spend_logs (request_id, api_key, user_id, team_id, model, model_group, call_type, \
-                 spend, prompt_tokens, completion_tokens, total_tokens, start_time, end_time, status, tags) VALUES ",
+                "INSERT INTO litellm_spend_logs (request_id, api_key, user_id, team_id, end_user, model, model_group, \
+                 call_type, spend, prompt_tokens, completion_tokens, total_tokens, start_time, end_time, status, tags) \
+                 VALUES ",
             );
             for i in 0..chunk.len() {
                 sql.push_str(if i == 0 { "" } else { ", " });
-                sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                sql.push_str("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
             }
             sql.push_str(" ON CONFLICT (request_id) DO NOTHING");
             let sql = db.q(&sql).into_owned();
@@ -204,6 +207,7 @@ async fn write_spend(
                     .bind(r.api_key.clone())
                     .bind(r.user_id.clone())
                     .bind(r.team_id.clone())
+                    .bind(r.end_user.clone())
                     .bind(r.model.clone())
                     .bind(r.model_group.clone())
                     .bind(r.call_type.clone())
@@ -223,7 +227,7 @@ async fn write_spend(
     // (day, key, model) -> (spend, prompt tokens, completion tokens, requests)
     type Sums = (f64, i64, i64, i64);
     let mut rollups: HashMap<(String, &str, &str), Sums> = HashMap::new();
-    let mut holders: [HashMap<&str, f64>; 3] = Default::default();
+    let mut holders: [HashMap<&str, f64>; 4] = Default::default();
     for r in rows {
         let e = rollups.entry((day(r.start_time / 1000), r.api_key.as_str(), r.model.as_str())).or_default();
         e.0 += r.spend;
@@ -237,6 +241,9 @@ async fn write_spend(
             }
             if let Some(t) = &r.team_id {
                 *holders[2].entry(t.as_str()).or_default() += r.spend;
+            }
+            if let Some(c) = &r.end_user {
+                *holders[3].entry(c.as_str()).or_default() += r.spend;
             }
         }
     }
@@ -264,6 +271,7 @@ async fn write_spend(
         "UPDATE litellm_verification_tokens SET spend = spend + ? WHERE token = ?",
         "UPDATE litellm_usertable SET spend = spend + ? WHERE id = ?",
         "UPDATE litellm_teamtable SET spend = spend + ? WHERE id = ?",
+        "UPDATE litellm_endusertable SET spend = spend + ? WHERE id = ?",
     ];
     for (sql, sums) in tables.iter().zip(holders) {
         let sql = db.q(sql);

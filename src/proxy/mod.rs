@@ -4,6 +4,7 @@
 
 mod admin;
 pub mod config;
+mod customers;
 pub mod db;
 mod jwt;
 pub mod keys;
@@ -34,6 +35,9 @@ pub struct ProxyState {
     pub master_key: Option<String>,
     /// The master key's hash: its calls are in the spend ledger under it.
     master_hash: Option<String>,
+    /// The master key as a key of this process without limits (never stored): admits its calls
+    /// that name a customer, so the customer's limits hold.
+    master_state: Option<Arc<keys::KeyState>>,
     /// Module-level settings (`litellm_settings` the engine takes as call options).
     pub defaults: Map<String, Value>,
     pub started: std::time::Instant,
@@ -41,6 +45,8 @@ pub struct ProxyState {
     pub keys: Option<Arc<keys::KeyStore>>,
     pub users: Option<Arc<owners::OwnerStore>>,
     pub teams: Option<Arc<owners::OwnerStore>>,
+    /// Customers (litellm's end users: the `user` of a request) with their budgets and limits.
+    pub customers: Option<Arc<owners::OwnerStore>>,
     ledger: Option<ledger::Ledger>,
     database_url: Option<String>,
     spend_logs: bool,
@@ -150,11 +156,19 @@ impl ProxyState {
             router: Arc::new(router),
             master_key: config.master_key(),
             master_hash: config.master_key().map(|k| keys::hash_key(&k)),
+            master_state: config.master_key().map(|k| {
+                keys::KeyState::new(keys::KeyRow {
+                    token: keys::hash_key(&k),
+                    key_name: "master".into(),
+                    ..Default::default()
+                })
+            }),
             defaults,
             started: std::time::Instant::now(),
             keys: None,
             users: None,
             teams: None,
+            customers: None,
             ledger: None,
             database_url,
             spend_logs,
@@ -177,6 +191,7 @@ impl ProxyState {
         self.ledger = Some(ledger::Ledger::start(db.clone(), self.spend_logs));
         self.users = Some(Arc::new(owners::OwnerStore::new(owners::Kind::User, db.clone())));
         self.teams = Some(Arc::new(owners::OwnerStore::new(owners::Kind::Team, db.clone())));
+        self.customers = Some(Arc::new(owners::OwnerStore::new(owners::Kind::Customer, db.clone())));
         self.keys = Some(Arc::new(keys::KeyStore::new(db)));
         tracing::info!(database = %db::redact(&url), "proxy storage ready");
         if let Some(shared) = &self.shared {
@@ -225,7 +240,7 @@ impl ProxyState {
         if let Some(k) = &self.keys {
             k.reload_all();
         }
-        for store in [&self.users, &self.teams].into_iter().flatten() {
+        for store in [&self.users, &self.teams, &self.customers].into_iter().flatten() {
             store.reload_all();
         }
     }

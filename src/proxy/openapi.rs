@@ -5,7 +5,7 @@ use serde_json::Value;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{admin, messages, org, routes};
+use super::{admin, customers, messages, org, routes};
 
 /// A chat completion request (OpenAI's; any other OpenAI or provider parameter is passed on).
 #[derive(ToSchema)]
@@ -86,8 +86,12 @@ impl Modify for BearerAuth {
         org::user_new, org::user_info, org::user_update, org::user_delete, org::user_list,
         org::team_new, org::team_info, org::team_update, org::team_delete, org::team_list,
         org::team_member_add, org::team_member_delete, org::team_block, org::team_unblock,
+        customers::customer_new, customers::customer_info, customers::customer_update, customers::customer_delete,
+        customers::customer_list, customers::customer_block, customers::customer_unblock,
+        customers::budget_new, customers::budget_info, customers::budget_update, customers::budget_delete,
+        customers::budget_list,
     ),
-    components(schemas(ChatCompletionBody, CompletionBody, EmbeddingBody, TokenCounterBody, admin::KeyFields, org::Fields)),
+    components(schemas(ChatCompletionBody, CompletionBody, EmbeddingBody, TokenCounterBody, admin::KeyFields, org::Fields, customers::CustomerFields, customers::Budget)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     tags(
@@ -95,6 +99,7 @@ impl Modify for BearerAuth {
         (name = "keys", description = "Virtual keys"),
         (name = "users", description = "Users"),
         (name = "teams", description = "Teams"),
+        (name = "customers", description = "Customers (end users: a request's `user`) and their budgets"),
         (name = "spend", description = "The spend ledger"),
         (name = "health", description = "Health and metrics"),
     )

@@ -25,6 +25,7 @@ fn store(st: &ProxyState, kind: Kind) -> Result<&OwnerStore, ApiError> {
     let s = match kind {
         Kind::User => st.users.as_deref(),
         Kind::Team => st.teams.as_deref(),
+        Kind::Customer => st.customers.as_deref(),
     };
     s.ok_or_else(|| bad("users and teams need a master key: set general_settings.master_key (or LITELLM_MASTER_KEY)"))
 }

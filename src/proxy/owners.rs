@@ -18,6 +18,8 @@ use super::limits::{Account, Limits, SharedAccount};
 pub enum Kind {
     User,
     Team,
+    /// A customer: litellm's end user, the `user` of a request.
+    Customer,
 }
 
 impl Kind {
@@ -25,12 +27,13 @@ impl Kind {
         match self {
             Kind::User => "litellm_usertable",
             Kind::Team => "litellm_teamtable",
+            Kind::Customer => "litellm_endusertable",
         }
     }
 
     pub fn id_field(self) -> &'static str {
         match self {
-            Kind::User => "user_id",
+            Kind::User | Kind::Customer => "user_id",
             Kind::Team => "team_id",
         }
     }
@@ -39,6 +42,7 @@ impl Kind {
         match self {
             Kind::User => "user",
             Kind::Team => "team",
+            Kind::Customer => "customer",
         }
     }
 }
@@ -92,7 +96,12 @@ impl OwnerRow {
             "updated_at": iso(self.updated_at),
         });
         if let Value::Object(m) = &mut out {
-            m.insert(if kind == Kind::User { "user_alias" } else { "team_alias" }.into(), json!(self.alias));
+            let alias = match kind {
+                Kind::User => "user_alias",
+                Kind::Team => "team_alias",
+                Kind::Customer => "alias",
+            };
+            m.insert(alias.into(), json!(self.alias));
             for (k, v) in &self.info {
                 m.insert(k.clone(), v.clone());
             }
@@ -179,11 +188,20 @@ pub struct OwnerStore {
     /// Bumped when another proxy instance changed users or teams: cached rows are read again
     /// (their live accounts stay).
     generation: AtomicU64,
+    /// Ids found in no row, with the generation they were looked up at (requests name customers
+    /// the proxy may not know: one lookup each, not one per request).
+    missing: RwLock<HashMap<String, u64>>,
 }
 
 impl OwnerStore {
     pub fn new(kind: Kind, db: Db) -> Self {
-        Self { kind, db, cache: RwLock::new(HashMap::new()), generation: AtomicU64::new(0) }
+        Self {
+            kind,
+            db,
+            cache: RwLock::new(HashMap::new()),
+            generation: AtomicU64::new(0),
+            missing: RwLock::new(HashMap::new()),
+        }
     }
 
     /// Makes every cached user or team be read again from the database on its next use.
@@ -199,6 +217,11 @@ impl OwnerStore {
         {
             return Ok(cached);
         }
+        if cached.is_none()
+            && self.missing.read().ok().and_then(|m| m.get(id).copied()).is_some_and(|g| g >= generation)
+        {
+            return Ok(None);
+        }
         let sql = format!("SELECT {COLUMNS} FROM {} WHERE id = ?", self.kind.table());
         let row = sqlx::query(sqlx::AssertSqlSafe(&*self.db.q(&sql)))
             .bind(id.to_owned())
@@ -208,6 +231,12 @@ impl OwnerStore {
         let mut cache = self.cache.write().map_err(|_| "cache poisoned".to_owned())?;
         let Some(row) = row else {
             cache.remove(id);
+            if let Ok(mut m) = self.missing.write() {
+                if m.len() >= 100_000 {
+                    m.clear();
+                }
+                m.insert(id.to_owned(), generation);
+            }
             return Ok(None);
         };
         let row = row_of(&row).map_err(db_err)?;
@@ -254,6 +283,9 @@ impl OwnerStore {
                 }
                 _ => db_err(e),
             })?;
+        if let Ok(mut m) = self.missing.write() {
+            m.remove(&row.id);
+        }
         let owner = Owner::new(row.clone());
         if let Ok(mut c) = self.cache.write() {
             c.insert(row.id, owner.clone());

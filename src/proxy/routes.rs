@@ -20,7 +20,7 @@ use super::ledger::SpendRow;
 use super::limits::Ticket;
 #[allow(unused_imports)] // named by the #[utoipa::path] attributes
 use super::openapi::{ChatCompletionBody, CompletionBody, EmbeddingBody, TokenCounterBody};
-use super::{ApiError, Caller, ProxyState, admin, error_body, org};
+use super::{ApiError, Caller, ProxyState, admin, customers, error_body, org};
 use crate::callbacks::{CallLog, Deferred, Ended, StreamLog};
 use crate::engine::{self, CallOptions, ChunkStream, Hidden};
 use crate::error::{ErrorKind, LlmError};
@@ -92,6 +92,18 @@ pub fn app(state: Arc<ProxyState>) -> axum::Router {
         .route("/team/member_delete", post(org::team_member_delete))
         .route("/team/block", post(org::team_block))
         .route("/team/unblock", post(org::team_unblock))
+        .route("/customer/new", post(customers::customer_new))
+        .route("/customer/info", get(customers::customer_info))
+        .route("/customer/update", post(customers::customer_update))
+        .route("/customer/delete", post(customers::customer_delete))
+        .route("/customer/list", get(customers::customer_list))
+        .route("/customer/block", post(customers::customer_block))
+        .route("/customer/unblock", post(customers::customer_unblock))
+        .route("/budget/new", post(customers::budget_new))
+        .route("/budget/info", post(customers::budget_info))
+        .route("/budget/update", post(customers::budget_update))
+        .route("/budget/delete", post(customers::budget_delete))
+        .route("/budget/list", get(customers::budget_list))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth));
     axum::Router::new()
         .merge(api)
@@ -237,7 +249,7 @@ async fn auth(State(st): St, mut req: Request, next: Next) -> Response {
     // a change to keys, users or teams: other instances read theirs again before admitting
     let changes = st.shared.is_some()
         && req.method() == axum::http::Method::POST
-        && ["/key/", "/user/", "/team/"].iter().any(|p| req.uri().path().starts_with(p))
+        && ["/key/", "/user/", "/team/", "/customer/", "/budget/"].iter().any(|p| req.uri().path().starts_with(p))
         // (what is new is in no cache yet)
         && !(req.uri().path().ends_with("/generate") || req.uri().path().ends_with("/new"));
     req.extensions_mut().insert(caller);
@@ -261,21 +273,34 @@ async fn admit(
     m: &Map<String, Value>,
     body_len: usize,
 ) -> Result<Option<Admission>, ApiError> {
-    let Caller::Key(key) = caller else {
-        // the master key's calls are in the spend ledger too (under its hash), without limits
-        return Ok(match (caller, &st.master_hash, &st.keys) {
-            (Caller::Admin, Some(hash), Some(_)) => Some(Admission {
-                ticket: Ticket::new(Vec::new(), 0.0, None),
-                token: hash.clone(),
-                user_id: None,
-                team_id: None,
-                labels: Labels::default(),
-                started_ms: crate::util::now_ms() as i64,
-            }),
-            _ => None,
-        });
+    let mut key = match caller {
+        Caller::Key(key) => key.clone(),
+        Caller::Admin => {
+            // the master key's calls are in the spend ledger too (under its hash), without limits
+            // of their own; a customer they name is held to its limits
+            let (Some(master), Some(hash)) = (&st.master_state, &st.master_hash) else { return Ok(None) };
+            let names_customer = match (m.get("user").and_then(Value::as_str), &st.customers) {
+                (Some(u), Some(customers)) if !u.is_empty() => customers
+                    .get(u)
+                    .await
+                    .map_err(|e| ApiError(LlmError::new(ErrorKind::ServiceUnavailable, e)))?
+                    .is_some(),
+                _ => false,
+            };
+            if !names_customer {
+                return Ok(Some(Admission {
+                    ticket: Ticket::new(Vec::new(), 0.0, None),
+                    token: hash.clone(),
+                    user_id: None,
+                    team_id: None,
+                    labels: Labels::default(),
+                    started_ms: crate::util::now_ms() as i64,
+                }));
+            }
+            master.clone()
+        }
+        _ => return Ok(None),
     };
-    let mut key = key.clone();
     for _ in 0..3 {
         let attempt = match admit_key(st, &key, m, body_len).await {
             // refused on what this instance knows (model access, a blocked team): another
@@ -298,6 +323,9 @@ async fn admit(
                 st.reload_cached();
                 if let Some(shared) = &st.shared {
                     shared.mark_seen(generation);
+                }
+                if st.master_state.as_ref().is_some_and(|m| Arc::ptr_eq(m, &key)) {
+                    continue; // the master key is in no table
                 }
                 let Some(keys) = &st.keys else { return Err(invalid_key()) };
                 let token = key.row.read().map(|r| r.token.clone()).map_err(|_| invalid_key())?;
@@ -344,8 +372,24 @@ async fn admit_key(
         (Some(id), Some(teams)) => teams.get(id).await.map_err(unavailable)?,
         _ => None,
     };
+    // the request's customer (its `user`), when the proxy knows it: its budget and limits apply too
+    let customer = match (m.get("user").and_then(Value::as_str).filter(|u| !u.is_empty()), &st.customers) {
+        (Some(id), Some(customers)) => customers.get(id).await.map_err(unavailable)?,
+        _ => None,
+    };
     let user_row = user.as_ref().map(|u| u.snapshot());
     let team_row = team.as_ref().map(|t| t.snapshot());
+    let customer_row = customer.as_ref().map(|c| c.snapshot());
+    if let Some(c) = &customer_row
+        && c.blocked
+    {
+        let mut e = LlmError::bad_request(format!(
+            "End user {:?} is blocked (a customer of this proxy). Update via /customer/unblock if you're admin.",
+            c.id
+        ));
+        e.status = 400;
+        return Err(ApiError(e));
+    }
     if let Some(t) = &team_row {
         if t.blocked {
             return Err(unauthorized(format!("Authentication Error - team {} is blocked", t.id)));
@@ -397,6 +441,7 @@ async fn admit_key(
     let mut accounts = vec![key.account.clone()];
     accounts.extend(user.iter().map(|u| u.account.clone()));
     accounts.extend(team.iter().map(|t| t.account.clone()));
+    accounts.extend(customer.iter().map(|c| c.account.clone()));
     let mut resets: Vec<(&'static str, String, i64)> = Vec::new();
     // with several instances: the accounts in Redis decide, for all of them at once
     let mut held = None;
@@ -413,6 +458,10 @@ async fn admit_key(
             let (spend, reset_at) = standing(&t.account)?;
             holders.push(super::shared::Holder { who: "team", id: &r.id, limits: r.limits(), spend, reset_at });
         }
+        if let (Some(c), Some(r)) = (&customer, &customer_row) {
+            let (spend, reset_at) = standing(&c.account)?;
+            holders.push(super::shared::Holder { who: "customer", id: &r.id, limits: r.limits(), spend, reset_at });
+        }
         let (verdict, h) = shared.admit(&holders, &accounts, estimate, now).await;
         held = h;
         match verdict {
@@ -427,7 +476,8 @@ async fn admit_key(
             }
             super::shared::Verdict::Stale(generation) => return Ok(Err(generation)),
             super::shared::Verdict::Admitted(standings) => {
-                let tables = ["litellm_verification_tokens", "litellm_usertable", "litellm_teamtable"];
+                let tables =
+                    ["litellm_verification_tokens", "litellm_usertable", "litellm_teamtable", "litellm_endusertable"];
                 for (i, (s, a)) in standings.iter().zip(&accounts).enumerate() {
                     let mut a = locked(a)?;
                     a.sync(s.spend, s.reset_at);
@@ -436,7 +486,8 @@ async fn admit_key(
                         let table = tables[match h.who {
                             "key" => 0,
                             "user" => 1,
-                            _ => 2,
+                            "team" => 2,
+                            _ => 3,
                         }];
                         resets.push((table, h.id.to_owned(), at));
                     }
@@ -460,6 +511,7 @@ async fn admit_key(
         let mut key_account = locked(&key.account)?;
         let mut user_account = user.as_ref().map(|u| locked(&u.account)).transpose()?;
         let mut team_account = team.as_ref().map(|t| locked(&t.account)).transpose()?;
+        let mut customer_account = customer.as_ref().map(|c| locked(&c.account)).transpose()?;
         let checked = key_account.check(&limits, estimate, now, "key")?;
         if let Some(at) = checked.reset_to {
             resets.push(("litellm_verification_tokens", token.clone(), at));
@@ -474,8 +526,13 @@ async fn admit_key(
         {
             resets.push(("litellm_teamtable", r.id.clone(), at));
         }
+        if let (Some(a), Some(r)) = (customer_account.as_mut(), &customer_row)
+            && let Some(at) = a.check(&r.limits(), estimate, now, "customer")?.reset_to
+        {
+            resets.push(("litellm_endusertable", r.id.clone(), at));
+        }
         key_account.reserve(estimate);
-        for a in user_account.iter_mut().chain(team_account.iter_mut()) {
+        for a in user_account.iter_mut().chain(team_account.iter_mut()).chain(customer_account.iter_mut()) {
             a.reserve(estimate);
         }
     }
@@ -570,6 +627,7 @@ impl Admission {
             api_key: self.token,
             user_id: self.user_id,
             team_id: self.team_id,
+            end_user: maps.end_user.clone(),
             model: if hidden.model.is_empty() { maps.model.clone() } else { hidden.model.clone() },
             model_group: hidden.model_group.clone().or_else(|| Some(maps.model.clone())),
             call_type: call_type.to_owned(),
@@ -589,6 +647,8 @@ impl Admission {
 struct SpendInfo {
     model: String,
     tags: Vec<String>,
+    /// The request's `user` (a customer).
+    end_user: Option<String>,
 }
 
 impl SpendInfo {
@@ -600,7 +660,11 @@ impl SpendInfo {
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
             .unwrap_or_default();
-        Self { model: m.get("model").and_then(Value::as_str).unwrap_or_default().to_owned(), tags }
+        Self {
+            model: m.get("model").and_then(Value::as_str).unwrap_or_default().to_owned(),
+            tags,
+            end_user: m.get("user").and_then(Value::as_str).filter(|u| !u.is_empty()).map(str::to_owned),
+        }
     }
 }
 
