@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/0001_keys_and_spend.sql")),
     (2, include_str!("../../migrations/0002_users_and_teams.sql")),
     (3, include_str!("../../migrations/0003_customers_and_budgets.sql")),
+    (4, include_str!("../../migrations/0004_models.sql")),
 ];
 
 /// The default database: a SQLite file in the working directory.

@@ -455,3 +455,88 @@ async fn customers_and_budgets_bound_the_requests_that_name_them() {
     assert_eq!(call(&st, "POST", "/customer/delete", MASTER, json!({"user_ids": ["cust-1"]})).await.0, StatusCode::OK);
     assert_eq!(call(&st, "POST", "/v1/chat/completions", &key, ask("cust-1")).await.0, StatusCode::OK);
 }
+
+async fn state_storing_models(db: &str) -> Arc<ProxyState> {
+    let mut config = ProxyConfig {
+        model_list: vec![
+            json!({"model_name": "gpt", "litellm_params": {"model": "openai/gpt-4o-mini", "mock_response": "hello there"}}),
+        ],
+        ..Default::default()
+    };
+    config.general_settings.insert("master_key".into(), json!(MASTER));
+    config.general_settings.insert("database_url".into(), json!(db));
+    config.general_settings.insert("store_model_in_db".into(), json!(true));
+    let mut st = ProxyState::new(&config).unwrap();
+    st.connect_storage().await.unwrap();
+    Arc::new(st)
+}
+
+fn said(v: &Value) -> &str {
+    v["choices"][0]["message"]["content"].as_str().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn models_added_while_running_are_kept_and_seen_by_every_instance() {
+    // without store_model_in_db: refused, saying what to set
+    let plain = state("sqlite::memory:").await;
+    let new = json!({"model_name": "added", "litellm_params": {"model": "openai/gpt-4o-mini", "mock_response": "from the db"}});
+    let (status, v) = call(&plain, "POST", "/model/new", MASTER, new.clone()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(v["error"]["message"].as_str().unwrap().contains("store_model_in_db"), "{v}");
+
+    let dir = std::env::temp_dir().join(format!("litellm-rs-models-{}", crate::util::new_id("")));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.join("proxy.db").display());
+    let a = state_storing_models(&url).await;
+    let b = state_storing_models(&url).await;
+    // a literal credential is never stored
+    let literal = json!({"model_name": "x", "litellm_params": {"model": "openai/gpt-4o", "api_key": "sk-live-abc"}});
+    let (status, v) = call(&a, "POST", "/model/new", MASTER, literal).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(!v.to_string().contains("sk-live-abc"));
+    let (status, made) = call(&a, "POST", "/model/new", MASTER, new).await;
+    assert_eq!(status, StatusCode::OK, "{made}");
+    let id = made["model_id"].as_str().unwrap().to_owned();
+    let (status, v) = call(&a, "POST", "/v1/chat/completions", MASTER, chat("added")).await;
+    assert_eq!((status, said(&v)), (StatusCode::OK, "from the db"), "{v}");
+    // what the group offers, from the model map
+    let (_, g) = call(&a, "GET", "/model_group/info?model_group=added", MASTER, Value::Null).await;
+    assert_eq!(g["data"][0]["providers"], json!(["openai"]), "{g}");
+    assert!(g["data"][0]["max_input_tokens"].as_u64().unwrap() >= 128_000, "{g}");
+    let (_, info) = call(&a, "GET", &format!("/model/info?litellm_model_id={id}"), MASTER, Value::Null).await;
+    assert_eq!(info["data"].as_array().unwrap().len(), 1);
+    // the other instance (same database) serves it within seconds
+    let mut seen = false;
+    for _ in 0..80 {
+        let (status, v) = call(&b, "POST", "/v1/chat/completions", MASTER, chat("added")).await;
+        if status == StatusCode::OK && said(&v) == "from the db" {
+            seen = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(seen, "instance b never served the model instance a added");
+    // changed on one instance
+    let change = json!({"model_id": id, "litellm_params": {"mock_response": "changed"}});
+    assert_eq!(call(&b, "POST", "/model/update", MASTER, change).await.0, StatusCode::OK);
+    let (_, v) = call(&b, "POST", "/v1/chat/completions", MASTER, chat("added")).await;
+    assert_eq!(said(&v), "changed");
+    // config.yaml's deployments are managed in config.yaml
+    let gpt_id = {
+        let (_, all) = call(&a, "GET", "/model/info", MASTER, Value::Null).await;
+        all["data"].as_array().unwrap().iter().find(|d| d["model_name"] == "gpt").unwrap()["model_info"]["id"].clone()
+    };
+    let (status, v) = call(&a, "POST", "/model/delete", MASTER, json!({"id": gpt_id})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(v["error"]["message"].as_str().unwrap().contains("config.yaml"), "{v}");
+    // kept across a restart
+    drop(a);
+    let a = state_storing_models(&url).await;
+    let (_, v) = call(&a, "POST", "/v1/chat/completions", MASTER, chat("added")).await;
+    assert_eq!(said(&v), "changed", "{v}");
+    // deleted
+    assert_eq!(call(&a, "POST", "/model/delete", MASTER, json!({"id": id})).await.0, StatusCode::OK);
+    let (status, _) = call(&a, "POST", "/v1/chat/completions", MASTER, chat("added")).await;
+    assert!(status.is_client_error(), "{status}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

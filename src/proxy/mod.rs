@@ -11,6 +11,7 @@ pub mod keys;
 mod ledger;
 mod limits;
 mod messages;
+mod models;
 mod openapi;
 mod org;
 mod owners;
@@ -58,6 +59,10 @@ pub struct ProxyState {
     prometheus: bool,
     /// JWT auth (`enable_jwt_auth`).
     jwt: Option<jwt::JwtAuth>,
+    /// Whether `/model/new|update|delete` keep deployments in the database (`store_model_in_db`).
+    store_models: bool,
+    /// The deployments kept in the database.
+    models: Option<Arc<models::ModelStore>>,
 }
 
 /// The highest input and output price per token, and the largest output limit, of a model name.
@@ -176,6 +181,8 @@ impl ProxyState {
             shared: redis_url.map(shared::SharedLimits::new),
             prometheus,
             jwt: jwt::JwtAuth::from_settings(&config.general_settings)?,
+            store_models: config.general_settings.get("store_model_in_db").and_then(Value::as_bool).unwrap_or(false),
+            models: None,
         })
     }
 
@@ -192,6 +199,12 @@ impl ProxyState {
         self.users = Some(Arc::new(owners::OwnerStore::new(owners::Kind::User, db.clone())));
         self.teams = Some(Arc::new(owners::OwnerStore::new(owners::Kind::Team, db.clone())));
         self.customers = Some(Arc::new(owners::OwnerStore::new(owners::Kind::Customer, db.clone())));
+        if self.store_models {
+            let models = Arc::new(models::ModelStore::new(db.clone()));
+            models.load(&self.router).await?;
+            models.spawn_poll(self.router.clone());
+            self.models = Some(models);
+        }
         self.keys = Some(Arc::new(keys::KeyStore::new(db)));
         tracing::info!(database = %db::redact(&url), "proxy storage ready");
         if let Some(shared) = &self.shared {

@@ -5,7 +5,7 @@ use serde_json::Value;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{admin, customers, messages, org, routes};
+use super::{admin, customers, messages, models, org, routes};
 
 /// A chat completion request (OpenAI's; any other OpenAI or provider parameter is passed on).
 #[derive(ToSchema)]
@@ -90,8 +90,9 @@ impl Modify for BearerAuth {
         customers::customer_list, customers::customer_block, customers::customer_unblock,
         customers::budget_new, customers::budget_info, customers::budget_update, customers::budget_delete,
         customers::budget_list,
+        models::model_new, models::model_update, models::model_delete, models::model_group_info,
     ),
-    components(schemas(ChatCompletionBody, CompletionBody, EmbeddingBody, TokenCounterBody, admin::KeyFields, org::Fields, customers::CustomerFields, customers::Budget)),
+    components(schemas(ChatCompletionBody, CompletionBody, EmbeddingBody, TokenCounterBody, admin::KeyFields, org::Fields, customers::CustomerFields, customers::Budget, models::ModelBody)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     tags(
@@ -99,6 +100,7 @@ impl Modify for BearerAuth {
         (name = "keys", description = "Virtual keys"),
         (name = "users", description = "Users"),
         (name = "teams", description = "Teams"),
+        (name = "models", description = "Deployments: added, changed and deleted while the proxy runs"),
         (name = "customers", description = "Customers (end users: a request's `user`) and their budgets"),
         (name = "spend", description = "The spend ledger"),
         (name = "health", description = "Health and metrics"),

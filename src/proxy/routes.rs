@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use axum::Extension;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -65,6 +65,10 @@ pub fn app(state: Arc<ProxyState>) -> axum::Router {
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .route("/model/info", get(model_info))
+        .route("/model/new", post(super::models::model_new))
+        .route("/model/update", post(super::models::model_update))
+        .route("/model/delete", post(super::models::model_delete))
+        .route("/model_group/info", get(super::models::model_group_info))
         .route("/v1/model/info", get(model_info))
         .route("/utils/token_counter", post(token_counter))
         .route("/key/generate", post(admin::generate))
@@ -1145,8 +1149,17 @@ pub(super) async fn health(State(st): St) -> Response {
 
 /// The deployments, without credentials, with the model map's facts (litellm's `/model/info`).
 #[utoipa::path(get, path = "/model/info", tag = "llm", responses((status = 200, description = "Every deployment, without credentials, with the model map`s facts", body = serde_json::Value), (status = 401, description = "no key, or a key that may not do this (OpenAI error format)")))]
-pub(super) async fn model_info(State(st): St) -> Response {
-    axum::Json(json!({"data": st.router.public_model_info()})).into_response()
+pub(super) async fn model_info(State(st): St, Query(q): Query<ModelInfoQuery>) -> Response {
+    let mut data = st.router.public_model_info();
+    if let Some(id) = &q.litellm_model_id {
+        data.retain(|d| d.pointer("/model_info/id").and_then(Value::as_str) == Some(id.as_str()));
+    }
+    axum::Json(json!({"data": data})).into_response()
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(super) struct ModelInfoQuery {
+    litellm_model_id: Option<String>,
 }
 
 /// litellm's `/utils/token_counter`: the tokens of `messages` (or `prompt`) for a model name.
