@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../../migrations/0002_users_and_teams.sql")),
     (3, include_str!("../../migrations/0003_customers_and_budgets.sql")),
     (4, include_str!("../../migrations/0004_models.sql")),
+    (5, include_str!("../../migrations/0005_audit_log.sql")),
 ];
 
 /// The default database: a SQLite file in the working directory.

@@ -176,6 +176,7 @@ fn routes() -> Vec<(&'static str, &'static str, Value, Kind)> {
         ("POST", "/model/new", json!({"model_name": "m", "litellm_params": {"model": "openai/x"}}), Kind::Write),
         ("POST", "/model/update", json!({"model_id": "none"}), Kind::Write),
         ("POST", "/model/delete", json!({"id": "none"}), Kind::Write),
+        ("GET", "/audit/logs", Value::Null, Kind::AdminRead),
         ("GET", "/health/liveliness", Value::Null, Kind::Public),
         ("GET", "/health/readiness", Value::Null, Kind::Public),
         ("GET", "/openapi.json", Value::Null, Kind::Public),

@@ -540,3 +540,49 @@ async fn models_added_while_running_are_kept_and_seen_by_every_instance() {
     assert!(status.is_client_error(), "{status}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_change_is_in_the_audit_log_without_a_key_in_it() {
+    let st = state("sqlite::memory:").await;
+    let (_, made) = call(&st, "POST", "/key/generate", MASTER, json!({"key_alias": "audited", "max_budget": 3})).await;
+    let key = made["key"].as_str().unwrap().to_owned();
+    let token = made["token"].as_str().unwrap().to_owned();
+    assert_eq!(call(&st, "POST", "/key/block", MASTER, json!({"key": key})).await.0, StatusCode::OK);
+    assert_eq!(call(&st, "POST", "/key/update", MASTER, json!({"key": key, "max_budget": 4})).await.0, StatusCode::OK);
+    assert_eq!(
+        call(&st, "POST", "/user/new", MASTER, json!({"user_id": "audited-user", "auto_create_key": false})).await.0,
+        StatusCode::OK
+    );
+    // a refused change is not one
+    assert_eq!(
+        call(&st, "POST", "/key/update", MASTER, json!({"key": "sk-nope", "max_budget": 1})).await.0,
+        StatusCode::NOT_FOUND
+    );
+    // reads are not changes
+    call(&st, "GET", "/key/list", MASTER, Value::Null).await;
+    let mut logs = Value::Null;
+    for _ in 0..50 {
+        logs = call(&st, "GET", "/audit/logs", MASTER, Value::Null).await.1;
+        if logs.as_array().is_some_and(|a| a.len() >= 4) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let rows = logs.as_array().unwrap();
+    let actions: Vec<&str> = rows.iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(actions.len(), 4, "{logs}");
+    for a in ["/key/generate", "/key/block", "/key/update", "/user/new"] {
+        assert!(actions.contains(&a), "{a} missing: {actions:?}");
+    }
+    assert!(
+        rows.iter()
+            .all(|r| r["changed_by"] == "proxy_admin" && r["changed_by_api_key"] == super::keys::hash_key(MASTER))
+    );
+    let update = rows.iter().find(|r| r["action"] == "/key/update").unwrap();
+    assert_eq!(update["updated_values"]["max_budget"], 4);
+    assert_eq!(update["table_name"], "key");
+    // the key's changes by its hash; the key itself is nowhere in the log
+    let (_, mine) = call(&st, "GET", &format!("/audit/logs?object_id={token}"), MASTER, Value::Null).await;
+    assert_eq!(mine.as_array().unwrap().len(), 3, "{mine}");
+    assert!(!logs.to_string().contains(&key) && !logs.to_string().contains(MASTER));
+}

@@ -3,6 +3,7 @@
 //! the shutdown future resolves, finishing the requests in flight.
 
 mod admin;
+mod audit;
 pub mod config;
 mod customers;
 pub mod db;

@@ -69,6 +69,7 @@ pub fn app(state: Arc<ProxyState>) -> axum::Router {
         .route("/model/update", post(super::models::model_update))
         .route("/model/delete", post(super::models::model_delete))
         .route("/model_group/info", get(super::models::model_group_info))
+        .route("/audit/logs", get(super::audit::audit_logs))
         .route("/v1/model/info", get(model_info))
         .route("/utils/token_counter", post(token_counter))
         .route("/key/generate", post(admin::generate))
@@ -256,15 +257,54 @@ async fn auth(State(st): St, mut req: Request, next: Next) -> Response {
         && ["/key/", "/user/", "/team/", "/customer/", "/budget/"].iter().any(|p| req.uri().path().starts_with(p))
         // (what is new is in no cache yet)
         && !(req.uri().path().ends_with("/generate") || req.uri().path().ends_with("/new"));
+    // a change through the management routes goes into the audit log (with a database)
+    let audited = match &st.keys {
+        Some(keys)
+            if req.method() == axum::http::Method::POST
+                && super::audit::AUDITED.iter().any(|p| req.uri().path().starts_with(p)) =>
+        {
+            Some(keys.db.clone())
+        }
+        _ => None,
+    };
+    let changed_by = match &caller {
+        Caller::Admin => "proxy_admin",
+        Caller::Viewer => "proxy_admin_viewer",
+        Caller::Key(_) => "virtual_key",
+        Caller::Open => "open",
+    };
     req.extensions_mut().insert(caller);
-    let response = next.run(req).await;
-    if changes
-        && response.status().is_success()
-        && let Some(shared) = &st.shared
-    {
+    let Some(db) = audited else {
+        let response = next.run(req).await;
+        if changes
+            && response.status().is_success()
+            && let Some(shared) = &st.shared
+        {
+            shared.bump_generation().await;
+        }
+        return response;
+    };
+    // management bodies are small: read whole, the request's and the answer's
+    let route = req.uri().path().to_owned();
+    let credential = presented_key(req.headers()).map(str::to_owned);
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return bad("the request body is too large (1 MB at most)").into_response();
+    };
+    let request: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
+    if !response.status().is_success() {
+        return response;
+    }
+    if changes && let Some(shared) = &st.shared {
         shared.bump_generation().await;
     }
-    response
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 16 << 20).await.unwrap_or_default();
+    let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let status = parts.status.as_u16();
+    super::audit::record(db, super::audit::Entry { route, changed_by, credential, request, answer, status });
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Admits a virtual key's request: the model is allowed (by the key, its user and its team), and
