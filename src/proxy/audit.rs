@@ -131,8 +131,9 @@ pub async fn audit_logs(
         query = query.bind(a.clone());
     }
     if let Some(o) = &q.object_id {
-        let quoted = Value::String(o.clone()).to_string();
-        query = query.bind(format!("%{}%", quoted.replace('%', "").replace('_', "")));
+        // the id as it stands, quoted, in the JSON list (LIKE's `_` and `%` may match more rows,
+        // never fewer)
+        query = query.bind(format!("%{}%", Value::String(o.clone())));
     }
     query = query.bind(q.limit.unwrap_or(100).clamp(1, 1000));
     let rows = query.fetch_all(&db.pool).await.map_err(|e| internal(e.to_string()))?;
