@@ -102,6 +102,7 @@ const GENERAL_KEYS: &[&str] = &[
     "alerting",
     "alerting_threshold",
     "alert_types",
+    "alerting_args",
     "proxy_batch_write_at",
     "proxy_budget_rescheduler_min_time",
     "proxy_budget_rescheduler_max_time",

@@ -586,3 +586,59 @@ async fn every_change_is_in_the_audit_log_without_a_key_in_it() {
     assert_eq!(mine.as_array().unwrap().len(), 3, "{mine}");
     assert!(!logs.to_string().contains(&key) && !logs.to_string().contains(MASTER));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crossing_a_soft_budget_alerts_once() {
+    // a webhook receiver on 127.0.0.1
+    let got = Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
+    let sink = got.clone();
+    let receiver = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |axum::Json(v): axum::Json<Value>| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(v);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, receiver).await.ok() });
+    let mut config = ProxyConfig {
+        model_list: vec![
+            json!({"model_name": "gpt", "litellm_params": {"model": "openai/gpt-4o-mini", "mock_response": "hello there"}}),
+        ],
+        ..Default::default()
+    };
+    config.general_settings.insert("master_key".into(), json!(MASTER));
+    config.general_settings.insert("database_url".into(), json!("sqlite::memory:"));
+    config.general_settings.insert("alerting".into(), json!(["webhook"]));
+    config.general_settings.insert("alerting_args".into(), json!({"webhook_url": url}));
+    let mut st = ProxyState::new(&config).unwrap();
+    st.connect_storage().await.unwrap();
+    let st = Arc::new(st);
+    // one request costs more than the soft budget; the max budget has room for several
+    let key = new_key(&st, json!({"key_alias": "alerting", "soft_budget": 0.000001, "max_budget": 1.0})).await;
+    for _ in 0..3 {
+        assert_eq!(call(&st, "POST", "/v1/chat/completions", &key, chat("gpt")).await.0, StatusCode::OK);
+    }
+    let mut events = Vec::new();
+    for _ in 0..100 {
+        events = got.lock().unwrap().clone();
+        if !events.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let events_now = got.lock().unwrap().clone();
+    assert_eq!(events_now.len(), 1, "{events_now:?}");
+    let e = &events[0];
+    assert_eq!(e["event"], "soft_budget_crossed");
+    assert_eq!(e["event_group"], "key");
+    assert_eq!(e["key_alias"], "alerting");
+    assert_eq!(e["token"], super::keys::hash_key(&key));
+    assert!(e["spend"].as_f64().unwrap() >= 0.000001);
+    assert!(!e.to_string().contains(&key), "the key itself is never in an alert");
+}

@@ -172,12 +172,19 @@ pub struct KeyState {
     pub account: SharedAccount,
     /// The store's generation when the row was read (older: read it again before use).
     loaded: AtomicU64,
+    /// The budget alerts sent and not yet cleared (bits of `alerts.rs`).
+    pub alerted: std::sync::atomic::AtomicU8,
 }
 
 impl KeyState {
     pub fn new(row: KeyRow) -> Arc<Self> {
         let account = Account::new(row.spend, row.budget_reset_at);
-        Arc::new(Self { row: RwLock::new(row), account: Arc::new(Mutex::new(account)), loaded: AtomicU64::new(0) })
+        Arc::new(Self {
+            row: RwLock::new(row),
+            account: Arc::new(Mutex::new(account)),
+            loaded: AtomicU64::new(0),
+            alerted: Default::default(),
+        })
     }
 
     pub fn snapshot(&self) -> KeyRow {

@@ -3,6 +3,7 @@
 //! the shutdown future resolves, finishing the requests in flight.
 
 mod admin;
+mod alerts;
 mod audit;
 pub mod config;
 mod customers;
@@ -64,6 +65,8 @@ pub struct ProxyState {
     store_models: bool,
     /// The deployments kept in the database.
     models: Option<Arc<models::ModelStore>>,
+    /// Where budget alerts go.
+    alerting: alerts::Alerting,
 }
 
 /// The highest input and output price per token, and the largest output limit, of a model name.
@@ -184,6 +187,7 @@ impl ProxyState {
             jwt: jwt::JwtAuth::from_settings(&config.general_settings)?,
             store_models: config.general_settings.get("store_model_in_db").and_then(Value::as_bool).unwrap_or(false),
             models: None,
+            alerting: alerts::Alerting::from_settings(&config.general_settings),
         })
     }
 

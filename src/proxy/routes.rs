@@ -334,6 +334,7 @@ async fn admit(
             if !names_customer {
                 return Ok(Some(Admission {
                     ticket: Ticket::new(Vec::new(), 0.0, None),
+                    key: None,
                     token: hash.clone(),
                     user_id: None,
                     team_id: None,
@@ -541,6 +542,7 @@ async fn admit_key(
                 }
                 return Ok(Ok(Admission {
                     ticket: Ticket::new(accounts, estimate, held),
+                    key: Some(key.clone()),
                     token,
                     user_id,
                     team_id,
@@ -585,6 +587,7 @@ async fn admit_key(
     }
     Ok(Ok(Admission {
         ticket: Ticket::new(accounts, estimate, held),
+        key: Some(key.clone()),
         token,
         user_id,
         team_id,
@@ -596,6 +599,8 @@ async fn admit_key(
 /// An admitted request of a virtual key, until its spend is recorded.
 struct Admission {
     ticket: Ticket,
+    /// The key (for its budget alerts); none for the master key's own calls.
+    key: Option<Arc<super::keys::KeyState>>,
     token: String,
     user_id: Option<String>,
     team_id: Option<String>,
@@ -666,6 +671,9 @@ impl Admission {
         status: &str,
     ) {
         self.ticket.settle(cost, usage.0 + usage.1);
+        if let Some(key) = &self.key {
+            st.alerting.check_key(key);
+        }
         st.record_spend(SpendRow {
             request_id: id.unwrap_or_else(|| crate::util::new_id("req-")),
             api_key: self.token,
