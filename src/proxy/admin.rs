@@ -347,8 +347,18 @@ pub async fn regenerate(
     caller: axum::Extension<Caller>,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let old = body::<KeyOnly>(&bytes)?.key;
-    regenerate_key(&st, &caller, old).await
+    let r = body::<Regenerate>(&bytes)?;
+    let old = r.key.ok_or_else(|| bad("`key` is required"))?;
+    regenerate_key(&st, &caller, old, r.grace_period).await
+}
+
+/// `/key/regenerate`'s body (the key may be in the path instead).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Regenerate {
+    key: Option<String>,
+    /// How long the old key keeps working (`"24h"`, `"7d"`); none: it stops at once.
+    grace_period: Option<String>,
 }
 
 /// `POST /key/{key}/regenerate`: the same, with the key in the path.
@@ -356,21 +366,41 @@ pub async fn regenerate_path(
     State(st): St,
     caller: axum::Extension<Caller>,
     Path(key): Path<String>,
+    bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    regenerate_key(&st, &caller, key).await
+    let r = if bytes.is_empty() { Regenerate::default() } else { body::<Regenerate>(&bytes)? };
+    regenerate_key(&st, &caller, key, r.grace_period).await
 }
 
-async fn regenerate_key(st: &ProxyState, caller: &Caller, old: String) -> Result<Response, ApiError> {
+async fn regenerate_key(
+    st: &ProxyState,
+    caller: &Caller,
+    old: String,
+    grace_period: Option<String>,
+) -> Result<Response, ApiError> {
     admin_only(caller)?;
     let keys = store(st)?;
+    let grace =
+        match grace_period.as_deref() {
+            None => None,
+            Some(g) => Some(duration_secs(g).ok_or_else(|| {
+                bad(format!("grace_period {g:?}: use a number and s, m, h, d, w, mo or y (e.g. 24h)"))
+            })?),
+        };
     let state = find(keys, &old).await?;
     let old_token = state.snapshot().token;
     let new = new_key().map_err(db_error)?;
-    keys.rehash(&old_token, &hash_key(&new), &display_name(&new)).await.map_err(db_error)?;
+    let new_token = hash_key(&new);
+    keys.rehash(&old_token, &new_token, &display_name(&new)).await.map_err(db_error)?;
+    let until = grace.map(|g| now_secs() as i64 + g);
+    if let Some(until) = until {
+        keys.keep_rotated(&old_token, &new_token, until).await.map_err(db_error)?;
+    }
     let mut out = state.snapshot().info();
     if let Value::Object(m) = &mut out {
         m.insert("key".into(), Value::String(new));
         m.insert("previous_token".into(), Value::String(old_token));
+        m.insert("previous_key_valid_until".into(), json!(until.map(super::keys::iso)));
     }
     Ok(Json(out).into_response())
 }

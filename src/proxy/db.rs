@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../../migrations/0003_customers_and_budgets.sql")),
     (4, include_str!("../../migrations/0004_models.sql")),
     (5, include_str!("../../migrations/0005_audit_log.sql")),
+    (6, include_str!("../../migrations/0006_key_rotation.sql")),
 ];
 
 /// The default database: a SQLite file in the working directory.

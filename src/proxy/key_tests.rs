@@ -642,3 +642,38 @@ async fn crossing_a_soft_budget_alerts_once() {
     assert!(e["spend"].as_f64().unwrap() >= 0.000001);
     assert!(!e.to_string().contains(&key), "the key itself is never in an alert");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_regenerated_key_keeps_the_old_one_working_for_its_grace_period() {
+    let st = state("sqlite::memory:").await;
+    let first = new_key(&st, json!({"key_alias": "rotating"})).await;
+    let (status, v) = call(&st, "POST", "/key/regenerate", MASTER, json!({"key": first, "grace_period": "2s"})).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert!(v["previous_key_valid_until"].is_string());
+    let second = v["key"].as_str().unwrap().to_owned();
+    // both work, for the one key
+    for k in [&first, &second] {
+        assert_eq!(call(&st, "POST", "/v1/chat/completions", k, chat("gpt")).await.0, StatusCode::OK);
+    }
+    // rotated again: the first key leads to the newest one too
+    let (_, v) = call(&st, "POST", &format!("/key/{second}/regenerate"), MASTER, json!({"grace_period": "2s"})).await;
+    let third = v["key"].as_str().unwrap().to_owned();
+    let (_, info) = call(&st, "GET", "/key/info", &first, Value::Null).await;
+    assert_eq!(info["key"], super::keys::hash_key(&third), "{info}");
+    assert_eq!(info["info"]["key_alias"], "rotating");
+    // both calls were the key's (under the hash it had then)
+    let (_, logs) = call(&st, "GET", &format!("/spend/logs?api_key={second}"), MASTER, Value::Null).await;
+    assert_eq!(logs.as_array().unwrap().len(), 2, "{logs}");
+    // after the grace period, only the newest key works
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", &first, chat("gpt")).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", &second, chat("gpt")).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", &third, chat("gpt")).await.0, StatusCode::OK);
+    // without a grace period the old key stops at once; a bad one is refused
+    let (_, v) = call(&st, "POST", "/key/regenerate", MASTER, json!({"key": third})).await;
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", &third, chat("gpt")).await.0, StatusCode::UNAUTHORIZED);
+    let fourth = v["key"].as_str().unwrap();
+    let (status, _) =
+        call(&st, "POST", "/key/regenerate", MASTER, json!({"key": fourth, "grace_period": "soon"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

@@ -252,7 +252,58 @@ impl KeyStore {
     }
 
     /// The key with this hash: from memory, else from the database (then kept in memory).
+    /// A key by its hash — or by the hash of a key it replaced whose grace period still runs.
     pub async fn get(&self, token: &str) -> Result<Option<Arc<KeyState>>, String> {
+        if let Some(found) = self.get_direct(token).await? {
+            return Ok(Some(found));
+        }
+        match self.rotated_to(token).await? {
+            Some(new) => self.get_direct(&new).await,
+            None => Ok(None),
+        }
+    }
+
+    /// The key that replaced `old` while its grace period runs.
+    async fn rotated_to(&self, old: &str) -> Result<Option<String>, String> {
+        let now = now_secs() as i64;
+        let sql = self.db.q("SELECT new_token, valid_until FROM litellm_rotated_keys WHERE old_token = ?");
+        let row = sqlx::query(sqlx::AssertSqlSafe(&*sql))
+            .bind(old.to_owned())
+            .fetch_optional(&self.db.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(row.and_then(|r| {
+            let until: i64 = r.try_get("valid_until").ok()?;
+            (now < until).then(|| r.try_get("new_token").ok()).flatten()
+        }))
+    }
+
+    /// Keeps `old` usable for the key now hashed `new` until `valid_until` (epoch seconds).
+    pub async fn keep_rotated(&self, old: &str, new: &str, valid_until: i64) -> Result<(), String> {
+        let now = now_secs() as i64;
+        let purge = self.db.q("DELETE FROM litellm_rotated_keys WHERE valid_until < ?");
+        sqlx::query(sqlx::AssertSqlSafe(&*purge)).bind(now).execute(&self.db.pool).await.map_err(db_err)?;
+        // an older key that led to `old` now leads to `new`
+        let chain = self.db.q("UPDATE litellm_rotated_keys SET new_token = ? WHERE new_token = ?");
+        sqlx::query(sqlx::AssertSqlSafe(&*chain))
+            .bind(new.to_owned())
+            .bind(old.to_owned())
+            .execute(&self.db.pool)
+            .await
+            .map_err(db_err)?;
+        let sql = self.db.q("INSERT INTO litellm_rotated_keys (old_token, new_token, valid_until) VALUES (?, ?, ?) \
+             ON CONFLICT (old_token) DO UPDATE SET new_token = excluded.new_token, valid_until = excluded.valid_until");
+        sqlx::query(sqlx::AssertSqlSafe(&*sql))
+            .bind(old.to_owned())
+            .bind(new.to_owned())
+            .bind(valid_until)
+            .execute(&self.db.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn get_direct(&self, token: &str) -> Result<Option<Arc<KeyState>>, String> {
         let generation = self.generation.load(Ordering::Acquire);
         let cached = self.cache.read().ok().and_then(|c| c.get(token).cloned());
         if let Some(k) = &cached
