@@ -42,14 +42,18 @@ class PostgresServer:
             user = pwd.getpwnam("postgres")
             os.chown(self.dir, user.pw_uid, user.pw_gid)
             self._as = ["runuser", "-u", "postgres", "--"]
-        data = os.path.join(self.dir, "data")
+        self._data = os.path.join(self.dir, "data")
+        self._postgres = postgres
         subprocess.run(
-            [*self._as, initdb, "-D", data, "-U", "litellm", "--auth=trust", "-E", "UTF8", "--no-sync"],
+            [*self._as, initdb, "-D", self._data, "-U", "litellm", "--auth=trust", "-E", "UTF8", "--no-sync"],
             check=True,
             capture_output=True,
         )
+        self._start()
+
+    def _start(self) -> None:
         self.proc = subprocess.Popen(
-            [*self._as, postgres, "-D", data, "-p", str(self.port), "-k", self.dir, "-h", "127.0.0.1"]
+            [*self._as, self._postgres, "-D", self._data, "-p", str(self.port), "-k", self.dir, "-h", "127.0.0.1"]
             + ["-c", "fsync=off", "-c", "full_page_writes=off", "-c", "synchronous_commit=off"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -75,6 +79,18 @@ class PostgresServer:
             capture_output=True,
         )
         return f"postgresql://litellm@127.0.0.1:{self.port}/{name}"
+
+    def pause(self) -> None:
+        """Stops the server, keeping its data (an outage); `resume` starts it again. A fast
+        shutdown (pg_ctl -m fast): the clients' connections are cut, as in a real outage."""
+        pg_ctl = _binary("pg_ctl")
+        subprocess.run(
+            [*self._as, pg_ctl, "stop", "-D", self._data, "-m", "fast", "-w"], check=True, capture_output=True
+        )
+        self.proc.wait(timeout=20)
+
+    def resume(self) -> None:
+        self._start()
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -5,6 +5,7 @@ kept across a restart."""
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -153,3 +154,36 @@ def test_users_and_teams(config: str, mock: MockServer) -> None:
     finally:
         srv.shutdown()
         srv.wait(10)
+
+
+def test_a_database_outage_delays_spend_rows_and_fails_no_request(tmp_path: Path, mock: MockServer) -> None:
+    import pgserver
+
+    try:
+        pg = pgserver.PostgresServer()
+    except FileNotFoundError:
+        if pgserver.required():
+            pytest.fail("PostgreSQL is not installed (scripts/test.sh installs it)")
+        pytest.skip("PostgreSQL is not installed")
+    srv = None
+    try:
+        srv = proxy.start(write_config(tmp_path, mock, database_url=pg.new_database()), host="127.0.0.1", port=0)
+        _, made = admin(srv, "POST", "/key/generate", {"key_alias": "through-an-outage"})
+        c = client(srv, made["key"])
+        ids = [hi(c).parse().id for _ in range(2)]
+        pg.pause()
+        # the database is down: a known key's requests go on, their spend rows wait in memory
+        ids += [hi(c).parse().id for _ in range(5)]
+        pg.resume()
+        deadline = time.monotonic() + 20
+        while True:
+            status, logs = admin(srv, "GET", f"/spend/logs?api_key={made['key']}")
+            if status == 200 and len(logs) == 7 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert status == 200 and sorted(r["request_id"] for r in logs) == sorted(ids), logs
+    finally:
+        if srv is not None:
+            srv.shutdown()
+            srv.wait(10)
+        pg.stop()
