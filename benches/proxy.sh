@@ -4,7 +4,9 @@
 # same load straight at the mock as the floor. Prints a markdown table. Needs wrk (Debian: wrk).
 #
 # Environment: BENCH_SECONDS=10 (per run), BENCH_CONNECTIONS=32, BENCH_OUT=target/bench-results,
-# BENCH_PERF=1 (record a CPU profile of the proxy with perf into $BENCH_OUT/proxy.perf.data)
+# BENCH_PERF=1 (record a CPU profile of the proxy with perf into $BENCH_OUT/proxy.perf.data),
+# BENCH_SOAK_SECONDS=600 (then the same load for that long, the proxy's RSS sampled every 10 s).
+# Also measures a streamed completion's time to first byte, directly and through the proxy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -81,6 +83,22 @@ c1=$(cpu "$PROXY_PID")
 rss=$(awk '/VmHWM/ {print $2}' "/proc/$PROXY_PID/status")
 ticks=$(getconf CLK_TCK)
 cpu_ms=$(python3 -c "print(f'{($c1 - $c0) / $ticks * 1000 / max(1, $p_n):.3f}')")
+# streaming: time to the first byte, the mock directly and through the proxy (sequential requests)
+read -r t_mock_p50 t_mock_p99 < <(python3 benches/ttfb.py "$MOCK_PORT" gpt-4o-mini)
+read -r t_proxy_p50 t_proxy_p99 < <(python3 benches/ttfb.py "$PROXY_PORT" gpt "$KEY")
+ttfb_overhead=$(python3 -c "print(f'{$t_proxy_p50 - $t_mock_p50:.3f}')")
+# a soak (BENCH_SOAK_SECONDS, e.g. 600): the same load for that long, the proxy's RSS sampled
+soak=""
+if [ -n "${BENCH_SOAK_SECONDS:-}" ]; then
+  wrk -t2 -c"$CONNS" -d"${BENCH_SOAK_SECONDS}s" -s "$WORK/proxy.lua" "http://127.0.0.1:$PROXY_PORT/v1/chat/completions" >"$WORK/soak.out" &
+  SOAK_PID=$!
+  samples=()
+  while kill -0 "$SOAK_PID" 2>/dev/null; do
+    samples+=("$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$PROXY_PID/status")")
+    sleep 10
+  done
+  soak="RSS over ${BENCH_SOAK_SECONDS} s under the same load, every 10 s (MB): ${samples[*]}; $(awk '/Requests\/sec/ {print $2}' "$WORK/soak.out") requests/s"
+fi
 rows=$(curl -sf "http://127.0.0.1:$PROXY_PORT/global/spend" -H "Authorization: Bearer $MASTER" | python3 -c 'import json,sys; print(json.load(sys.stdin)["spend"] > 0)')
 {
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'), nproc: $(nproc), commit: $(git rev-parse --short HEAD 2>/dev/null || echo '?'), wrk -t2 -c$CONNS -d${SECONDS_PER_RUN}s"
@@ -91,4 +109,8 @@ rows=$(curl -sf "http://127.0.0.1:$PROXY_PORT/global/spend" -H "Authorization: B
   echo "| litellm-rs proxy (one virtual key, SQLite ledger on) | $p_rps | $p_p50 | $p_p99 | ${cpu_ms} ms | $((rss / 1024)) MB | ${healthy} s |"
   echo
   echo "non-2xx answers from the proxy: ${p_bad:-0}; spend recorded: $rows"
+  echo
+  echo "streaming, time to first byte (300 sequential requests): mock p50 ${t_mock_p50} ms / p99 ${t_mock_p99} ms;"
+  echo "through the proxy p50 ${t_proxy_p50} ms / p99 ${t_proxy_p99} ms; overhead at p50: ${ttfb_overhead} ms"
+  [ -z "$soak" ] || { echo; echo "$soak"; }
 } | tee "$OUT/proxy.md"

@@ -49,6 +49,41 @@ pub(super) fn admin_only(caller: &Caller) -> Result<(), ApiError> {
     }
 }
 
+/// Whose keys a caller may manage: `None` for an admin (every key), the caller's user for a
+/// virtual key or a user's JWT whose user role is `internal_user` (the default role), or a
+/// refusal. `write: false` is a read (an `internal_user_viewer` may read its own keys too).
+/// A key never gets more than its user's: admin powers come from the master key or an admin JWT.
+async fn own_keys(st: &ProxyState, caller: &Caller, write: bool) -> Result<Option<String>, ApiError> {
+    let refused = |why: &str| {
+        Err(error(
+            ErrorKind::Authentication,
+            401,
+            format!("Authentication Error: {why} (proxy_admin can manage every key)"),
+        ))
+    };
+    let key = match caller {
+        Caller::Admin | Caller::Viewer => return Ok(None),
+        Caller::Key(k) => k,
+        Caller::Open => return refused("this proxy has no master key, so no virtual keys"),
+    };
+    let Some(user) = key.row.read().ok().and_then(|r| r.user_id.clone()) else {
+        return refused("only a user's keys may manage that user's keys; this key belongs to no user");
+    };
+    // the user must be one of the proxy's (its role says what it may do)
+    let found = match &st.users {
+        Some(users) => users.get(&user).await.map_err(db_error)?,
+        None => None,
+    };
+    let Some(found) = found else {
+        return refused(&format!("user {user:?} is not a user of this proxy (/user/new)"));
+    };
+    let role = found.row.read().ok().and_then(|r| r.info.get("user_role")?.as_str().map(str::to_owned));
+    match role.as_deref().unwrap_or("internal_user") {
+        "internal_user_viewer" if write => refused("an internal_user_viewer may only read its keys"),
+        _ => Ok(Some(user)),
+    }
+}
+
 pub(super) fn db_error(message: String) -> ApiError {
     error(ErrorKind::InternalServer, 500, message)
 }
@@ -165,10 +200,34 @@ pub async fn generate(
     caller: axum::Extension<Caller>,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    admin_only(&caller)?;
+    let owner = own_keys(&st, &caller, true).await?;
     let keys = store(&st)?;
     let mut fields: KeyFields = body(&bytes)?;
     check_fields(&fields)?;
+    if let Some(user) = &owner {
+        // a user's own key: for that user, and for a team only if the user is a member
+        if fields.user_id.as_ref().is_some_and(|u| u != user) {
+            return Err(error(ErrorKind::PermissionDenied, 403, "a user may only make keys for itself"));
+        }
+        fields.user_id = Some(user.clone());
+        if let Some(team) = &fields.team_id {
+            let member = match &st.teams {
+                Some(teams) => teams
+                    .get(team)
+                    .await
+                    .map_err(db_error)?
+                    .is_some_and(|t| t.row.read().is_ok_and(|r| r.members().contains(user))),
+                None => false,
+            };
+            if !member {
+                return Err(error(
+                    ErrorKind::PermissionDenied,
+                    403,
+                    format!("user {user} is not a member of team {team}"),
+                ));
+            }
+        }
+    }
     if let Some(team) = &fields.team_id {
         super::org::check_team(&st, team).await?;
     }
@@ -297,12 +356,21 @@ pub async fn delete(
     caller: axum::Extension<Caller>,
     bytes: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    admin_only(&caller)?;
+    let owner = own_keys(&st, &caller, true).await?;
     let keys = store(&st)?;
     let b: DeleteBody = body(&bytes)?;
     let mut tokens: Vec<String> = b.keys.iter().map(|k| hash_key(k)).collect();
+    if let Some(user) = &owner {
+        for t in &tokens {
+            if let Some(k) = keys.get(t).await.map_err(db_error)?
+                && k.row.read().map(|r| r.user_id.as_deref() != Some(user.as_str())).unwrap_or(true)
+            {
+                return Err(error(ErrorKind::PermissionDenied, 403, "a user may only delete its own keys"));
+            }
+        }
+    }
     if !b.key_aliases.is_empty() {
-        for row in keys.list(None, None).await.map_err(db_error)? {
+        for row in keys.list(owner.as_deref(), None).await.map_err(db_error)? {
             if row.key_alias.as_ref().is_some_and(|a| b.key_aliases.contains(a)) {
                 tokens.push(row.token);
             }
@@ -332,9 +400,15 @@ pub async fn list(
     caller: axum::Extension<Caller>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
-    admin_only(&caller)?;
+    let owner = own_keys(&st, &caller, false).await?;
+    if let (Some(user), Some(asked)) = (&owner, &q.user_id)
+        && user != asked
+    {
+        return Err(error(ErrorKind::PermissionDenied, 403, "a user may only list its own keys"));
+    }
     let keys = store(&st)?;
-    let rows = keys.list(q.user_id.as_deref(), q.team_id.as_deref()).await.map_err(db_error)?;
+    let user = owner.as_deref().or(q.user_id.as_deref());
+    let rows = keys.list(user, q.team_id.as_deref()).await.map_err(db_error)?;
     let items: Vec<Value> =
         rows.iter().map(|r| if q.return_full_object { r.info() } else { Value::String(r.token.clone()) }).collect();
     Ok(Json(json!({"keys": items, "total_count": items.len(), "current_page": 1, "total_pages": 1})).into_response())

@@ -290,22 +290,7 @@ async fn apply(st: &ProxyState, row: &mut OwnerRow, f: &CustomerFields, now: i64
         ..Budget::default()
     };
     own.check()?;
-    if let Some(v) = f.max_budget {
-        row.max_budget = Some(v);
-    }
-    if let Some(v) = &f.budget_duration {
-        row.budget_reset_at = duration_secs(v).map(|s| now + s);
-        row.budget_duration = Some(v.clone());
-    }
-    if let Some(v) = f.tpm_limit {
-        row.tpm_limit = Some(v);
-    }
-    if let Some(v) = f.rpm_limit {
-        row.rpm_limit = Some(v);
-    }
-    if let Some(v) = f.max_parallel_requests {
-        row.max_parallel_requests = Some(v);
-    }
+    row.set_limits(f.max_budget, f.budget_duration.as_ref(), [f.tpm_limit, f.rpm_limit, f.max_parallel_requests], now);
     if let Some(v) = &f.alias {
         row.alias = Some(v.clone());
     }

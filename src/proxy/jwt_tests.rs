@@ -106,6 +106,8 @@ enum Kind {
     Write,
     /// A caller's own info (GET without an id).
     Own,
+    /// Key management a user may do for its own keys (`/key/generate`, `/key/list`, `/key/delete`).
+    SelfService,
     /// Needs no key at all.
     Public,
 }
@@ -133,7 +135,7 @@ fn routes() -> Vec<(&'static str, &'static str, Value, Kind)> {
         ("GET", "/v1/model/info", Value::Null, Kind::Shared),
         ("GET", "/health", Value::Null, Kind::Shared),
         ("GET", "/metrics", Value::Null, Kind::Shared),
-        ("GET", "/key/list", Value::Null, Kind::AdminRead),
+        ("GET", "/key/list", Value::Null, Kind::SelfService),
         ("GET", "/key/info?key=sk-none", Value::Null, Kind::AdminRead),
         ("GET", "/spend/logs", Value::Null, Kind::AdminRead),
         ("GET", "/global/spend", Value::Null, Kind::AdminRead),
@@ -142,9 +144,9 @@ fn routes() -> Vec<(&'static str, &'static str, Value, Kind)> {
         ("GET", "/team/list", Value::Null, Kind::AdminRead),
         ("GET", "/team/info?team_id=nowhere", Value::Null, Kind::AdminRead),
         ("GET", "/key/info", Value::Null, Kind::Own),
-        ("POST", "/key/generate", json!({"key_alias": "from-matrix", "models": ["gpt"]}), Kind::Write),
+        ("POST", "/key/generate", json!({"key_alias": "from-matrix", "models": ["gpt"]}), Kind::SelfService),
         ("POST", "/key/update", json!({"key": "sk-none", "max_budget": 1}), Kind::Write),
-        ("POST", "/key/delete", json!({"keys": ["sk-none"]}), Kind::Write),
+        ("POST", "/key/delete", json!({"keys": ["sk-none"]}), Kind::SelfService),
         ("POST", "/key/block", none.clone(), Kind::Write),
         ("POST", "/key/unblock", none.clone(), Kind::Write),
         ("POST", "/key/regenerate", none, Kind::Write),
@@ -196,12 +198,16 @@ enum Who {
     Nobody,
 }
 
-fn may(who: Who, kind: Kind) -> bool {
+fn may(who: Who, kind: Kind, get: bool) -> bool {
     match (who, kind) {
         (_, Kind::Public) => true,
         (Who::Master | Who::AdminJwt, _) => true,
+        // a viewer reads: of the self-service routes, only /key/list is a GET
+        (Who::ViewerJwt, Kind::SelfService) => get,
         (Who::ViewerJwt, k) => matches!(k, Kind::Shared | Kind::AdminRead | Kind::Own),
-        (Who::UserJwt | Who::TeamJwt | Who::VirtualKey, k) => matches!(k, Kind::Llm | Kind::Shared | Kind::Own),
+        // a user's token manages the user's own keys; a team's token and a key of no user do not
+        (Who::UserJwt, k) => matches!(k, Kind::Llm | Kind::Shared | Kind::Own | Kind::SelfService),
+        (Who::TeamJwt | Who::VirtualKey, k) => matches!(k, Kind::Llm | Kind::Shared | Kind::Own),
         (Who::Nobody, _) => false,
     }
 }
@@ -214,6 +220,9 @@ async fn every_route_by_every_role() {
         call(&st, "POST", "/team/new", Some(MASTER), json!({"team_id": "t1", "max_budget": 50})).await.0,
         StatusCode::OK
     );
+    // the user's token stands for a user of the proxy (so it may manage its own keys)
+    let u1 = json!({"user_id": "u1", "auto_create_key": false});
+    assert_eq!(call(&st, "POST", "/user/new", Some(MASTER), u1).await.0, StatusCode::OK);
     let (_, made) = call(&st, "POST", "/key/generate", Some(MASTER), json!({"models": ["gpt"]})).await;
     let virtual_key = made["key"].as_str().unwrap().to_owned();
     let admin = sign(claims(json!({"sub": "root", "scope": "openid litellm_proxy_admin"})), "k1", SIGNING);
@@ -235,7 +244,7 @@ async fn every_route_by_every_role() {
         for (who, key) in &callers {
             let (status, v) = call(&st, method, path, *key, body.clone()).await;
             let allowed = !matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN);
-            if allowed != may(*who, kind) {
+            if allowed != may(*who, kind, method == "GET") {
                 wrong.push(format!("{who:?} {method} {path}: {status} {v}"));
             }
             if !allowed && matches!(who, Who::ViewerJwt) && kind != Kind::Public {

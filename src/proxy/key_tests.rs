@@ -677,3 +677,61 @@ async fn a_regenerated_key_keeps_the_old_one_working_for_its_grace_period() {
         call(&st, "POST", "/key/regenerate", MASTER, json!({"key": fourth, "grace_period": "soon"})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn a_user_manages_its_own_keys_and_no_one_elses() {
+    let st = state("sqlite::memory:").await;
+    for (user, role) in [("alice", "internal_user"), ("bob", "internal_user"), ("val", "internal_user_viewer")] {
+        let body = json!({"user_id": user, "user_role": role, "auto_create_key": false});
+        let (status, v) = call(&st, "POST", "/user/new", MASTER, body).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
+    }
+    assert_eq!(
+        call(
+            &st,
+            "POST",
+            "/team/new",
+            MASTER,
+            json!({"team_id": "t-alice", "members_with_roles": [{"user_id": "alice"}]})
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    assert_eq!(call(&st, "POST", "/team/new", MASTER, json!({"team_id": "t-other"})).await.0, StatusCode::OK);
+    let alice = new_key(&st, json!({"user_id": "alice"})).await;
+    let bob = new_key(&st, json!({"user_id": "bob"})).await;
+    let val = new_key(&st, json!({"user_id": "val"})).await;
+    let nobody = new_key(&st, json!({})).await;
+    // alice makes keys for herself (also in her team), never for bob or another team
+    let (status, made) =
+        call(&st, "POST", "/key/generate", &alice, json!({"key_alias": "alice-2", "team_id": "t-alice"})).await;
+    assert_eq!(status, StatusCode::OK, "{made}");
+    assert_eq!(made["user_id"], "alice");
+    let alice2 = made["key"].as_str().unwrap().to_owned();
+    assert_eq!(call(&st, "POST", "/key/generate", &alice, json!({"user_id": "bob"})).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        call(&st, "POST", "/key/generate", &alice, json!({"team_id": "t-other"})).await.0,
+        StatusCode::FORBIDDEN
+    );
+    // she lists only hers
+    let (_, listed) = call(&st, "GET", "/key/list", &alice, Value::Null).await;
+    assert_eq!(listed["keys"].as_array().unwrap().len(), 2, "{listed}");
+    assert_eq!(call(&st, "GET", "/key/list?user_id=bob", &alice, Value::Null).await.0, StatusCode::FORBIDDEN);
+    // and deletes only hers
+    assert_eq!(call(&st, "POST", "/key/delete", &alice, json!({"keys": [bob]})).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(call(&st, "POST", "/key/delete", &alice, json!({"keys": [alice2]})).await.0, StatusCode::OK);
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", &bob, chat("gpt")).await.0, StatusCode::OK);
+    // a viewer user reads its keys only; a key of no user manages nothing; admin routes stay admin's
+    assert_eq!(call(&st, "GET", "/key/list", &val, Value::Null).await.0, StatusCode::OK);
+    assert_eq!(call(&st, "POST", "/key/generate", &val, json!({})).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(call(&st, "POST", "/key/generate", &nobody, json!({})).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        call(&st, "POST", "/key/update", &alice, json!({"key": alice, "max_budget": 1000})).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        call(&st, "POST", "/user/update", &alice, json!({"user_id": "alice", "user_role": "proxy_admin"})).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}

@@ -109,6 +109,34 @@ impl OwnerRow {
         out
     }
 
+    /// Takes the limits that are given (the others stay); a new `budget_duration` starts a budget
+    /// period now.
+    pub fn set_limits(
+        &mut self,
+        max_budget: Option<f64>,
+        budget_duration: Option<&String>,
+        limits: [Option<i64>; 3],
+        now: i64,
+    ) {
+        if let Some(v) = max_budget {
+            self.max_budget = Some(v);
+        }
+        if let Some(v) = budget_duration {
+            self.budget_reset_at = super::keys::duration_secs(v).map(|s| now + s);
+            self.budget_duration = Some(v.clone());
+        }
+        let [tpm, rpm, parallel] = limits;
+        if let Some(v) = tpm {
+            self.tpm_limit = Some(v);
+        }
+        if let Some(v) = rpm {
+            self.rpm_limit = Some(v);
+        }
+        if let Some(v) = parallel {
+            self.max_parallel_requests = Some(v);
+        }
+    }
+
     /// A team's members' user ids.
     pub fn members(&self) -> Vec<String> {
         self.info

@@ -3,6 +3,7 @@ deployments are a local mock server."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -58,14 +59,70 @@ def write_config(tmp_path: Path, mock: MockServer, extra: str = "", database_url
     return str(path)
 
 
-@pytest.fixture
-def server(tmp_path: Path, mock: MockServer) -> Iterator[Any]:
-    srv = proxy.start(write_config(tmp_path, mock), host="127.0.0.1", port=0)
+class ProxyProcess:
+    """A proxy in its own process (`python -m litellm_rs --config ...`), its stderr in a file beside
+    the config; `port` as on `proxy.start`'s handle."""
+
+    def __init__(self, config: str) -> None:
+        import urllib.request
+
+        self.port = free_port()
+        self.log = Path(config).with_name(f"proxy-{self.port}.log")
+        with self.log.open("w") as log:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "litellm_rs",
+                    "--config",
+                    config,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health/liveliness", timeout=0.5) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the proxy did not start: {self.log.read_text()}")
+            time.sleep(0.05)
+
+    def stop(self) -> str:
+        """Stops it (SIGTERM, as a supervisor would); its log."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        return self.log.read_text()
+
+
+@contextlib.contextmanager
+def running(config: str) -> Iterator[Any]:
+    """A proxy started in this process from `config`, stopped at the end."""
+    srv = proxy.start(config, host="127.0.0.1", port=0)
     try:
         yield srv
     finally:
         srv.shutdown()
         srv.wait(10)
+
+
+@pytest.fixture
+def server(tmp_path: Path, mock: MockServer) -> Iterator[Any]:
+    with running(write_config(tmp_path, mock)) as srv:
+        yield srv
 
 
 def client(srv: Any, key: str = MASTER) -> Any:
@@ -331,36 +388,19 @@ def test_prometheus_metrics_per_key_and_team(tmp_path: Path, mock: MockServer) -
 def test_json_logs(tmp_path: Path, mock: MockServer) -> None:
     import json
 
-    import httpx
-
     config = write_config(tmp_path, mock, "litellm_settings:\n  json_logs: true\n")
-    port = free_port()
-    log = tmp_path / "proxy.log"
-    with log.open("w") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "litellm_rs", "--config", config, "--host", "127.0.0.1", "--port", str(port)],
-            stderr=err,
-        )
+    proc = ProxyProcess(config)
     try:
-        deadline = time.time() + 20
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health/liveliness", timeout=0.5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.time() < deadline, "the proxy did not start"
-            time.sleep(0.05)
-        assert client_at(port).chat.completions.create(model="gpt", messages=[{"role": "user", "content": "x"}])
+        assert client_at(proc.port).chat.completions.create(model="gpt", messages=[{"role": "user", "content": "x"}])
     finally:
-        proc.terminate()
-        proc.wait(15)
-    lines = [ln for ln in log.read_text().splitlines() if ln.strip()]
+        text = proc.stop()
+    port = proc.port
+    lines = [ln for ln in text.splitlines() if ln.strip()]
     events = [json.loads(ln) for ln in lines]  # every line one JSON object, the banner included
     listening = next(e for e in events if e.get("message") == "litellm-rs proxy listening")
     assert listening["level"] == "INFO" and listening["target"] == "litellm_rs::proxy"
     assert listening["address"] == f"127.0.0.1:{port}" and "timestamp" in listening
-    assert MASTER not in log.read_text() and "sk-upstream" not in log.read_text()
+    assert MASTER not in text and "sk-upstream" not in text
 
 
 def test_model_info_and_token_counter(server: Any) -> None:

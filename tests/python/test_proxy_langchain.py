@@ -17,20 +17,9 @@ if os.environ.get("LITELLM_RS_REQUIRE_FRAMEWORKS") != "1":
 import openai
 from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI, OpenAIEmbeddings
-from litellm_rs import proxy
 from mockserver import MockServer
-from test_proxy import write_config
+from test_proxy import running, write_config
 from test_proxy_keys import admin
-
-
-@pytest.fixture
-def srv(tmp_path: Path, mock: MockServer) -> Iterator[Any]:
-    server = proxy.start(write_config(tmp_path, mock), host="127.0.0.1", port=0)
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.wait(10)
 
 
 @pytest.fixture
@@ -38,6 +27,12 @@ def key(srv: Any) -> str:
     status, made = admin(srv, "POST", "/key/generate", {"models": ["gpt", "embedder"]})
     assert status == 200, made
     return str(made["key"])
+
+
+@pytest.fixture
+def srv(tmp_path: Path, mock: MockServer) -> Iterator[Any]:
+    with running(write_config(tmp_path, mock)) as server:
+        yield server
 
 
 def chat(srv: Any, key: str, **kw: Any) -> ChatOpenAI:

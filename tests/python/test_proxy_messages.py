@@ -14,22 +14,16 @@ from typing import Any
 
 import pytest
 from mockserver import MockServer
-from test_proxy import MASTER, write_config
+from test_proxy import MASTER, running, write_config
 from test_proxy_keys import admin
 
 anthropic = pytest.importorskip("anthropic")
 
-from litellm_rs import proxy
-
 
 @pytest.fixture
 def srv(tmp_path: Path, mock: MockServer) -> Iterator[Any]:
-    server = proxy.start(write_config(tmp_path, mock), host="127.0.0.1", port=0)
-    try:
+    with running(write_config(tmp_path, mock)) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.wait(10)
 
 
 def claude(srv: Any, key: str = MASTER) -> Any:

@@ -5,8 +5,6 @@ in its own (``python -m litellm_rs``)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -14,57 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mockserver import MockServer, free_port
+from mockserver import MockServer
+from test_proxy import ProxyProcess as Remote
 from test_proxy import client, write_config
 from test_proxy_keys import admin, hi
 
 openai = pytest.importorskip("openai")
 
 from litellm_rs import proxy
-
-
-class Remote:
-    """A proxy in its own process (the shape of `proxy.start`'s handle the helpers use)."""
-
-    def __init__(self, config: str) -> None:
-        self.port = free_port()
-        self.log = Path(config).with_name(f"proxy-{self.port}.log")
-        with self.log.open("w") as log:
-            self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "litellm_rs",
-                    "--config",
-                    config,
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-            )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if admin(self, "GET", "/health/liveliness")[0] == 200:
-                    return
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the second proxy did not start: {self.log.read_text()}")
-            time.sleep(0.05)
-
-    def stop(self) -> str:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        return self.log.read_text()
 
 
 def shared_config(tmp_path: Path, mock: MockServer, redis_url: str, database_url: str) -> str:
