@@ -1,5 +1,5 @@
 """Time to first byte of a streamed chat completion: N sequential requests on one keep-alive
-connection, each timed from sending it to the first `data:` line of its body; prints
+connection, each timed from sending it to the first bytes of its body (a `data:` event); prints
 "p50_ms p99_ms". Used by benches/proxy.sh (the mock directly, then through the proxy).
 
     python3 benches/ttfb.py PORT MODEL [KEY] [N]
@@ -30,11 +30,10 @@ def main() -> None:
         resp = conn.getresponse()
         if resp.status != 200:
             raise SystemExit(f"status {resp.status}: {resp.read()[:300]!r}")
-        while True:
-            line = resp.fp.readline()
-            if line.startswith(b"data:") or not line:
-                break
+        head = resp.read1(65536)  # the first bytes of the (chunk-decoded) body
         first = time.perf_counter() - started
+        if not head.startswith(b"data:"):
+            raise SystemExit(f"not an event stream: {head[:200]!r}")
         resp.read()  # the rest of the stream
         if i >= 20:
             times.append(first * 1000)

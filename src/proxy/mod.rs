@@ -398,6 +398,12 @@ pub async fn run(
 ) -> Result<(), LlmError> {
     let local = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
     tracing::info!(address = %local, models = ?state.router.model_names(), "litellm-rs proxy listening");
+    // TCP_NODELAY on every connection: a stream's events go out as they are written (with Nagle's
+    // algorithm a small first event waited for the client's delayed ACK: ~40 ms to first byte)
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let served = axum::serve(listener, app(state.clone()))
         .with_graceful_shutdown(shutdown)
         .await
