@@ -369,8 +369,10 @@ async fn admit(
                 if let Some(shared) = &st.shared {
                     shared.mark_seen(generation);
                 }
-                if st.master_state.as_ref().is_some_and(|m| Arc::ptr_eq(m, &key)) {
-                    continue; // the master key is in no table
+                // the master key and a JWT's user or team are keys of this process, in no table
+                let process_only = key.row.read().is_ok_and(|r| matches!(r.key_name.as_str(), "master" | "jwt"));
+                if process_only || st.master_state.as_ref().is_some_and(|m| Arc::ptr_eq(m, &key)) {
+                    continue;
                 }
                 let Some(keys) = &st.keys else { return Err(invalid_key()) };
                 let token = key.row.read().map(|r| r.token.clone()).map_err(|_| invalid_key())?;
