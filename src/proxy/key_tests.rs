@@ -546,6 +546,7 @@ async fn every_change_is_in_the_audit_log_without_a_key_in_it() {
     let st = state("sqlite::memory:").await;
     let (_, made) = call(&st, "POST", "/key/generate", MASTER, json!({"key_alias": "audited", "max_budget": 3})).await;
     let key = made["key"].as_str().unwrap().to_owned();
+    let first_key = key.clone();
     let token = made["token"].as_str().unwrap().to_owned();
     assert_eq!(call(&st, "POST", "/key/block", MASTER, json!({"key": key})).await.0, StatusCode::OK);
     assert_eq!(call(&st, "POST", "/key/update", MASTER, json!({"key": key, "max_budget": 4})).await.0, StatusCode::OK);
@@ -553,6 +554,9 @@ async fn every_change_is_in_the_audit_log_without_a_key_in_it() {
         call(&st, "POST", "/user/new", MASTER, json!({"user_id": "audited-user", "auto_create_key": false})).await.0,
         StatusCode::OK
     );
+    // a key named in the path is kept as its hash
+    let (_, again) = call(&st, "POST", &format!("/key/{key}/regenerate"), MASTER, Value::Null).await;
+    let key = again["key"].as_str().unwrap().to_owned();
     // a refused change is not one
     assert_eq!(
         call(&st, "POST", "/key/update", MASTER, json!({"key": "sk-nope", "max_budget": 1})).await.0,
@@ -563,15 +567,15 @@ async fn every_change_is_in_the_audit_log_without_a_key_in_it() {
     let mut logs = Value::Null;
     for _ in 0..50 {
         logs = call(&st, "GET", "/audit/logs", MASTER, Value::Null).await.1;
-        if logs.as_array().is_some_and(|a| a.len() >= 4) {
+        if logs.as_array().is_some_and(|a| a.len() >= 5) {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     let rows = logs.as_array().unwrap();
     let actions: Vec<&str> = rows.iter().map(|r| r["action"].as_str().unwrap()).collect();
-    assert_eq!(actions.len(), 4, "{logs}");
-    for a in ["/key/generate", "/key/block", "/key/update", "/user/new"] {
+    assert_eq!(actions.len(), 5, "{logs}");
+    for a in ["/key/generate", "/key/block", "/key/update", "/user/new", "/key/regenerate"] {
         assert!(actions.contains(&a), "{a} missing: {actions:?}");
     }
     assert!(
@@ -583,8 +587,9 @@ async fn every_change_is_in_the_audit_log_without_a_key_in_it() {
     assert_eq!(update["table_name"], "key");
     // the key's changes by its hash; the key itself is nowhere in the log
     let (_, mine) = call(&st, "GET", &format!("/audit/logs?object_id={token}"), MASTER, Value::Null).await;
-    assert_eq!(mine.as_array().unwrap().len(), 3, "{mine}");
+    assert_eq!(mine.as_array().unwrap().len(), 4, "{mine}");
     assert!(!logs.to_string().contains(&key) && !logs.to_string().contains(MASTER));
+    assert!(!logs.to_string().contains(&first_key), "the regenerated key's old value is not in the log");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -291,7 +291,17 @@ async fn auth(State(st): St, mut req: Request, next: Next) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
         return bad("the request body is too large (1 MB at most)").into_response();
     };
-    let request: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let mut request: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    // `/key/{key}/regenerate` names the key in its path: the log keeps the route and the key's hash
+    let route = match route.strip_prefix("/key/").and_then(|r| r.strip_suffix("/regenerate")) {
+        Some(key) if !key.is_empty() => {
+            let mut m = request.as_object().cloned().unwrap_or_default();
+            m.insert("key".into(), Value::String(key.to_owned()));
+            request = Value::Object(m);
+            "/key/regenerate".to_owned()
+        }
+        _ => route,
+    };
     let response = next.run(Request::from_parts(parts, Body::from(bytes))).await;
     if !response.status().is_success() {
         return response;
