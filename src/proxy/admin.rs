@@ -116,20 +116,24 @@ pub struct KeyFields {
     tags: Option<Vec<String>>,
 }
 
-fn check_fields(f: &KeyFields) -> Result<(), ApiError> {
-    for (name, v) in [("max_budget", f.max_budget), ("soft_budget", f.soft_budget)] {
+/// The checks every holder's settings get (keys, users, teams, customers, budgets): amounts are
+/// numbers >= 0, limits >= 0, durations `<n>s|m|h|d|w|mo|y`; a 400 naming the first bad one.
+pub(super) fn check_settings(
+    amounts: &[(&str, Option<f64>)],
+    limits: &[(&str, Option<i64>)],
+    durations: &[(&str, Option<&String>)],
+) -> Result<(), ApiError> {
+    for (name, v) in amounts {
         if v.is_some_and(|v| !v.is_finite() || v < 0.0) {
             return Err(bad(format!("{name} must be a number >= 0")));
         }
     }
-    for (name, v) in
-        [("tpm_limit", f.tpm_limit), ("rpm_limit", f.rpm_limit), ("max_parallel_requests", f.max_parallel_requests)]
-    {
+    for (name, v) in limits {
         if v.is_some_and(|v| v < 0) {
             return Err(bad(format!("{name} must be >= 0")));
         }
     }
-    for (name, v) in [("budget_duration", &f.budget_duration), ("duration", &f.duration)] {
+    for (name, v) in durations {
         if let Some(d) = v
             && duration_secs(d).is_none()
         {
@@ -137,6 +141,14 @@ fn check_fields(f: &KeyFields) -> Result<(), ApiError> {
         }
     }
     Ok(())
+}
+
+fn check_fields(f: &KeyFields) -> Result<(), ApiError> {
+    check_settings(
+        &[("max_budget", f.max_budget), ("soft_budget", f.soft_budget)],
+        &[("tpm_limit", f.tpm_limit), ("rpm_limit", f.rpm_limit), ("max_parallel_requests", f.max_parallel_requests)],
+        &[("budget_duration", f.budget_duration.as_ref()), ("duration", f.duration.as_ref())],
+    )
 }
 
 fn apply(row: &mut KeyRow, f: KeyFields, now: i64) {

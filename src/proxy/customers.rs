@@ -47,26 +47,15 @@ pub struct Budget {
 
 impl Budget {
     fn check(&self) -> Result<(), ApiError> {
-        for (name, v) in [("max_budget", self.max_budget), ("soft_budget", self.soft_budget)] {
-            if v.is_some_and(|v| !v.is_finite() || v < 0.0) {
-                return Err(bad(format!("{name} must be a number >= 0")));
-            }
-        }
-        for (name, v) in [
-            ("tpm_limit", self.tpm_limit),
-            ("rpm_limit", self.rpm_limit),
-            ("max_parallel_requests", self.max_parallel_requests),
-        ] {
-            if v.is_some_and(|v| v < 0) {
-                return Err(bad(format!("{name} must be >= 0")));
-            }
-        }
-        if let Some(d) = &self.budget_duration
-            && duration_secs(d).is_none()
-        {
-            return Err(bad(format!("budget_duration {d:?}: use a number and s, m, h, d, w, mo or y (e.g. 30d)")));
-        }
-        Ok(())
+        super::admin::check_settings(
+            &[("max_budget", self.max_budget), ("soft_budget", self.soft_budget)],
+            &[
+                ("tpm_limit", self.tpm_limit),
+                ("rpm_limit", self.rpm_limit),
+                ("max_parallel_requests", self.max_parallel_requests),
+            ],
+            &[("budget_duration", self.budget_duration.as_ref())],
+        )
     }
 
     fn to_json(&self) -> Value {

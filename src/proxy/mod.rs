@@ -111,7 +111,7 @@ impl ProxyState {
             let auth = settings
                 .get("redis_password")
                 .and_then(Value::as_str)
-                .map_or(String::new(), |p| format!(":{}@", url_escape(p)));
+                .map_or(String::new(), |p| format!(":{}@", crate::util::percent_encode(p)));
             settings.insert("redis_url".into(), Value::String(format!("redis://{auth}{host}:{port}")));
         }
         // several instances share limits and budgets through general_settings.coordination_redis,
@@ -292,19 +292,6 @@ impl ProxyState {
 #[derive(Debug, Clone, Copy)]
 pub struct ErrorClass(pub &'static str);
 
-/// A password as it may stand in a URL (RFC 3986 unreserved characters kept, the rest %XX).
-fn url_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// `coordination_redis`: a URL, or `{host, port, password}` (litellm's shape).
 fn coordination_redis(v: Option<&Value>) -> Option<String> {
     match v? {
@@ -312,8 +299,10 @@ fn coordination_redis(v: Option<&Value>) -> Option<String> {
         Value::Object(m) => {
             let host = m.get("host").and_then(Value::as_str)?;
             let port = m.get("port").map_or("6379".to_owned(), |p| p.as_str().map_or(p.to_string(), str::to_owned));
-            let auth =
-                m.get("password").and_then(Value::as_str).map_or(String::new(), |p| format!(":{}@", url_escape(p)));
+            let auth = m
+                .get("password")
+                .and_then(Value::as_str)
+                .map_or(String::new(), |p| format!(":{}@", crate::util::percent_encode(p)));
             Some(format!("redis://{auth}{host}:{port}"))
         }
         _ => None,

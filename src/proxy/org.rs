@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::admin::{admin_only, bad, body as parse, db_error as internal, error};
-use super::keys::{KeyRow, display_name, duration_secs, hash_key, new_key};
+use super::keys::{KeyRow, display_name, hash_key, new_key};
 use super::owners::{Kind, OwnerRow, OwnerStore};
 use super::{ApiError, Caller, ProxyState};
 use crate::error::ErrorKind;
@@ -61,21 +61,11 @@ pub struct Fields {
 }
 
 fn check(f: &Fields, kind: Kind) -> Result<(), ApiError> {
-    if f.max_budget.is_some_and(|v| !v.is_finite() || v < 0.0) {
-        return Err(bad("max_budget must be a number >= 0"));
-    }
-    for (name, v) in
-        [("tpm_limit", f.tpm_limit), ("rpm_limit", f.rpm_limit), ("max_parallel_requests", f.max_parallel_requests)]
-    {
-        if v.is_some_and(|v| v < 0) {
-            return Err(bad(format!("{name} must be >= 0")));
-        }
-    }
-    if let Some(d) = &f.budget_duration
-        && duration_secs(d).is_none()
-    {
-        return Err(bad(format!("budget_duration {d:?}: use a number and s, m, h, d, w, mo or y (e.g. 30d)")));
-    }
+    super::admin::check_settings(
+        &[("max_budget", f.max_budget)],
+        &[("tpm_limit", f.tpm_limit), ("rpm_limit", f.rpm_limit), ("max_parallel_requests", f.max_parallel_requests)],
+        &[("budget_duration", f.budget_duration.as_ref())],
+    )?;
     if let Some(r) = &f.user_role
         && !ROLES.contains(&r.as_str())
     {

@@ -222,32 +222,20 @@ pub fn record(p: &Value) {
 pub fn record_proxy_request(who: &Who<'_>, requested_model: &str, status: u16, failure: Option<&str>) {
     let Some(m) = metrics() else { return };
     let status = status.to_string();
-    m.proxy_requests
-        .with_label_values(&[
-            who.end_user,
-            who.hashed_api_key,
-            who.api_key_alias,
-            requested_model,
-            who.team,
-            who.team_alias,
-            who.user,
-            &status,
-        ])
-        .inc();
-    if let Some(class) = failure {
-        m.proxy_failures
-            .with_label_values(&[
-                who.end_user,
-                who.hashed_api_key,
-                who.api_key_alias,
-                requested_model,
-                who.team,
-                who.team_alias,
-                who.user,
-                &status,
-                class,
-            ])
-            .inc();
+    let labels = [
+        who.end_user,
+        who.hashed_api_key,
+        who.api_key_alias,
+        requested_model,
+        who.team,
+        who.team_alias,
+        who.user,
+        &status,
+        failure.unwrap_or_default(),
+    ];
+    m.proxy_requests.with_label_values(&labels[..8]).inc();
+    if failure.is_some() {
+        m.proxy_failures.with_label_values(&labels).inc();
     }
 }
 

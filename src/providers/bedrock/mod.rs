@@ -79,17 +79,7 @@ pub fn base_model(model_id: &str) -> &str {
 }
 
 /// Percent-encodes a path segment (everything but RFC 3986 unreserved characters).
-pub fn encode_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub use crate::util::percent_encode as encode_segment;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Bedrock;
