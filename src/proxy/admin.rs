@@ -53,7 +53,7 @@ pub(super) fn admin_only(caller: &Caller) -> Result<(), ApiError> {
 /// virtual key or a user's JWT whose user role is `internal_user` (the default role), or a
 /// refusal. `write: false` is a read (an `internal_user_viewer` may read its own keys too).
 /// A key never gets more than its user's: admin powers come from the master key or an admin JWT.
-async fn own_keys(st: &ProxyState, caller: &Caller, write: bool) -> Result<Option<String>, ApiError> {
+pub(super) async fn own_keys(st: &ProxyState, caller: &Caller, write: bool) -> Result<Option<String>, ApiError> {
     let refused = |why: &str| {
         Err(error(
             ErrorKind::Authentication,
@@ -502,7 +502,7 @@ pub struct SpendQuery {
 }
 
 /// Epoch milliseconds of the start of a UTC day `YYYY-MM-DD`.
-fn day_ms(text: &str) -> Option<i64> {
+pub(super) fn day_ms(text: &str) -> Option<i64> {
     let mut it = text.splitn(3, '-');
     let (y, m, d): (i64, i64, i64) =
         (it.next()?.parse().ok()?, it.next()?.parse().ok()?, it.next()?.get(..2)?.parse().ok()?);
@@ -595,7 +595,8 @@ pub async fn global_spend(State(st): St, caller: axum::Extension<Caller>) -> Res
     admin_only(&caller)?;
     let keys = store(&st)?;
     st.flush_spend().await;
-    let total: Option<f64> = sqlx::query_scalar("SELECT SUM(spend) FROM litellm_spend_logs")
+    // the daily rollups: kept with disable_spend_logs too
+    let total: Option<f64> = sqlx::query_scalar("SELECT SUM(spend) FROM litellm_daily_spend")
         .fetch_one(&keys.db.pool)
         .await
         .map_err(|e| db_error(e.to_string()))?;

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../../migrations/0004_models.sql")),
     (5, include_str!("../../migrations/0005_audit_log.sql")),
     (6, include_str!("../../migrations/0006_key_rotation.sql")),
+    (7, include_str!("../../migrations/0007_daily_rollups_and_soft_budgets.sql")),
 ];
 
 /// The default database: a SQLite file in the working directory.

@@ -740,3 +740,92 @@ async fn a_user_manages_its_own_keys_and_no_one_elses() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn daily_activity_per_user_team_tag_and_customer() {
+    let mut config = ProxyConfig {
+        model_list: vec![
+            json!({"model_name": "gpt", "litellm_params": {"model": "openai/gpt-4o-mini", "mock_response": "hello there"}}),
+            json!({"model_name": "other", "litellm_params": {"model": "openai/gpt-4o", "mock_response": "hi"}}),
+            json!({"model_name": "broken", "litellm_params": {"model": "openai/gpt-4o", "mock_response": "litellm.BadRequestError"}}),
+        ],
+        ..Default::default()
+    };
+    config.general_settings.insert("master_key".into(), json!(MASTER));
+    config.general_settings.insert("database_url".into(), json!("sqlite::memory:"));
+    let mut st = ProxyState::new(&config).unwrap();
+    st.connect_storage().await.unwrap();
+    let st = Arc::new(st);
+    let made = call(&st, "POST", "/user/new", MASTER, json!({"user_id": "u1", "auto_create_key": false})).await;
+    assert_eq!(made.0, StatusCode::OK, "{}", made.1);
+    assert_eq!(call(&st, "POST", "/team/new", MASTER, json!({"team_id": "t1"})).await.0, StatusCode::OK);
+    let key = new_key(&st, json!({"key_alias": "analytics", "user_id": "u1", "team_id": "t1"})).await;
+    let tagged = json!({"model": "gpt", "max_tokens": 10, "user": "cust-1", "metadata": {"tags": ["proj-a"]},
+                        "messages": [{"role": "user", "content": "hi"}]});
+    for _ in 0..2 {
+        assert_eq!(call(&st, "POST", "/v1/chat/completions", &key, tagged.clone()).await.0, StatusCode::OK);
+    }
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", &key, chat("other")).await.0, StatusCode::OK);
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", &key, chat("broken")).await.0, StatusCode::BAD_REQUEST);
+    let (_, info) = call(&st, "GET", &format!("/key/info?key={key}"), MASTER, Value::Null).await;
+    let spend = info["info"]["spend"].as_f64().unwrap();
+    assert!(spend > 0.0, "{info}");
+
+    let (status, user) = call(&st, "GET", "/user/daily/activity?user_id=u1", MASTER, Value::Null).await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    let days = user["results"].as_array().unwrap();
+    assert_eq!(days.len(), 1, "{user}");
+    let today = &days[0];
+    assert_eq!(today["date"], crate::proxy::keys::day(crate::util::now_secs() as i64));
+    assert_eq!(today["metrics"]["api_requests"], 4, "{today}");
+    assert_eq!(today["metrics"]["successful_requests"], 3);
+    assert_eq!(today["metrics"]["failed_requests"], 1);
+    assert!((today["metrics"]["spend"].as_f64().unwrap() - spend).abs() < 1e-12, "{today} vs {spend}");
+    let models = today["breakdown"]["models"].as_object().unwrap();
+    assert_eq!(models["openai/gpt-4o-mini"]["metrics"]["api_requests"], 2, "{today}");
+    assert_eq!(models["openai/gpt-4o"]["metrics"]["api_requests"], 1, "{today}");
+    assert_eq!(models["broken"]["metrics"]["failed_requests"], 1, "{today}");
+    assert_eq!(today["breakdown"]["providers"]["openai"]["metrics"]["api_requests"], 3, "{today}");
+    let groups = today["breakdown"]["model_groups"].as_object().unwrap();
+    assert_eq!(groups["gpt"]["metrics"]["api_requests"], 2, "{today}");
+    let keys = today["breakdown"]["api_keys"].as_object().unwrap();
+    assert_eq!(keys.len(), 1);
+    let (hash, k) = keys.iter().next().unwrap();
+    assert_eq!(hash, &crate::proxy::keys::hash_key(&key));
+    assert_eq!(k["metadata"]["key_alias"], "analytics");
+    assert_eq!(k["metadata"]["team_id"], "t1");
+    assert_eq!(user["metadata"]["total_api_requests"], 4);
+    assert_eq!(user["metadata"]["total_pages"], 1);
+    assert_eq!(user["metadata"]["has_more"], false);
+
+    let (_, team) = call(&st, "GET", "/team/daily/activity?team_ids=t1", MASTER, Value::Null).await;
+    assert_eq!(team["metadata"]["total_api_requests"], 4, "{team}");
+    assert!(team["results"][0]["breakdown"]["entities"]["t1"].is_object(), "{team}");
+    let (_, tag) = call(&st, "GET", "/tag/daily/activity?tags=proj-a", MASTER, Value::Null).await;
+    assert_eq!(tag["metadata"]["total_api_requests"], 2, "{tag}");
+    assert_eq!(tag["results"][0]["breakdown"]["entities"]["proj-a"]["metrics"]["successful_requests"], 2);
+    let (_, customer) = call(&st, "GET", "/customer/daily/activity", MASTER, Value::Null).await;
+    assert_eq!(customer["results"][0]["breakdown"]["entities"]["cust-1"]["metrics"]["api_requests"], 2, "{customer}");
+    // only the model asked for, and nothing before the first request
+    let (_, one) = call(&st, "GET", "/user/daily/activity?model=openai/gpt-4o", MASTER, Value::Null).await;
+    assert_eq!(one["metadata"]["total_api_requests"], 1, "{one}");
+    let (_, later) =
+        call(&st, "GET", "/user/daily/activity?start_date=2999-01-01&end_date=2999-01-31", MASTER, Value::Null).await;
+    assert_eq!(later["results"], json!([]));
+    assert_eq!(later["metadata"]["total_spend"], 0.0);
+    let (status, v) = call(&st, "GET", "/user/daily/activity?start_date=soon", MASTER, Value::Null).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+
+    // a user's key sees its own user's activity (whatever it asks for); a key of no user nothing
+    let (status, own) = call(&st, "GET", "/user/daily/activity?user_id=someone-else", &key, Value::Null).await;
+    assert_eq!(status, StatusCode::OK, "{own}");
+    assert_eq!(own["metadata"]["total_api_requests"], 4, "{own}");
+    let loner = new_key(&st, json!({})).await;
+    assert_eq!(call(&st, "GET", "/user/daily/activity", &loner, Value::Null).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(call(&st, "GET", "/team/daily/activity", &key, Value::Null).await.0, StatusCode::UNAUTHORIZED);
+    // the failed request is in the spend logs too, at no cost
+    let (_, logs) = call(&st, "GET", &format!("/spend/logs?api_key={key}"), MASTER, Value::Null).await;
+    let failed: Vec<&Value> = logs.as_array().unwrap().iter().filter(|r| r["status"] == "failure").collect();
+    assert_eq!(failed.len(), 1, "{logs}");
+    assert_eq!(failed[0]["spend"], 0.0);
+}

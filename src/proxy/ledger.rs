@@ -27,6 +27,8 @@ pub struct SpendRow {
     pub end_user: Option<String>,
     pub model: String,
     pub model_group: Option<String>,
+    /// The provider that answered (`custom_llm_provider`), for the daily rollups.
+    pub provider: String,
     pub call_type: String,
     pub spend: f64,
     pub prompt_tokens: i64,
@@ -150,6 +152,35 @@ async fn writer(db: Db, mut rx: mpsc::UnboundedReceiver<Msg>, logs: bool) {
     }
 }
 
+/// A daily rollup row of a user, team, tag or customer: (entity type, entity id, day, key,
+/// model, model group, provider).
+type EntityKey<'a> = (&'static str, &'a str, String, &'a str, &'a str, &'a str, &'a str);
+
+/// What a daily rollup row adds up.
+#[derive(Default)]
+struct EntitySums {
+    spend: f64,
+    prompt_tokens: i64,
+    completion_tokens: i64,
+    requests: i64,
+    succeeded: i64,
+    failed: i64,
+}
+
+impl EntitySums {
+    fn add(&mut self, r: &SpendRow) {
+        self.spend += r.spend;
+        self.prompt_tokens += r.prompt_tokens;
+        self.completion_tokens += r.completion_tokens;
+        self.requests += 1;
+        if r.status == "failure" {
+            self.failed += 1;
+        } else {
+            self.succeeded += 1;
+        }
+    }
+}
+
 /// Spend rows per multi-row INSERT (15 values each).
 const ROWS_PER_INSERT: usize = 60;
 
@@ -227,13 +258,22 @@ async fn write_spend(
     // (day, key, model) -> (spend, prompt tokens, completion tokens, requests)
     type Sums = (f64, i64, i64, i64);
     let mut rollups: HashMap<(String, &str, &str), Sums> = HashMap::new();
+    let mut entities: HashMap<EntityKey<'_>, EntitySums> = HashMap::new();
     let mut holders: [HashMap<&str, f64>; 4] = Default::default();
     for r in rows {
-        let e = rollups.entry((day(r.start_time / 1000), r.api_key.as_str(), r.model.as_str())).or_default();
+        let d = day(r.start_time / 1000);
+        let e = rollups.entry((d.clone(), r.api_key.as_str(), r.model.as_str())).or_default();
         e.0 += r.spend;
         e.1 += r.prompt_tokens;
         e.2 += r.completion_tokens;
         e.3 += 1;
+        let owners = [("user", &r.user_id), ("team", &r.team_id), ("customer", &r.end_user)];
+        let named = owners.iter().filter_map(|(kind, id)| id.as_deref().map(|id| (*kind, id)));
+        for (kind, id) in named.chain(r.tags.iter().map(|t| ("tag", t.as_str()))) {
+            let group = r.model_group.as_deref().unwrap_or_default();
+            let key = (kind, id, d.clone(), r.api_key.as_str(), r.model.as_str(), group, r.provider.as_str());
+            entities.entry(key).or_default().add(r);
+        }
         if r.spend != 0.0 {
             *holders[0].entry(r.api_key.as_str()).or_default() += r.spend;
             if let Some(u) = &r.user_id {
@@ -264,6 +304,36 @@ async fn write_spend(
             .bind(pt)
             .bind(ct)
             .bind(n)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let entity = db.q(
+        "INSERT INTO litellm_daily_entity_spend (entity_type, entity_id, day, api_key, model, model_group, provider, \
+         spend, prompt_tokens, completion_tokens, api_requests, successful_requests, failed_requests) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (entity_type, entity_id, day, api_key, model, model_group, provider) DO UPDATE SET \
+         spend = litellm_daily_entity_spend.spend + excluded.spend, \
+         prompt_tokens = litellm_daily_entity_spend.prompt_tokens + excluded.prompt_tokens, \
+         completion_tokens = litellm_daily_entity_spend.completion_tokens + excluded.completion_tokens, \
+         api_requests = litellm_daily_entity_spend.api_requests + excluded.api_requests, \
+         successful_requests = litellm_daily_entity_spend.successful_requests + excluded.successful_requests, \
+         failed_requests = litellm_daily_entity_spend.failed_requests + excluded.failed_requests",
+    );
+    for ((kind, id, d, key, model, group, provider), e) in entities {
+        sqlx::query(sqlx::AssertSqlSafe(&*entity))
+            .bind(kind)
+            .bind(id.to_owned())
+            .bind(d)
+            .bind(key.to_owned())
+            .bind(model.to_owned())
+            .bind(group.to_owned())
+            .bind(provider.to_owned())
+            .bind(e.spend)
+            .bind(e.prompt_tokens)
+            .bind(e.completion_tokens)
+            .bind(e.requests)
+            .bind(e.succeeded)
+            .bind(e.failed)
             .execute(&mut **tx)
             .await?;
     }

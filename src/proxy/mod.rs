@@ -2,6 +2,7 @@
 //! `app(state)` builds the axum router (testable without sockets); `serve` binds and runs it until
 //! the shutdown future resolves, finishing the requests in flight.
 
+mod activity;
 mod admin;
 mod alerts;
 mod audit;

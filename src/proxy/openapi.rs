@@ -5,7 +5,7 @@ use serde_json::Value;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use super::{admin, audit, customers, messages, models, org, routes};
+use super::{activity, admin, audit, customers, messages, models, org, routes};
 
 /// A chat completion request (OpenAI's; any other OpenAI or provider parameter is passed on).
 #[derive(ToSchema)]
@@ -91,7 +91,8 @@ impl Modify for BearerAuth {
         customers::budget_new, customers::budget_info, customers::budget_update, customers::budget_delete,
         customers::budget_list,
         models::model_new, models::model_update, models::model_delete, models::model_group_info,
-        audit::audit_logs,
+        audit::audit_logs, activity::user_activity, activity::team_activity, activity::tag_activity,
+        activity::customer_activity,
     ),
     components(schemas(ChatCompletionBody, CompletionBody, EmbeddingBody, TokenCounterBody, admin::KeyFields, org::Fields, customers::CustomerFields, customers::Budget, models::ModelBody)),
     modifiers(&BearerAuth),

@@ -83,6 +83,10 @@ pub fn app(state: Arc<ProxyState>) -> axum::Router {
         .route("/key/{key}/regenerate", post(admin::regenerate_path))
         .route("/spend/logs", get(admin::spend_logs))
         .route("/global/spend", get(admin::global_spend))
+        .route("/user/daily/activity", get(super::activity::user_activity))
+        .route("/team/daily/activity", get(super::activity::team_activity))
+        .route("/tag/daily/activity", get(super::activity::tag_activity))
+        .route("/customer/daily/activity", get(super::activity::customer_activity))
         .route("/user/new", post(org::user_new))
         .route("/user/info", get(org::user_info))
         .route("/user/update", post(org::user_update))
@@ -694,6 +698,7 @@ impl Admission {
             end_user: maps.end_user.clone(),
             model: if hidden.model.is_empty() { maps.model.clone() } else { hidden.model.clone() },
             model_group: hidden.model_group.clone().or_else(|| Some(maps.model.clone())),
+            provider: hidden.custom_llm_provider.clone(),
             call_type: call_type.to_owned(),
             spend: cost,
             prompt_tokens: usage.0,
@@ -966,6 +971,14 @@ impl Call {
         }
         Ok(Self { started, admission, info: SpendInfo::of(m, maps) })
     }
+
+    /// The call failed upstream: its reservation is released and the ledger keeps a failed
+    /// request (no cost, no tokens).
+    fn failed(self, st: &ProxyState, call_type: &str) {
+        if let Some(a) = self.admission {
+            a.record(st, call_type, &self.info, &Hidden::default(), (0, 0), None, 0.0, "failure");
+        }
+    }
 }
 
 async fn routed<R, T, F, Fut>(
@@ -986,7 +999,13 @@ where
     let log = call_log(call_type, &maps, &req, false);
     let result = st.router.route(req, maps, op).await;
     log_outcome(log, &result);
-    let (resp, hidden) = result?;
+    let (resp, hidden) = match result {
+        Ok(r) => r,
+        Err(e) => {
+            call.failed(st, call_type);
+            return Err(ApiError(e));
+        }
+    };
     let body = serde_json::to_vec(&resp).map_err(|e| ApiError(LlmError::new(ErrorKind::Api, e.to_string())))?;
     let summary: Summary = serde_json::from_slice(&body).unwrap_or_default();
     if let Some(a) = call.admission {
@@ -1024,6 +1043,7 @@ where
         }
         Err(e) => {
             log_outcome::<Value>(log, &Err(e.clone()));
+            call.failed(st, call_type);
             Err(ApiError(e))
         }
     }

@@ -151,6 +151,25 @@ def test_users_and_teams(config: str, mock: MockServer) -> None:
     try:
         status, uinfo = admin(srv, "GET", "/user/info?user_id=ana")
         assert status == 200 and uinfo["user_info"]["spend"] > cost  # both keys' calls, kept across the restart
+        client(srv, team_key["key"]).chat.completions.create(
+            model="gpt", messages=[{"role": "user", "content": "hi"}], extra_body={"metadata": {"tags": ["nightly"]}}
+        )
+        # the daily rollups per user, team and tag (kept across the restart too)
+        status, user_days = admin(srv, "GET", "/user/daily/activity?user_id=ana")
+        assert status == 200, user_days
+        assert user_days["metadata"]["total_api_requests"] == 3
+        assert user_days["metadata"]["total_spend"] == pytest.approx(uinfo["user_info"]["spend"] + cost)
+        _, team_days = admin(srv, "GET", "/team/daily/activity?team_ids=search")
+        assert team_days["metadata"]["total_api_requests"] == 2
+        assert team_days["metadata"]["total_spend"] == pytest.approx(2 * cost)
+        (day,) = team_days["results"]
+        assert day["breakdown"]["entities"]["search"]["metrics"]["successful_requests"] == 2
+        assert day["breakdown"]["models"]["openai/gpt-4o-mini"]["metrics"]["total_tokens"] == 58
+        _, tag_days = admin(srv, "GET", "/tag/daily/activity?tags=nightly")
+        assert tag_days["metadata"]["total_api_requests"] == 1
+        # ana's own key reads ana's activity, not the team's
+        assert admin(srv, "GET", "/user/daily/activity", key=user["key"])[1]["metadata"]["total_api_requests"] == 3
+        assert admin(srv, "GET", "/team/daily/activity", key=user["key"])[0] == 401
     finally:
         srv.shutdown()
         srv.wait(10)
