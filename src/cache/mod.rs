@@ -61,6 +61,116 @@ pub struct CacheConfig {
     pub s3_verify: Option<bool>,
 }
 
+impl CacheConfig {
+    /// The settings of litellm's `Cache(...)` parameters as a proxy's `cache_params` gives them:
+    /// `type` (default `local`), `host` / `port` / `password` / `username` or `url` / `redis_url`
+    /// (else `REDIS_URL`, or `REDIS_HOST` / `REDIS_PORT` / `REDIS_PASSWORD`), `redis_startup_nodes`
+    /// (a cluster), `namespace`, `ttl` (else `default_in_redis_ttl` / `default_in_memory_ttl`),
+    /// `mode`, `supported_call_types`, `max_size_in_memory`, `disk_cache_dir`, the semantic
+    /// caches' `similarity_threshold` and embedding model, Qdrant's and S3's settings.
+    pub fn from_params(p: &Map<String, Value>) -> Result<Self, String> {
+        let text = |k: &str| match p.get(k) {
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        let number = |k: &str| -> Result<Option<f64>, String> {
+            match p.get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::Number(n)) => Ok(n.as_f64()),
+                Some(Value::String(s)) => {
+                    s.trim().parse().map(Some).map_err(|_| format!("cache_params.{k}: {s:?} is not a number"))
+                }
+                Some(v) => Err(format!("cache_params.{k}: {v} is not a number")),
+            }
+        };
+        let kind = text("type").unwrap_or_else(|| "local".into());
+        let redis = matches!(kind.as_str(), "redis" | "redis-semantic");
+        let mut c = Self {
+            kind: kind.clone(),
+            namespace: text("namespace"),
+            mode: text("mode"),
+            disk_cache_dir: text("disk_cache_dir"),
+            similarity_threshold: number("similarity_threshold")?,
+            redis_semantic_cache_index_name: text("redis_semantic_cache_index_name"),
+            qdrant_api_base: text("qdrant_api_base")
+                .or_else(|| crate::util::env_var("QDRANT_API_BASE"))
+                .or_else(|| crate::util::env_var("QDRANT_URL")),
+            qdrant_api_key: text("qdrant_api_key").or_else(|| crate::util::env_var("QDRANT_API_KEY")),
+            qdrant_collection_name: text("qdrant_collection_name"),
+            s3_bucket_name: text("s3_bucket_name"),
+            s3_region_name: text("s3_region_name"),
+            s3_endpoint_url: text("s3_endpoint_url"),
+            s3_path: text("s3_path"),
+            s3_aws_access_key_id: text("s3_aws_access_key_id"),
+            s3_aws_secret_access_key: text("s3_aws_secret_access_key"),
+            s3_aws_session_token: text("s3_aws_session_token"),
+            s3_profile_name: text("s3_profile_name"),
+            s3_verify: p.get("s3_verify").map(|v| v != &Value::Bool(false)),
+            ..Self::default()
+        };
+        if let Some(m) = &c.mode
+            && m != "default_on"
+            && m != "default_off"
+        {
+            return Err(format!("cache_params.mode must be default_on or default_off, not {m:?}"));
+        }
+        c.ttl = match number("ttl")? {
+            Some(t) => Some(t),
+            None if redis => number("default_in_redis_ttl")?,
+            None => number("default_in_memory_ttl")?,
+        };
+        c.max_size_in_memory = number("max_size_in_memory")?.map(|n| n as u64);
+        if let Some(types) = p.get("supported_call_types").and_then(Value::as_array) {
+            c.supported_call_types = Some(types.iter().filter_map(Value::as_str).map(str::to_owned).collect());
+        }
+        c.semantic_embedding_model = text("semantic_cache_embedding_model")
+            .or_else(|| text("redis_semantic_cache_embedding_model").filter(|_| kind == "redis-semantic"))
+            .or_else(|| text("qdrant_semantic_cache_embedding_model").filter(|_| kind == "qdrant-semantic"));
+        if kind.ends_with("-semantic") && c.similarity_threshold.is_none() {
+            return Err(format!("a {kind} cache needs cache_params.similarity_threshold (0..1)"));
+        }
+        if redis {
+            let password = text("password").or_else(|| crate::util::env_var("REDIS_PASSWORD"));
+            let user = text("username").or_else(|| crate::util::env_var("REDIS_USERNAME"));
+            let auth = match (&user, &password) {
+                (_, None) => String::new(),
+                (None, Some(pw)) => format!(":{}@", crate::util::percent_encode(pw)),
+                (Some(u), Some(pw)) => {
+                    format!("{}:{}@", crate::util::percent_encode(u), crate::util::percent_encode(pw))
+                }
+            };
+            let nodes = p.get("redis_startup_nodes").and_then(Value::as_array).filter(|n| !n.is_empty());
+            c.redis_url = if let Some(nodes) = nodes {
+                let hosts: Vec<String> = nodes
+                    .iter()
+                    .map(|n| {
+                        let port = n
+                            .get("port")
+                            .map_or("6379".to_owned(), |p| p.as_str().map_or(p.to_string(), str::to_owned));
+                        format!("{}:{port}", n.get("host").and_then(Value::as_str).unwrap_or("127.0.0.1"))
+                    })
+                    .collect();
+                Some(format!("redis-cluster://{auth}{}", hosts.join(",")))
+            } else if let Some(url) = text("url").or_else(|| text("redis_url")) {
+                Some(url)
+            } else if let Some(host) = text("host").or_else(|| crate::util::env_var("REDIS_HOST")) {
+                let port = text("port").or_else(|| crate::util::env_var("REDIS_PORT")).unwrap_or_else(|| "6379".into());
+                let scheme = if p.get("ssl").and_then(Value::as_bool) == Some(true) { "rediss" } else { "redis" };
+                Some(format!("{scheme}://{auth}{host}:{port}"))
+            } else {
+                crate::util::env_var("REDIS_URL")
+            };
+            if c.redis_url.is_none() {
+                return Err(format!(
+                    "a {kind} cache needs cache_params host (and port, password), url, or REDIS_HOST / REDIS_URL"
+                ));
+            }
+        }
+        Ok(c)
+    }
+}
+
 enum Backend {
     Local(moka::sync::Cache<String, Entry>),
     Redis(String),
@@ -443,7 +553,7 @@ impl CallCache {
         if opts.mock_response.is_some() {
             return None;
         }
-        let cache = active()?;
+        let cache = opts.response_cache.clone().or_else(active)?;
         let controls: CacheControls =
             opts.cache.clone().and_then(|c| serde_json::from_value(c).ok()).unwrap_or_default();
         let default_off = cache.config.mode.as_deref() == Some("default_off");
@@ -572,6 +682,32 @@ impl CallCache {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn litellm_cache_params_become_a_config() {
+        let params = |v: Value| v.as_object().cloned().unwrap();
+        let c = CacheConfig::from_params(&params(serde_json::json!({
+            "type": "redis", "host": "127.0.0.1", "port": "6390", "password": "p@ss/word",
+            "namespace": "proxy", "default_in_redis_ttl": 120, "supported_call_types": ["acompletion"]
+        })))
+        .unwrap();
+        assert_eq!(c.redis_url.as_deref(), Some("redis://:p%40ss%2Fword@127.0.0.1:6390"));
+        assert_eq!((c.namespace.as_deref(), c.ttl), (Some("proxy"), Some(120.0)));
+        assert_eq!(c.supported_call_types, Some(vec!["acompletion".to_owned()]));
+        let c = CacheConfig::from_params(&params(serde_json::json!({
+            "type": "redis", "redis_startup_nodes": [{"host": "10.0.0.1", "port": 7000}, {"host": "10.0.0.2", "port": "7001"}]
+        })))
+        .unwrap();
+        assert_eq!(c.redis_url.as_deref(), Some("redis-cluster://10.0.0.1:7000,10.0.0.2:7001"));
+        let c = CacheConfig::from_params(&Map::new()).unwrap();
+        assert_eq!((c.kind.as_str(), c.redis_url), ("local", None));
+        let semantic = CacheConfig::from_params(&params(serde_json::json!({"type": "local-semantic"})));
+        assert!(semantic.unwrap_err().contains("similarity_threshold"));
+        let mode = CacheConfig::from_params(&params(serde_json::json!({"mode": "sometimes"})));
+        assert!(mode.unwrap_err().contains("default_on"));
+        let ttl = CacheConfig::from_params(&params(serde_json::json!({"ttl": "soon"})));
+        assert!(ttl.unwrap_err().contains("ttl"));
+    }
 
     #[test]
     fn keys_ignore_streaming_and_field_order_but_not_parameters() {

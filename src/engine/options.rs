@@ -11,6 +11,9 @@ use serde_json::{Map, Value};
 #[derive(Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct CallOptions {
+    /// The cache this call uses (the proxy's); None: the process's active cache.
+    #[serde(skip)]
+    pub response_cache: Option<std::sync::Arc<crate::cache::ResponseCache>>,
     pub api_key: Option<String>,
     pub api_base: Option<String>,
     pub base_url: Option<String>,

@@ -30,6 +30,7 @@ use serde_json::{Map, Value, json};
 
 pub use config::ProxyConfig;
 
+use crate::cache::{CacheConfig, ResponseCache};
 use crate::error::{ErrorKind, LlmError};
 use crate::router::{Router, Settings};
 
@@ -100,6 +101,39 @@ const CALL_SETTINGS: &[&str] = &[
     "include_cost_in_streaming_usage",
 ];
 
+fn truthy(v: Option<&Value>) -> bool {
+    match v {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => matches!(s.to_ascii_lowercase().as_str(), "true" | "1" | "yes"),
+        _ => false,
+    }
+}
+
+/// The proxy's response cache: `litellm_settings.cache: true` with `cache_params` (litellm's
+/// `Cache(...)` parameters; several instances share answers through a Redis one), or
+/// `router_settings.cache_responses: true` (the router's Redis when it has one, else in process,
+/// with `cache_kwargs`). Its own, not the process's `litellm_rs.cache`.
+fn response_cache(config: &ProxyConfig, router_redis: Option<&str>) -> Result<Option<Arc<ResponseCache>>, String> {
+    let object = |m: &Map<String, Value>, k: &str| m.get(k).and_then(Value::as_object).cloned().unwrap_or_default();
+    let (params, section) = if truthy(config.litellm_settings.get("cache")) {
+        (object(&config.litellm_settings, "cache_params"), "litellm_settings.cache_params")
+    } else if truthy(config.router_settings.get("cache_responses")) {
+        let mut p = object(&config.router_settings, "cache_kwargs");
+        if let Some(url) = router_redis {
+            p.entry("type").or_insert_with(|| Value::from("redis"));
+            p.entry("url").or_insert_with(|| Value::from(url));
+        }
+        (p, "router_settings.cache_kwargs")
+    } else {
+        return Ok(None);
+    };
+    let cache =
+        CacheConfig::from_params(&params).and_then(ResponseCache::new).map_err(|e| format!("{section}: {e}"))?;
+    let kind = params.get("type").and_then(Value::as_str).unwrap_or("local");
+    tracing::info!(kind, "proxy response cache on");
+    Ok(Some(Arc::new(cache)))
+}
+
 impl ProxyState {
     pub fn new(config: &ProxyConfig) -> Result<Self, String> {
         let mut settings = config.router_settings.clone();
@@ -120,18 +154,15 @@ impl ProxyState {
         let redis_url = coordination_redis(config.general_settings.get("coordination_redis"))
             .or_else(|| settings.get("redis_url").and_then(Value::as_str).map(str::to_owned))
             .or_else(|| crate::util::env_var("REDIS_URL"));
-        let truthy = |v: Option<&Value>| match v {
-            Some(Value::Bool(b)) => *b,
-            Some(Value::String(s)) => matches!(s.to_ascii_lowercase().as_str(), "true" | "1" | "yes"),
-            _ => false,
-        };
         if truthy(config.litellm_settings.get("json_logs"))
             || truthy(crate::util::env_var("JSON_LOGS").map(Value::String).as_ref())
         {
             crate::logging::set_json(true);
         }
-        let settings: Settings =
+        let router_redis = settings.get("redis_url").and_then(Value::as_str).map(str::to_owned);
+        let mut settings: Settings =
             serde_json::from_value(Value::Object(settings)).map_err(|e| format!("router_settings: {e}"))?;
+        settings.response_cache = response_cache(config, router_redis.as_deref())?;
         let router = Router::new(&config.model_list, settings).map_err(|e| e.message)?;
         let mut defaults: Map<String, Value> = config
             .litellm_settings

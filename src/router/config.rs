@@ -318,6 +318,10 @@ pub type Fallbacks = Vec<HashMap<String, Vec<String>>>;
 #[derive(Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct Settings {
+    /// The response cache of this router's calls (a proxy's `litellm_settings.cache`); None:
+    /// the process's cache (`litellm_rs.cache`).
+    #[serde(skip)]
+    pub response_cache: Option<std::sync::Arc<crate::cache::ResponseCache>>,
     pub routing_strategy: Option<String>,
     pub routing_strategy_args: Option<Map<String, Value>>,
     pub num_retries: Option<u32>,

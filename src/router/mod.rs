@@ -836,9 +836,13 @@ impl<F> Attempt<'_, F> {
         }
         m.insert("model_group".into(), Value::String(group.to_owned()));
         m.insert("model_id".into(), Value::String(d.id.clone()));
-        serde::Deserialize::deserialize(Value::Object(m)).map_err(|e| {
+        let mut opts: CallOptions = serde::Deserialize::deserialize(Value::Object(m)).map_err(|e| {
             LlmError::bad_request(format!("invalid litellm_params for deployment {} ({}): {e}", d.id, d.model_name))
-        })
+        })?;
+        if self.s.response_cache.is_some() {
+            opts.response_cache = self.s.response_cache.clone();
+        }
+        Ok(opts)
     }
 
     fn retries_for(&self, group: &str, kind: ErrorKind) -> (u32, bool) {
