@@ -1,14 +1,16 @@
-//! Budget alerts: when a key's spend crosses its `soft_budget` (or reaches its `max_budget`), an
-//! alert is logged and sent once — to a webhook (litellm's `alerting: ["webhook"]`, `WEBHOOK_URL`)
-//! and/or Slack (`alerting: ["slack"]`, `SLACK_WEBHOOK_URL`) — in litellm's webhook event shape.
+//! Budget alerts: when the spend of a key, user, team or customer crosses its `soft_budget` (or
+//! reaches its `max_budget`), an alert is logged and sent once — to a webhook (litellm's
+//! `alerting: ["webhook"]`, `WEBHOOK_URL`) and/or Slack (`alerting: ["slack"]`,
+//! `SLACK_WEBHOOK_URL`) — in litellm's webhook event shape.
 //! It is sent again only after the spend fell back below (a new budget period, a raised budget).
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
 use super::keys::KeyState;
+use super::owners::{Kind, Owner};
 
 /// Where alerts go (`general_settings.alerting`, `alert_types`, `alerting_args`).
 #[derive(Debug, Default)]
@@ -19,7 +21,22 @@ pub struct Alerting {
     budget_alerts: bool,
 }
 
-/// Bits of `KeyState::alerted`.
+/// A budget holder's standing after a request.
+struct Standing<'a> {
+    /// litellm's `event_group`: key, user, team or customer.
+    group: &'static str,
+    /// How the message names it ("Key my-app").
+    name: String,
+    spend: f64,
+    soft_budget: Option<f64>,
+    max_budget: Option<f64>,
+    /// The alerts sent for the current crossing.
+    alerted: &'a AtomicU8,
+    /// The event's identifying fields (token, key_alias, user_id, team_id, customer_id, ...).
+    ids: Value,
+}
+
+/// Bits of `KeyState::alerted` and `Owner::alerted`.
 const SOFT: u8 = 1;
 const HARD: u8 = 2;
 
@@ -53,38 +70,89 @@ impl Alerting {
         }
         let Ok(row) = key.row.read() else { return };
         let spend = key.account.lock().map(|a| a.spend).unwrap_or(0.0);
-        for (bit, limit, event) in
-            [(SOFT, row.soft_budget, "soft_budget_crossed"), (HARD, row.max_budget, "budget_crossed")]
-        {
-            let Some(limit) = limit else { continue };
-            if spend < limit {
-                key.alerted.fetch_and(!bit, Ordering::Relaxed);
-                continue;
-            }
-            if key.alerted.fetch_or(bit, Ordering::Relaxed) & bit != 0 {
-                continue; // told already
-            }
-            let who = row.key_alias.as_deref().unwrap_or(&row.key_name);
-            let message = if bit == SOFT {
-                format!("Key {who} crossed its soft budget: spend ${spend:.6} >= soft_budget ${limit}")
-            } else {
-                format!("Key {who} reached its max budget: spend ${spend:.6} >= max_budget ${limit}")
-            };
-            tracing::warn!(key = %row.token, alias = ?row.key_alias, spend, limit, "{message}");
-            self.send(json!({
-                "event": event,
-                "event_group": "key",
-                "event_message": message,
-                "spend": spend,
-                "max_budget": row.max_budget,
-                "soft_budget": row.soft_budget,
+        let who = row.key_alias.as_deref().unwrap_or(&row.key_name);
+        self.check(Standing {
+            group: "key",
+            name: format!("Key {who}"),
+            spend,
+            soft_budget: row.soft_budget,
+            max_budget: row.max_budget,
+            alerted: &key.alerted,
+            ids: json!({
                 "token": row.token,
                 "key_alias": row.key_alias,
                 "user_id": row.user_id,
                 "team_id": row.team_id,
                 "customer_id": Value::Null,
+            }),
+        });
+    }
+
+    /// The same for a user, team or customer whose key (or request) just spent.
+    pub fn check_owner(&self, kind: Kind, owner: &Owner) {
+        if !self.budget_alerts {
+            return;
+        }
+        let Ok(row) = owner.row.read() else { return };
+        let spend = owner.account.lock().map(|a| a.spend).unwrap_or(0.0);
+        let id = |k: Kind| if kind == k { json!(row.id) } else { Value::Null };
+        let (label, alias) = match kind {
+            Kind::User => ("User", "user_alias"),
+            Kind::Team => ("Team", "team_alias"),
+            Kind::Customer => ("Customer", "customer_alias"),
+        };
+        let mut ids = json!({
+            "token": Value::Null,
+            "key_alias": Value::Null,
+            "user_id": id(Kind::User),
+            "team_id": id(Kind::Team),
+            "customer_id": id(Kind::Customer),
+            "user_email": row.info.get("user_email").cloned().unwrap_or(Value::Null),
+        });
+        ids[alias] = json!(row.alias);
+        self.check(Standing {
+            group: kind.name(),
+            name: format!("{label} {}", row.alias.as_deref().unwrap_or(&row.id)),
+            spend,
+            soft_budget: row.soft_budget,
+            max_budget: row.max_budget,
+            alerted: &owner.alerted,
+            ids,
+        });
+    }
+
+    fn check(&self, s: Standing<'_>) {
+        let spend = s.spend;
+        for (bit, limit, event) in
+            [(SOFT, s.soft_budget, "soft_budget_crossed"), (HARD, s.max_budget, "budget_crossed")]
+        {
+            let Some(limit) = limit else { continue };
+            if spend < limit {
+                s.alerted.fetch_and(!bit, Ordering::Relaxed);
+                continue;
+            }
+            if s.alerted.fetch_or(bit, Ordering::Relaxed) & bit != 0 {
+                continue; // told already
+            }
+            let message = if bit == SOFT {
+                format!("{} crossed its soft budget: spend ${spend:.6} >= soft_budget ${limit}", s.name)
+            } else {
+                format!("{} reached its max budget: spend ${spend:.6} >= max_budget ${limit}", s.name)
+            };
+            tracing::warn!(group = s.group, spend, limit, "{message}");
+            let mut body = json!({
+                "event": event,
+                "event_group": s.group,
+                "event_message": message,
+                "spend": spend,
+                "max_budget": s.max_budget,
+                "soft_budget": s.soft_budget,
                 "user_email": Value::Null,
-            }));
+            });
+            if let (Value::Object(b), Value::Object(ids)) = (&mut body, &s.ids) {
+                b.extend(ids.clone());
+            }
+            self.send(body);
         }
     }
 

@@ -73,6 +73,7 @@ impl Budget {
     /// A customer's limits from this budget.
     fn apply_to(&self, row: &mut OwnerRow, now: i64) {
         row.max_budget = self.max_budget;
+        row.soft_budget = self.soft_budget;
         row.tpm_limit = self.tpm_limit;
         row.rpm_limit = self.rpm_limit;
         row.max_parallel_requests = self.max_parallel_requests;
@@ -255,6 +256,8 @@ pub struct CustomerFields {
     /// A named budget (`/budget/new`) whose limits the customer takes.
     budget_id: Option<String>,
     max_budget: Option<f64>,
+    /// Crossing it sends a budget alert.
+    soft_budget: Option<f64>,
     budget_duration: Option<String>,
     tpm_limit: Option<i64>,
     rpm_limit: Option<i64>,
@@ -272,6 +275,7 @@ async fn apply(st: &ProxyState, row: &mut OwnerRow, f: &CustomerFields, now: i64
     }
     let own = Budget {
         max_budget: f.max_budget,
+        soft_budget: f.soft_budget,
         budget_duration: f.budget_duration.clone(),
         tpm_limit: f.tpm_limit,
         rpm_limit: f.rpm_limit,
@@ -279,7 +283,12 @@ async fn apply(st: &ProxyState, row: &mut OwnerRow, f: &CustomerFields, now: i64
         ..Budget::default()
     };
     own.check()?;
-    row.set_limits(f.max_budget, f.budget_duration.as_ref(), [f.tpm_limit, f.rpm_limit, f.max_parallel_requests], now);
+    row.set_limits(
+        [f.max_budget, f.soft_budget],
+        f.budget_duration.as_ref(),
+        [f.tpm_limit, f.rpm_limit, f.max_parallel_requests],
+        now,
+    );
     if let Some(v) = &f.alias {
         row.alias = Some(v.clone());
     }

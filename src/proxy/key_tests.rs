@@ -646,6 +646,45 @@ async fn crossing_a_soft_budget_alerts_once() {
     assert_eq!(e["token"], super::keys::hash_key(&key));
     assert!(e["spend"].as_f64().unwrap() >= 0.000001);
     assert!(!e.to_string().contains(&key), "the key itself is never in an alert");
+
+    // users, teams and customers have soft budgets too: each crossing is told once
+    let soft = json!(0.000001);
+    let made = |body: Value| call(&st, "POST", "/user/new", MASTER, body);
+    assert_eq!(made(json!({"user_id": "ua", "soft_budget": soft, "auto_create_key": false})).await.0, StatusCode::OK);
+    let team = json!({"team_id": "ta", "team_alias": "alpha", "soft_budget": soft, "max_budget": 1.0});
+    assert_eq!(call(&st, "POST", "/team/new", MASTER, team).await.0, StatusCode::OK);
+    let customer = json!({"user_id": "ca", "soft_budget": soft});
+    assert_eq!(call(&st, "POST", "/customer/new", MASTER, customer).await.0, StatusCode::OK);
+    let (_, info) = call(&st, "GET", "/team/info?team_id=ta", MASTER, Value::Null).await;
+    assert_eq!(info["team_info"]["soft_budget"], soft, "{info}");
+    let (status, v) = call(&st, "POST", "/user/update", MASTER, json!({"user_id": "ua", "soft_budget": -1})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    let member = new_key(&st, json!({"user_id": "ua", "team_id": "ta"})).await;
+    let body = json!({"model": "gpt", "max_tokens": 10, "user": "ca", "messages": [{"role": "user", "content": "hi"}]});
+    for _ in 0..2 {
+        assert_eq!(call(&st, "POST", "/v1/chat/completions", &member, body.clone()).await.0, StatusCode::OK);
+    }
+    for _ in 0..100 {
+        if got.lock().unwrap().len() >= 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let events = got.lock().unwrap().clone();
+    let mut groups: Vec<&str> = events[1..].iter().map(|e| e["event_group"].as_str().unwrap()).collect();
+    groups.sort_unstable();
+    assert_eq!(groups, ["customer", "team", "user"], "{events:?}");
+    for e in &events[1..] {
+        assert_eq!(e["event"], "soft_budget_crossed", "{e}");
+        assert!(e["spend"].as_f64().unwrap() >= 0.000001, "{e}");
+    }
+    let by = |g: &str| events.iter().find(|e| e["event_group"] == g).unwrap().clone();
+    assert_eq!(by("user")["user_id"], "ua");
+    assert_eq!(by("team")["team_id"], "ta");
+    assert_eq!(by("team")["team_alias"], "alpha");
+    assert!(by("team")["event_message"].as_str().unwrap().starts_with("Team alpha crossed its soft budget"));
+    assert_eq!(by("customer")["customer_id"], "ca");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

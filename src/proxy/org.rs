@@ -40,6 +40,8 @@ pub struct Fields {
     alias: Option<String>,
     models: Option<Vec<String>>,
     max_budget: Option<f64>,
+    /// Crossing it sends a budget alert.
+    soft_budget: Option<f64>,
     budget_duration: Option<String>,
     tpm_limit: Option<i64>,
     rpm_limit: Option<i64>,
@@ -62,7 +64,7 @@ pub struct Fields {
 
 fn check(f: &Fields, kind: Kind) -> Result<(), ApiError> {
     super::admin::check_settings(
-        &[("max_budget", f.max_budget)],
+        &[("max_budget", f.max_budget), ("soft_budget", f.soft_budget)],
         &[("tpm_limit", f.tpm_limit), ("rpm_limit", f.rpm_limit), ("max_parallel_requests", f.max_parallel_requests)],
         &[("budget_duration", f.budget_duration.as_ref())],
     )?;
@@ -93,7 +95,12 @@ fn apply(row: &mut OwnerRow, f: &Fields, now: i64) {
     if let Some(v) = &f.models {
         row.models = v.clone();
     }
-    row.set_limits(f.max_budget, f.budget_duration.as_ref(), [f.tpm_limit, f.rpm_limit, f.max_parallel_requests], now);
+    row.set_limits(
+        [f.max_budget, f.soft_budget],
+        f.budget_duration.as_ref(),
+        [f.tpm_limit, f.rpm_limit, f.max_parallel_requests],
+        now,
+    );
     if let Some(v) = &f.metadata {
         row.metadata = v.clone();
     }

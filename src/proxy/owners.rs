@@ -3,7 +3,7 @@
 //! their accounts are reserved in the same step as the key's.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use serde_json::{Map, Value, json};
@@ -53,6 +53,8 @@ pub struct OwnerRow {
     pub alias: Option<String>,
     pub models: Vec<String>,
     pub max_budget: Option<f64>,
+    /// Crossing it sends a budget alert (it refuses nothing).
+    pub soft_budget: Option<f64>,
     pub budget_duration: Option<String>,
     pub budget_reset_at: Option<i64>,
     pub spend: f64,
@@ -84,6 +86,7 @@ impl OwnerRow {
             kind.id_field(): self.id,
             "models": self.models,
             "max_budget": self.max_budget,
+            "soft_budget": self.soft_budget,
             "budget_duration": self.budget_duration,
             "budget_reset_at": self.budget_reset_at.map(iso),
             "spend": self.spend,
@@ -113,13 +116,16 @@ impl OwnerRow {
     /// period now.
     pub fn set_limits(
         &mut self,
-        max_budget: Option<f64>,
+        [max_budget, soft_budget]: [Option<f64>; 2],
         budget_duration: Option<&String>,
         limits: [Option<i64>; 3],
         now: i64,
     ) {
         if let Some(v) = max_budget {
             self.max_budget = Some(v);
+        }
+        if let Some(v) = soft_budget {
+            self.soft_budget = Some(v);
         }
         if let Some(v) = budget_duration {
             self.budget_reset_at = super::keys::duration_secs(v).map(|s| now + s);
@@ -159,12 +165,19 @@ pub struct Owner {
     pub account: SharedAccount,
     /// The store's generation when the row was read (older: read it again before use).
     loaded: AtomicU64,
+    /// The budget alerts sent for the current crossing (`alerts::Alerting`).
+    pub alerted: AtomicU8,
 }
 
 impl Owner {
     fn new(row: OwnerRow) -> Arc<Self> {
         let account = Account::new(row.spend, row.budget_reset_at);
-        Arc::new(Self { row: RwLock::new(row), account: Arc::new(Mutex::new(account)), loaded: AtomicU64::new(0) })
+        Arc::new(Self {
+            row: RwLock::new(row),
+            account: Arc::new(Mutex::new(account)),
+            loaded: AtomicU64::new(0),
+            alerted: AtomicU8::new(0),
+        })
     }
 
     pub fn snapshot(&self) -> OwnerRow {
@@ -177,7 +190,7 @@ impl Owner {
     }
 }
 
-const COLUMNS: &str = "id, alias, models, max_budget, budget_duration, budget_reset_at, spend, tpm_limit, rpm_limit, \
+const COLUMNS: &str = "id, alias, models, max_budget, soft_budget, budget_duration, budget_reset_at, spend, tpm_limit, rpm_limit, \
                        max_parallel_requests, metadata, info, blocked, created_at, updated_at";
 
 fn db_err(e: sqlx::Error) -> String {
@@ -193,6 +206,7 @@ fn row_of(r: &sqlx::any::AnyRow) -> Result<OwnerRow, sqlx::Error> {
         alias: r.try_get("alias")?,
         models: serde_json::from_str(&r.try_get::<String, _>("models")?).unwrap_or_default(),
         max_budget: r.try_get("max_budget")?,
+        soft_budget: r.try_get("soft_budget")?,
         budget_duration: r.try_get("budget_duration")?,
         budget_reset_at: r.try_get("budget_reset_at")?,
         spend: r.try_get("spend")?,
@@ -284,7 +298,7 @@ impl OwnerStore {
 
     pub async fn insert(&self, row: OwnerRow) -> Result<Arc<Owner>, String> {
         let sql = format!(
-            "INSERT INTO {} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO {} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             self.kind.table()
         );
         sqlx::query(sqlx::AssertSqlSafe(&*self.db.q(&sql)))
@@ -292,6 +306,7 @@ impl OwnerStore {
             .bind(row.alias.clone())
             .bind(serde_json::to_string(&row.models).unwrap_or_else(|_| "[]".into()))
             .bind(row.max_budget)
+            .bind(row.soft_budget)
             .bind(row.budget_duration.clone())
             .bind(row.budget_reset_at)
             .bind(row.spend)
@@ -324,7 +339,7 @@ impl OwnerStore {
     /// Writes the settings of `row` (not its spend, which the ledger owns) and updates the cache.
     pub async fn save(&self, owner: &Owner, row: OwnerRow) -> Result<(), String> {
         let sql = format!(
-            "UPDATE {} SET alias = ?, models = ?, max_budget = ?, budget_duration = ?, budget_reset_at = ?, \
+            "UPDATE {} SET alias = ?, models = ?, max_budget = ?, soft_budget = ?, budget_duration = ?, budget_reset_at = ?, \
              tpm_limit = ?, rpm_limit = ?, max_parallel_requests = ?, metadata = ?, info = ?, blocked = ?, \
              updated_at = ? WHERE id = ?",
             self.kind.table()
@@ -333,6 +348,7 @@ impl OwnerStore {
             .bind(row.alias.clone())
             .bind(serde_json::to_string(&row.models).unwrap_or_else(|_| "[]".into()))
             .bind(row.max_budget)
+            .bind(row.soft_budget)
             .bind(row.budget_duration.clone())
             .bind(row.budget_reset_at)
             .bind(row.tpm_limit)

@@ -18,8 +18,9 @@ use serde_json::{Map, Value, json};
 use super::keys::hash_key;
 use super::ledger::SpendRow;
 use super::limits::Ticket;
-#[allow(unused_imports)] // named by the #[utoipa::path] attributes
 use super::openapi::{ChatCompletionBody, CompletionBody, EmbeddingBody, TokenCounterBody};
+#[allow(unused_imports)] // named by the #[utoipa::path] attributes
+use super::owners::{Kind, Owner};
 use super::{ApiError, Caller, ProxyState, admin, customers, error_body, org};
 use crate::callbacks::{CallLog, Deferred, Ended, StreamLog};
 use crate::engine::{self, CallOptions, ChunkStream, Hidden};
@@ -352,6 +353,7 @@ async fn admit(
                     token: hash.clone(),
                     user_id: None,
                     team_id: None,
+                    owners: Vec::new(),
                     labels: Labels::default(),
                     started_ms: crate::util::now_ms() as i64,
                 }));
@@ -499,6 +501,10 @@ async fn admit_key(
         team_spend: team_row.as_ref().map_or(0.0, |t| t.spend),
         team_max_budget: team_row.as_ref().and_then(|t| t.max_budget),
     };
+    let owners: Vec<(Kind, Arc<Owner>)> = [(Kind::User, &user), (Kind::Team, &team), (Kind::Customer, &customer)]
+        .into_iter()
+        .filter_map(|(kind, o)| o.clone().map(|o| (kind, o)))
+        .collect();
     let mut accounts = vec![key.account.clone()];
     accounts.extend(user.iter().map(|u| u.account.clone()));
     accounts.extend(team.iter().map(|t| t.account.clone()));
@@ -562,6 +568,7 @@ async fn admit_key(
                     token,
                     user_id,
                     team_id,
+                    owners,
                     labels,
                     started_ms: crate::util::now_ms() as i64,
                 }));
@@ -607,6 +614,7 @@ async fn admit_key(
         token,
         user_id,
         team_id,
+        owners,
         labels,
         started_ms: crate::util::now_ms() as i64,
     }))
@@ -620,6 +628,8 @@ struct Admission {
     token: String,
     user_id: Option<String>,
     team_id: Option<String>,
+    /// The key's user and team and the request's customer, when known (for their budget alerts).
+    owners: Vec<(Kind, Arc<Owner>)>,
     labels: Labels,
     started_ms: i64,
 }
@@ -689,6 +699,9 @@ impl Admission {
         self.ticket.settle(cost, usage.0 + usage.1);
         if let Some(key) = &self.key {
             st.alerting.check_key(key);
+        }
+        for (kind, owner) in &self.owners {
+            st.alerting.check_owner(*kind, owner);
         }
         st.record_spend(SpendRow {
             request_id: id.unwrap_or_else(|| crate::util::new_id("req-")),
