@@ -868,3 +868,73 @@ async fn daily_activity_per_user_team_tag_and_customer() {
     assert_eq!(failed.len(), 1, "{logs}");
     assert_eq!(failed[0]["spend"], 0.0);
 }
+
+#[tokio::test]
+async fn tpm_limits_and_budget_periods_through_the_routes() {
+    let st = state("sqlite::memory:").await;
+    // tokens per minute: the first request's tokens use up a small limit (away from a minute's end)
+    let second = crate::util::now_secs() % 60;
+    if second > 55 {
+        tokio::time::sleep(std::time::Duration::from_secs(61 - second)).await;
+    }
+    let key = new_key(&st, json!({"tpm_limit": 5})).await;
+    let (status, v) = call(&st, "POST", "/v1/chat/completions", &key, chat("gpt")).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert!(v["usage"]["total_tokens"].as_i64().unwrap() >= 5, "{v}");
+    let (status, v) = call(&st, "POST", "/v1/chat/completions", &key, chat("gpt")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("tpm_limit = 5"), "{v}");
+
+    // a budget with a period: refused when spent, admitted again once the period is over
+    let body = chat("gpt");
+    let estimate = body.to_string().len() as f64 * 0.15e-6 + 10.0 * 0.6e-6;
+    let key = new_key(&st, json!({"max_budget": estimate * 1.05, "budget_duration": "2s"})).await;
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", &key, body.clone()).await.0, StatusCode::OK);
+    let (status, v) = call(&st, "POST", "/v1/chat/completions", &key, body.clone()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["type"], "budget_exceeded");
+    let (_, before) = call(&st, "GET", &format!("/key/info?key={key}"), MASTER, Value::Null).await;
+    let spent = before["info"]["spend"].as_f64().unwrap();
+    assert!(spent > 0.0, "{before}");
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    let (status, v) = call(&st, "POST", "/v1/chat/completions", &key, body.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    st.flush_spend().await;
+    let (_, after) = call(&st, "GET", &format!("/key/info?key={key}"), MASTER, Value::Null).await;
+    // the new period holds the one request since the reset
+    assert!((after["info"]["spend"].as_f64().unwrap() - spent).abs() < 1e-12, "{before} -> {after}");
+    assert_ne!(after["info"]["budget_reset_at"], before["info"]["budget_reset_at"]);
+}
+
+#[tokio::test]
+async fn without_spend_logs_the_rollups_and_spend_are_still_kept() {
+    let mut config = ProxyConfig {
+        model_list: vec![
+            json!({"model_name": "gpt", "litellm_params": {"model": "openai/gpt-4o-mini", "mock_response": "hello there"}}),
+        ],
+        ..Default::default()
+    };
+    config.general_settings.insert("master_key".into(), json!(MASTER));
+    config.general_settings.insert("database_url".into(), json!("sqlite::memory:"));
+    config.general_settings.insert("disable_spend_logs".into(), json!(true));
+    let mut st = ProxyState::new(&config).unwrap();
+    st.connect_storage().await.unwrap();
+    let st = Arc::new(st);
+    assert_eq!(
+        call(&st, "POST", "/user/new", MASTER, json!({"user_id": "quiet", "auto_create_key": false})).await.0,
+        StatusCode::OK
+    );
+    let key = new_key(&st, json!({"user_id": "quiet"})).await;
+    for _ in 0..2 {
+        assert_eq!(call(&st, "POST", "/v1/chat/completions", &key, chat("gpt")).await.0, StatusCode::OK);
+    }
+    let (_, logs) = call(&st, "GET", "/spend/logs", MASTER, Value::Null).await;
+    assert_eq!(logs, json!([]));
+    let (_, info) = call(&st, "GET", &format!("/key/info?key={key}"), MASTER, Value::Null).await;
+    let spend = info["info"]["spend"].as_f64().unwrap();
+    assert!(spend > 0.0, "{info}");
+    let (_, global) = call(&st, "GET", "/global/spend", MASTER, Value::Null).await;
+    assert!((global["spend"].as_f64().unwrap() - spend).abs() < 1e-12, "{global}");
+    let (_, days) = call(&st, "GET", "/user/daily/activity?user_id=quiet", MASTER, Value::Null).await;
+    assert_eq!(days["metadata"]["total_api_requests"], 2, "{days}");
+}
