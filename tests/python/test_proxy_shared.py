@@ -187,3 +187,65 @@ def test_a_budget_holds_while_redis_is_away(tmp_path: Path, mock: MockServer, po
         a.wait(10)
     # the outage is reported, once
     assert log.count("enforced by each proxy instance alone") == 1, log
+
+
+def sign_rs256(claims: dict[str, Any]) -> str:
+    """A JWT signed by the test identity provider's key (tests/fixtures/jwt/signing-key.pem)."""
+    import base64
+    import json
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    key: Any = serialization.load_pem_private_key(JWT_KEY.read_bytes(), password=None)
+    head = b64(json.dumps({"alg": "RS256", "typ": "JWT"}).encode()) + "." + b64(json.dumps(claims).encode())
+    return head + "." + b64(key.sign(head.encode(), padding.PKCS1v15(), hashes.SHA256()))
+
+
+JWT_KEY = Path(__file__).resolve().parents[1] / "fixtures" / "jwt" / "signing-key.pem"
+
+
+def test_a_jwt_caller_follows_admin_changes_made_on_the_other_instance(
+    tmp_path: Path, mock: MockServer, redis_url: str, postgres_server: Any
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    private: Any = serialization.load_pem_private_key(JWT_KEY.read_bytes(), password=None)
+    public = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    config = Path(shared_config(tmp_path, mock, redis_url, postgres_server.new_database()))
+    pem = "".join(f"      {line}\n" for line in public.decode().splitlines())
+    text = config.read_text().replace(
+        "general_settings:\n",
+        f"general_settings:\n  enable_jwt_auth: true\n  litellm_jwtauth:\n    public_key: |\n{pem}",
+        1,
+    )
+    config.write_text(text)
+    a = proxy.start(str(config), host="127.0.0.1", port=0)
+    try:
+        b = Remote(str(config))
+        try:
+            status, made = admin(a, "POST", "/user/new", {"user_id": "jo", "auto_create_key": False})
+            assert status == 200, made
+            token = sign_rs256({"sub": "jo", "exp": int(time.time()) + 600})
+            assert outcome(client(b, token)) == "ok"
+            # an admin change on the first instance (another user's): the second reloads its rows
+            # and the JWT caller goes on
+            assert admin(a, "POST", "/user/new", {"user_id": "someone", "auto_create_key": False})[0] == 200
+            assert outcome(client(b, token)) == "ok"
+            # a change to the caller's own user is seen by the second instance from the next request
+            assert admin(a, "POST", "/user/update", {"user_id": "jo", "models": ["embedder"]})[0] == 200
+            result = outcome(client(b, token))
+            assert result.startswith("401") and "user not allowed" in result, result
+            # and its spend counts for the user, on both instances
+            _, info = admin(b, "GET", "/user/info?user_id=jo")
+            assert info["user_info"]["spend"] > 0, info
+        finally:
+            b.stop()
+    finally:
+        a.shutdown()
+        a.wait(10)
