@@ -938,3 +938,18 @@ async fn without_spend_logs_the_rollups_and_spend_are_still_kept() {
     let (_, days) = call(&st, "GET", "/user/daily/activity?user_id=quiet", MASTER, Value::Null).await;
     assert_eq!(days["metadata"]["total_api_requests"], 2, "{days}");
 }
+
+#[tokio::test]
+async fn a_request_reserves_for_the_fallbacks_it_names() {
+    let st = state("sqlite::memory:").await;
+    let body = chat("gpt");
+    // room for gpt-4o-mini's reservation, not for gpt-4o's (the "other" group)
+    let estimate = body.to_string().len() as f64 * 0.15e-6 + 10.0 * 0.6e-6;
+    let key = new_key(&st, json!({"max_budget": estimate * 1.5})).await;
+    let mut with_fallback = body.clone();
+    with_fallback["fallbacks"] = json!(["other"]);
+    let (status, v) = call(&st, "POST", "/v1/chat/completions", &key, with_fallback).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["error"]["type"], "budget_exceeded", "{v}");
+    assert_eq!(call(&st, "POST", "/v1/chat/completions", &key, body).await.0, StatusCode::OK);
+}

@@ -331,6 +331,7 @@ async fn admit(
     caller: &Caller,
     m: &Map<String, Value>,
     body_len: usize,
+    fallbacks: &[String],
 ) -> Result<Option<Admission>, ApiError> {
     let mut key = match caller {
         Caller::Key(key) => key.clone(),
@@ -363,7 +364,7 @@ async fn admit(
         _ => return Ok(None),
     };
     for _ in 0..3 {
-        let attempt = match admit_key(st, &key, m, body_len).await {
+        let attempt = match admit_key(st, &key, m, body_len, fallbacks).await {
             // refused on what this instance knows (model access, a blocked team): another
             // instance may have changed it since
             Err(e) if e.0.status == 401 && st.reload_if_stale().await => {
@@ -412,6 +413,7 @@ async fn admit_key(
     key: &Arc<super::keys::KeyState>,
     m: &Map<String, Value>,
     body_len: usize,
+    fallbacks: &[String],
 ) -> Result<Result<Admission, u64>, ApiError> {
     let model = m.get("model").and_then(Value::as_str).unwrap_or_default();
     // what admission needs of the key (not the whole row: its metadata stays where it is)
@@ -474,7 +476,14 @@ async fn admit_key(
             u.id, u.models
         )));
     }
-    let (input_price, output_price, max_out) = st.max_prices(model);
+    // the request may end on its group's fallbacks, or on those it names itself
+    let (mut input_price, mut output_price, mut max_out) = st.max_prices(model);
+    for group in fallbacks {
+        let (i, o, limit) = st.max_prices(group);
+        input_price = input_price.max(i);
+        output_price = output_price.max(o);
+        max_out = max_out.max(limit);
+    }
     // an upper bound of the request's cost: every byte of the body a prompt token, and the most
     // output tokens it may get (max_tokens, else the model's limit), for each of its n choices
     let n = m.get("n").and_then(Value::as_u64).unwrap_or(1).max(1);
@@ -956,6 +965,28 @@ fn log_outcome<T: serde::Serialize>(log: Option<(CallLog, Arc<CallOptions>)>, re
     Deferred::new(log, opts, hidden, ended, None);
 }
 
+/// The groups a request's own `fallbacks` name: a list of group names, or litellm's
+/// `[{"group": ["fallback", ...]}]` / `[{"model": "fallback", ...}]`.
+fn call_fallbacks(v: Option<&Value>) -> Vec<String> {
+    let mut out = Vec::new();
+    for item in v.and_then(Value::as_array).into_iter().flatten() {
+        match item {
+            Value::String(g) => out.push(g.clone()),
+            Value::Object(o) => {
+                for (k, v) in o {
+                    match v {
+                        Value::String(g) if k == "model" => out.push(g.clone()),
+                        Value::Array(a) => out.extend(a.iter().filter_map(Value::as_str).map(str::to_owned)),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// A request on its way: the caller's admission (virtual keys) and what the ledger keeps of it.
 struct Call {
     started: Instant,
@@ -972,7 +1003,8 @@ impl Call {
         body_len: usize,
     ) -> Result<Self, ApiError> {
         let started = Instant::now();
-        let admission = admit(st, caller, m, body_len).await?;
+        let fallbacks = call_fallbacks(maps.call.get("fallbacks"));
+        let admission = admit(st, caller, m, body_len, &fallbacks).await?;
         if maps.defaults.contains_key("loggers") || maps.call.contains_key("loggers") {
             // the key's identity in the loggers' metadata is the proxy's to say, not the client's
             if let Some(Value::Object(md)) = maps.call.get_mut("metadata") {

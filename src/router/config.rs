@@ -72,8 +72,23 @@ pub struct Deployment {
     pub unit_cost: Option<f64>,
     /// The model's context window, when known (pre-call checks).
     pub max_input_tokens: Option<u64>,
+    /// The deployment's own pricing (litellm_params' prices and base_model, model_info), as its
+    /// calls are priced.
+    pub pricing: crate::cost::CustomPricing,
     pub canary: bool,
     pub state: Arc<DeploymentState>,
+}
+
+/// A deployment's pricing as the engine prices its calls: its call options (prices per token or
+/// second, `base_model`) with its `model_info` (a `base_model`, prices).
+fn pricing_of(options: &Map<String, Value>, model_info: &Map<String, Value>) -> crate::cost::CustomPricing {
+    let mut m = options.clone();
+    if !model_info.is_empty() {
+        m.insert("model_info".into(), Value::Object(model_info.clone()));
+    }
+    serde_json::from_value::<crate::engine::CallOptions>(Value::Object(m))
+        .map(|o| o.custom_pricing())
+        .unwrap_or_default()
 }
 
 fn number(v: Option<&Value>) -> Option<f64> {
@@ -243,15 +258,9 @@ impl Deployment {
             Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
             _ => Vec::new(),
         };
-        let custom = crate::cost::CustomPricing {
-            input_cost_per_token: number(litellm_params.get("input_cost_per_token")),
-            output_cost_per_token: number(litellm_params.get("output_cost_per_token")),
-            base_model: model_info.get("base_model").and_then(Value::as_str).map(str::to_owned),
-            model_info: Some(model_info.clone()).filter(|m| !m.is_empty()),
-            ..Default::default()
-        };
+        let pricing = pricing_of(&options, &model_info);
         let provider = litellm_params.get("custom_llm_provider").and_then(Value::as_str);
-        let entry = crate::cost::effective_entry(&model, provider, &custom, None);
+        let entry = crate::cost::effective_entry(&model, provider, &pricing, None);
         let unit_cost = entry.as_ref().and_then(|e| {
             let i = number(e.get("input_cost_per_token"));
             let o = number(e.get("output_cost_per_token"));
@@ -278,9 +287,34 @@ impl Deployment {
             litellm_params,
             unit_cost,
             max_input_tokens,
+            pricing,
             id,
             state,
         })
+    }
+
+    /// The highest input and output price per token a call of this deployment can meet (prices
+    /// of long prompts, cache writes and reasoning included; batch, flex and priority service
+    /// tiers left out), and its output limit.
+    pub fn max_prices(&self, requested: &str) -> (f64, f64, Option<u64>) {
+        let model = self.model_for(requested);
+        let provider = self.options.get("custom_llm_provider").and_then(Value::as_str);
+        let Some(entry) = crate::cost::effective_entry(&model, provider, &self.pricing, None) else {
+            return (0.0, 0.0, None);
+        };
+        let highest = |prefixes: &[&str]| {
+            entry
+                .iter()
+                .filter(|(k, _)| prefixes.iter().any(|p| k.starts_with(p)))
+                // service tiers a request asks for by name are not its price (nor cheaper batches)
+                .filter(|(k, _)| !["_batches", "_flex", "_priority"].iter().any(|t| k.contains(t)))
+                .filter_map(|(_, v)| number(Some(v)))
+                .fold(0.0f64, f64::max)
+        };
+        let input = highest(&["input_cost_per_token", "cache_creation_input_token_cost"]);
+        let output = highest(&["output_cost_per_token", "output_cost_per_reasoning_token"]);
+        let limit = number(entry.get("max_output_tokens").or_else(|| entry.get("max_tokens"))).map(|n| n as u64);
+        (input, output, limit)
     }
 
     /// The model to call for a requested name: a `*` in `litellm_params.model` takes the part of

@@ -420,34 +420,29 @@ impl Router {
     }
 
     /// An upper bound of the prices a request for `requested` can meet: the highest input and
-    /// output price per token among the group's deployments (their own pricing first, else the
-    /// model map's), and the largest output limit. Deployments without a price cost nothing.
+    /// output price per token among the deployments of the group and of every group it may fall
+    /// back to (their own pricing first, else the model map's; tiered and cache-write prices
+    /// included), and the largest output limit. Deployments without a price cost nothing.
     pub fn max_prices(&self, requested: &str) -> (f64, f64, Option<u64>) {
         let s = self.settings();
         let table = read(&self.table);
-        let Ok(group) = self.group(&table, &s, requested) else { return (0.0, 0.0, None) };
+        let mut groups = vec![requested.to_owned()];
+        let lookup = |list: Option<&Fallbacks>, g: &str| list.and_then(|l| l.iter().find_map(|m| m.get(g).cloned()));
+        for list in [&s.fallbacks, &s.context_window_fallbacks, &s.content_policy_fallbacks] {
+            groups.extend(lookup(list.as_ref(), requested).or_else(|| lookup(list.as_ref(), "*")).unwrap_or_default());
+        }
+        groups.extend(s.default_fallbacks.iter().flatten().cloned());
+        groups.dedup();
         let (mut input, mut output, mut max_out) = (0.0f64, 0.0f64, None::<u64>);
-        for d in &group.members {
-            let model = d.model_for(requested);
-            let provider = d.options.get("custom_llm_provider").and_then(Value::as_str);
-            let custom = crate::cost::CustomPricing {
-                input_cost_per_token: d.options.get("input_cost_per_token").and_then(Value::as_f64),
-                output_cost_per_token: d.options.get("output_cost_per_token").and_then(Value::as_f64),
-                base_model: d.options.get("base_model").and_then(Value::as_str).map(str::to_owned),
-                ..Default::default()
-            };
-            let entry = crate::cost::effective_entry(&model, provider, &custom, None);
-            let price = |key: &str| {
-                custom_price(&custom, key).or_else(|| entry.as_ref().and_then(|e| e.get(key)).and_then(Value::as_f64))
-            };
-            input = input.max(price("input_cost_per_token").unwrap_or(0.0));
-            output = output.max(price("output_cost_per_token").unwrap_or(0.0));
-            let limit = entry
-                .as_ref()
-                .and_then(|e| e.get("max_output_tokens").or_else(|| e.get("max_tokens")))
-                .and_then(Value::as_u64);
-            if let Some(l) = limit {
-                max_out = Some(max_out.map_or(l, |m| m.max(l)));
+        for name in &groups {
+            let Ok(group) = self.group(&table, &s, name) else { continue };
+            for d in &group.members {
+                let (i, o, limit) = d.max_prices(name);
+                input = input.max(i);
+                output = output.max(o);
+                if let Some(l) = limit {
+                    max_out = Some(max_out.map_or(l, |m| m.max(l)));
+                }
             }
         }
         (input, output, max_out)
@@ -822,6 +817,10 @@ impl<F> Attempt<'_, F> {
         for (k, v) in &self.maps.call {
             m.insert(k.clone(), v.clone());
         }
+        // the deployment's model_info prices its calls (a base_model, costs), as in litellm
+        if !d.model_info.is_empty() && !m.contains_key("model_info") {
+            m.insert("model_info".into(), Value::Object(d.model_info.clone()));
+        }
         m.remove("num_retries");
         m.remove("max_retries");
         if !m.contains_key("timeout")
@@ -950,11 +949,3 @@ impl<F> Attempt<'_, F> {
 
 #[cfg(test)]
 mod tests;
-
-fn custom_price(custom: &crate::cost::CustomPricing, key: &str) -> Option<f64> {
-    match key {
-        "input_cost_per_token" => custom.input_cost_per_token,
-        "output_cost_per_token" => custom.output_cost_per_token,
-        _ => None,
-    }
-}

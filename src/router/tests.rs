@@ -319,3 +319,33 @@ async fn model_list_changes_keep_live_state() {
     assert!(total <= 1);
     assert_eq!(r.model_names(), ["g"]);
 }
+
+#[tokio::test]
+async fn a_deployments_model_info_prices_its_calls_and_bounds_include_fallbacks() {
+    // an Azure deployment whose name the model map does not know, priced by model_info.base_model
+    let azure = json!({"model_name": "azure-gpt", "litellm_params": {
+        "model": "azure/my-company-deployment", "api_base": "http://127.0.0.1:9", "api_key": "k",
+        "api_version": "2024-06-01", "mock_response": "priced"},
+        "model_info": {"id": "az", "base_model": "azure/gpt-4o"}});
+    let r = router(
+        vec![azure, dep("cheap", "c", json!({})), dep("pricey", "p", json!({"model": "openai/o1"}))],
+        json!({"fallbacks": [{"cheap": ["pricey"]}]}),
+    );
+    let (resp, hidden) = chat(&r, "azure-gpt", json!({})).await.unwrap();
+    let cost = hidden.response_cost.expect("priced by model_info.base_model");
+    let entry = crate::cost::effective_entry("azure/gpt-4o", None, &Default::default(), None).unwrap();
+    let price = |k: &str| entry[k].as_f64().unwrap();
+    let usage = resp.usage.as_ref().unwrap();
+    let expected = usage.prompt_tokens as f64 * price("input_cost_per_token")
+        + usage.completion_tokens as f64 * price("output_cost_per_token");
+    assert!(expected > 0.0 && (cost - expected).abs() < 1e-12, "{cost} != {expected}");
+    let (input, output, _) = r.max_prices("azure-gpt");
+    assert!(input >= price("input_cost_per_token") && output >= price("output_cost_per_token"));
+    // a request for "cheap" may end on "pricey": its bound is o1's prices, not gpt-4o-mini's
+    let o1 = crate::cost::effective_entry("openai/o1", None, &Default::default(), None).unwrap();
+    let (input, output, _) = r.max_prices("cheap");
+    assert!(input >= o1["input_cost_per_token"].as_f64().unwrap(), "{input}");
+    assert!(output >= o1["output_cost_per_token"].as_f64().unwrap(), "{output}");
+    let mini = r.max_prices("pricey");
+    assert_eq!(mini.0, input, "pricey falls back to nothing: the same bound as o1 alone");
+}
