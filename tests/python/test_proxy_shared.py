@@ -249,3 +249,46 @@ def test_a_jwt_caller_follows_admin_changes_made_on_the_other_instance(
     finally:
         a.shutdown()
         a.wait(10)
+
+
+def test_a_deployment_cooled_down_on_one_instance_is_skipped_by_the_other(
+    tmp_path: Path, mock: MockServer, redis_url: str
+) -> None:
+    """Router state (cooldowns) goes through the Redis of router_settings: a deployment that
+    answered 429 on one instance is not called by the other while it cools down."""
+    from mockserver import MockServer as Upstream
+
+    spare = Upstream().start()
+    try:
+        config = tmp_path / "config.yaml"
+        config.write_text(
+            "model_list:\n"
+            + "".join(
+                f"  - model_name: gpt\n    litellm_params:\n      model: openai/gpt-4o-mini\n"
+                f"      api_base: {m.url}\n      api_key: sk-upstream\n      order: {order}\n"
+                for order, m in ((1, mock), (2, spare))
+            )
+            + f"router_settings:\n  num_retries: 0\n  cooldown_time: 30\n  redis_url: {redis_url}\n"
+        )
+        a = proxy.start(str(config), host="127.0.0.1", port=0)
+        try:
+            b = Remote(str(config))
+            try:
+                # both instances call the first deployment (order 1) while it is healthy
+                for srv in (a, b):
+                    assert outcome(client(srv, "anything")) == "ok"
+                assert (mock.count("/chat/completions"), spare.count("/chat/completions")) == (2, 0)
+                mock.fail(429, "slow down")
+                assert outcome(client(a, "anything")) == "429"
+                time.sleep(0.5)  # the router's state round (every 100 ms)
+                # the other instance skips the cooling deployment: the spare one answers
+                for _ in range(3):
+                    assert outcome(client(b, "anything")) == "ok"
+                assert (mock.count("/chat/completions"), spare.count("/chat/completions")) == (3, 3)
+            finally:
+                b.stop()
+        finally:
+            a.shutdown()
+            a.wait(10)
+    finally:
+        spare.stop()
