@@ -14,15 +14,25 @@ use super::{ProxyConfig, ProxyState, app};
 const MASTER: &str = "sk-master-test";
 
 async fn state(db: &str) -> Arc<ProxyState> {
-    let mut config = ProxyConfig {
-        model_list: vec![
+    state_with(
+        db,
+        vec![
             json!({"model_name": "gpt", "litellm_params": {"model": "openai/gpt-4o-mini", "mock_response": "hello there"}}),
             json!({"model_name": "other", "litellm_params": {"model": "openai/gpt-4o", "mock_response": "hi"}}),
         ],
-        ..Default::default()
-    };
+        &[],
+    )
+    .await
+}
+
+/// A proxy with these deployments and general_settings (besides the master key and database).
+async fn state_with(db: &str, models: Vec<Value>, general: &[(&str, Value)]) -> Arc<ProxyState> {
+    let mut config = ProxyConfig { model_list: models, ..Default::default() };
     config.general_settings.insert("master_key".into(), json!(MASTER));
     config.general_settings.insert("database_url".into(), json!(db));
+    for (k, v) in general {
+        config.general_settings.insert((*k).into(), v.clone());
+    }
     let mut st = ProxyState::new(&config).unwrap();
     st.connect_storage().await.unwrap();
     Arc::new(st)
@@ -457,18 +467,14 @@ async fn customers_and_budgets_bound_the_requests_that_name_them() {
 }
 
 async fn state_storing_models(db: &str) -> Arc<ProxyState> {
-    let mut config = ProxyConfig {
-        model_list: vec![
+    state_with(
+        db,
+        vec![
             json!({"model_name": "gpt", "litellm_params": {"model": "openai/gpt-4o-mini", "mock_response": "hello there"}}),
         ],
-        ..Default::default()
-    };
-    config.general_settings.insert("master_key".into(), json!(MASTER));
-    config.general_settings.insert("database_url".into(), json!(db));
-    config.general_settings.insert("store_model_in_db".into(), json!(true));
-    let mut st = ProxyState::new(&config).unwrap();
-    st.connect_storage().await.unwrap();
-    Arc::new(st)
+        &[("store_model_in_db", json!(true))],
+    )
+    .await
 }
 
 fn said(v: &Value) -> &str {
@@ -610,19 +616,14 @@ async fn crossing_a_soft_budget_alerts_once() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, receiver).await.ok() });
-    let mut config = ProxyConfig {
-        model_list: vec![
+    let st = state_with(
+        "sqlite::memory:",
+        vec![
             json!({"model_name": "gpt", "litellm_params": {"model": "openai/gpt-4o-mini", "mock_response": "hello there"}}),
         ],
-        ..Default::default()
-    };
-    config.general_settings.insert("master_key".into(), json!(MASTER));
-    config.general_settings.insert("database_url".into(), json!("sqlite::memory:"));
-    config.general_settings.insert("alerting".into(), json!(["webhook"]));
-    config.general_settings.insert("alerting_args".into(), json!({"webhook_url": url}));
-    let mut st = ProxyState::new(&config).unwrap();
-    st.connect_storage().await.unwrap();
-    let st = Arc::new(st);
+        &[("alerting", json!(["webhook"])), ("alerting_args", json!({"webhook_url": url}))],
+    )
+    .await;
     // one request costs more than the soft budget; the max budget has room for several
     let key = new_key(&st, json!({"key_alias": "alerting", "soft_budget": 0.000001, "max_budget": 1.0})).await;
     for _ in 0..3 {
@@ -782,19 +783,16 @@ async fn a_user_manages_its_own_keys_and_no_one_elses() {
 
 #[tokio::test]
 async fn daily_activity_per_user_team_tag_and_customer() {
-    let mut config = ProxyConfig {
-        model_list: vec![
+    let st = state_with(
+        "sqlite::memory:",
+        vec![
             json!({"model_name": "gpt", "litellm_params": {"model": "openai/gpt-4o-mini", "mock_response": "hello there"}}),
             json!({"model_name": "other", "litellm_params": {"model": "openai/gpt-4o", "mock_response": "hi"}}),
             json!({"model_name": "broken", "litellm_params": {"model": "openai/gpt-4o", "mock_response": "litellm.BadRequestError"}}),
         ],
-        ..Default::default()
-    };
-    config.general_settings.insert("master_key".into(), json!(MASTER));
-    config.general_settings.insert("database_url".into(), json!("sqlite::memory:"));
-    let mut st = ProxyState::new(&config).unwrap();
-    st.connect_storage().await.unwrap();
-    let st = Arc::new(st);
+        &[],
+    )
+    .await;
     let made = call(&st, "POST", "/user/new", MASTER, json!({"user_id": "u1", "auto_create_key": false})).await;
     assert_eq!(made.0, StatusCode::OK, "{}", made.1);
     assert_eq!(call(&st, "POST", "/team/new", MASTER, json!({"team_id": "t1"})).await.0, StatusCode::OK);
@@ -908,18 +906,14 @@ async fn tpm_limits_and_budget_periods_through_the_routes() {
 
 #[tokio::test]
 async fn without_spend_logs_the_rollups_and_spend_are_still_kept() {
-    let mut config = ProxyConfig {
-        model_list: vec![
+    let st = state_with(
+        "sqlite::memory:",
+        vec![
             json!({"model_name": "gpt", "litellm_params": {"model": "openai/gpt-4o-mini", "mock_response": "hello there"}}),
         ],
-        ..Default::default()
-    };
-    config.general_settings.insert("master_key".into(), json!(MASTER));
-    config.general_settings.insert("database_url".into(), json!("sqlite::memory:"));
-    config.general_settings.insert("disable_spend_logs".into(), json!(true));
-    let mut st = ProxyState::new(&config).unwrap();
-    st.connect_storage().await.unwrap();
-    let st = Arc::new(st);
+        &[("disable_spend_logs", json!(true))],
+    )
+    .await;
     assert_eq!(
         call(&st, "POST", "/user/new", MASTER, json!({"user_id": "quiet", "auto_create_key": false})).await.0,
         StatusCode::OK
