@@ -1,16 +1,15 @@
 //! Virtual keys: generated from the OS's CSPRNG, stored as their SHA-256 only, cached in memory
 //! with their live account (spend, reservations, rate windows), and kept in the database.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sqlx::Row;
 
 use super::db::Db;
-use super::limits::{Account, Limits, SharedAccount};
+use super::holders::{Holder, HolderCache, HolderRow, Lookup};
+use super::limits::Limits;
 use crate::util::{now_secs, sha256_hex};
 
 /// A key's settings and spend, as stored (never the key itself).
@@ -166,34 +165,16 @@ pub fn hash_key(key: &str) -> String {
 }
 
 /// A key known to this process: its settings and its live account.
-#[derive(Debug)]
-pub struct KeyState {
-    pub row: RwLock<KeyRow>,
-    pub account: SharedAccount,
-    /// The store's generation when the row was read (older: read it again before use).
-    loaded: AtomicU64,
-    /// The budget alerts sent and not yet cleared (bits of `alerts.rs`).
-    pub alerted: std::sync::atomic::AtomicU8,
-}
+pub type KeyState = Holder<KeyRow>;
 
-impl KeyState {
-    pub fn new(row: KeyRow) -> Arc<Self> {
-        let account = Account::new(row.spend, row.budget_reset_at);
-        Arc::new(Self {
-            row: RwLock::new(row),
-            account: Arc::new(Mutex::new(account)),
-            loaded: AtomicU64::new(0),
-            alerted: Default::default(),
-        })
+impl HolderRow for KeyRow {
+    fn standing(&self) -> (f64, Option<i64>) {
+        (self.spend, self.budget_reset_at)
     }
 
-    pub fn snapshot(&self) -> KeyRow {
-        let mut row = self.row.read().map(|r| r.clone()).unwrap_or_default();
-        if let Ok(a) = self.account.lock() {
-            row.spend = a.spend;
-            row.budget_reset_at = a.reset_at;
-        }
-        row
+    fn set_standing(&mut self, spend: f64, reset_at: Option<i64>) {
+        self.spend = spend;
+        self.budget_reset_at = reset_at;
     }
 }
 
@@ -205,10 +186,7 @@ const COLUMNS: &str = "token, key_name, key_alias, user_id, team_id, models, max
 #[derive(Debug)]
 pub struct KeyStore {
     pub db: Db,
-    cache: RwLock<HashMap<String, Arc<KeyState>>>,
-    /// Bumped when another proxy instance changed keys: cached rows are read again (their live
-    /// accounts stay).
-    generation: AtomicU64,
+    cache: HolderCache<KeyRow>,
 }
 
 fn db_err(e: sqlx::Error) -> String {
@@ -243,12 +221,12 @@ fn row_of(r: &sqlx::any::AnyRow) -> Result<KeyRow, sqlx::Error> {
 
 impl KeyStore {
     pub fn new(db: Db) -> Self {
-        Self { db, cache: RwLock::new(HashMap::new()), generation: AtomicU64::new(0) }
+        Self { db, cache: HolderCache::default() }
     }
 
     /// Makes every cached key be read again from the database on its next use.
     pub fn reload_all(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.cache.reload_all();
     }
 
     /// The key with this hash: from memory, else from the database (then kept in memory).
@@ -304,37 +282,18 @@ impl KeyStore {
     }
 
     async fn get_direct(&self, token: &str) -> Result<Option<Arc<KeyState>>, String> {
-        let generation = self.generation.load(Ordering::Acquire);
-        let cached = self.cache.read().ok().and_then(|c| c.get(token).cloned());
-        if let Some(k) = &cached
-            && k.loaded.load(Ordering::Acquire) >= generation
-        {
-            return Ok(cached);
-        }
+        let (generation, cached) = match self.cache.lookup(token) {
+            Lookup::Fresh(k) => return Ok(Some(k)),
+            Lookup::Read(generation, cached) => (generation, cached),
+        };
         let sql = format!("SELECT {COLUMNS} FROM litellm_verification_tokens WHERE token = ?");
         let row = sqlx::query(sqlx::AssertSqlSafe(&*self.db.q(&sql)))
             .bind(token)
             .fetch_optional(&self.db.pool)
             .await
             .map_err(db_err)?;
-        let mut cache = self.cache.write().map_err(|_| "key cache poisoned".to_owned())?;
-        let Some(row) = row else {
-            cache.remove(token);
-            return Ok(None);
-        };
-        let row = row_of(&row).map_err(db_err)?;
-        let state = match cached {
-            // read again: new settings, the same live account
-            Some(k) => {
-                if let Ok(mut r) = k.row.write() {
-                    *r = row;
-                }
-                k
-            }
-            None => cache.entry(token.to_owned()).or_insert_with(|| KeyState::new(row)).clone(),
-        };
-        state.loaded.store(generation, Ordering::Release);
-        Ok(Some(state))
+        let row = row.as_ref().map(row_of).transpose().map_err(db_err)?;
+        self.cache.keep(token, row, cached, generation)
     }
 
     /// Stores a new key row (the caller made the key and hashed it).
@@ -370,12 +329,7 @@ impl KeyStore {
                 }
                 _ => db_err(e),
             })?;
-        let token = row.token.clone();
-        let state = KeyState::new(row);
-        if let Ok(mut c) = self.cache.write() {
-            c.insert(token, state.clone());
-        }
-        Ok(state)
+        Ok(self.cache.insert(row.token.clone(), row))
     }
 
     /// Writes a key's settings (not its spend, which the ledger owns).
@@ -418,9 +372,7 @@ impl KeyStore {
             .execute(&self.db.pool)
             .await
             .map_err(db_err)?;
-            if let Ok(mut c) = self.cache.write() {
-                c.remove(token);
-            }
+            self.cache.remove(token);
             if done.rows_affected() > 0 {
                 deleted.push(token.clone());
             }
@@ -439,14 +391,11 @@ impl KeyStore {
             .execute(&self.db.pool)
             .await
             .map_err(db_err)?;
-        if let Ok(mut c) = self.cache.write()
-            && let Some(state) = c.remove(old)
+        if let Some(state) = self.cache.rename(old, new_token)
+            && let Ok(mut r) = state.row.write()
         {
-            if let Ok(mut r) = state.row.write() {
-                r.token = new_token.to_owned();
-                r.key_name = key_name.to_owned();
-            }
-            c.insert(new_token.to_owned(), state);
+            r.token = new_token.to_owned();
+            r.key_name = key_name.to_owned();
         }
         Ok(())
     }
@@ -472,12 +421,9 @@ impl KeyStore {
         let rows = query.fetch_all(&self.db.pool).await.map_err(db_err)?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
-            let mut row = row_of(r).map_err(db_err)?;
+            let row = row_of(r).map_err(db_err)?;
             // a key in use here has a newer spend than the last flush
-            if let Some(live) = self.cache.read().ok().and_then(|c| c.get(&row.token).cloned()) {
-                row = live.snapshot();
-            }
-            out.push(row);
+            out.push(self.cache.live(&row.token.clone(), row));
         }
         Ok(out)
     }
@@ -490,7 +436,7 @@ impl KeyStore {
 
     /// The keys held in memory (the ledger settles their spend).
     pub fn cached(&self, token: &str) -> Option<Arc<KeyState>> {
-        self.cache.read().ok().and_then(|c| c.get(token).cloned())
+        self.cache.get(token)
     }
 }
 

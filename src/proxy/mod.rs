@@ -9,6 +9,7 @@ mod audit;
 pub mod config;
 mod customers;
 pub mod db;
+mod holders;
 mod jwt;
 pub mod keys;
 mod ledger;

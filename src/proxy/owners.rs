@@ -3,15 +3,15 @@
 //! their accounts are reserved in the same step as the key's.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
 use serde_json::{Map, Value, json};
 use sqlx::Row;
 
 use super::db::Db;
+use super::holders::{Holder, HolderCache, HolderRow, Lookup};
 use super::keys::iso;
-use super::limits::{Account, Limits, SharedAccount};
+use super::limits::Limits;
 
 /// Users or teams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,35 +158,17 @@ impl OwnerRow {
     }
 }
 
-/// A user or team known to this process.
-#[derive(Debug)]
-pub struct Owner {
-    pub row: RwLock<OwnerRow>,
-    pub account: SharedAccount,
-    /// The store's generation when the row was read (older: read it again before use).
-    loaded: AtomicU64,
-    /// The budget alerts sent for the current crossing (`alerts::Alerting`).
-    pub alerted: AtomicU8,
-}
+/// A user, team or customer known to this process.
+pub type Owner = Holder<OwnerRow>;
 
-impl Owner {
-    fn new(row: OwnerRow) -> Arc<Self> {
-        let account = Account::new(row.spend, row.budget_reset_at);
-        Arc::new(Self {
-            row: RwLock::new(row),
-            account: Arc::new(Mutex::new(account)),
-            loaded: AtomicU64::new(0),
-            alerted: AtomicU8::new(0),
-        })
+impl HolderRow for OwnerRow {
+    fn standing(&self) -> (f64, Option<i64>) {
+        (self.spend, self.budget_reset_at)
     }
 
-    pub fn snapshot(&self) -> OwnerRow {
-        let mut row = self.row.read().map(|r| r.clone()).unwrap_or_default();
-        if let Ok(a) = self.account.lock() {
-            row.spend = a.spend;
-            row.budget_reset_at = a.reset_at;
-        }
-        row
+    fn set_standing(&mut self, spend: f64, reset_at: Option<i64>) {
+        self.spend = spend;
+        self.budget_reset_at = reset_at;
     }
 }
 
@@ -226,10 +208,7 @@ fn row_of(r: &sqlx::any::AnyRow) -> Result<OwnerRow, sqlx::Error> {
 pub struct OwnerStore {
     pub kind: Kind,
     db: Db,
-    cache: RwLock<HashMap<String, Arc<Owner>>>,
-    /// Bumped when another proxy instance changed users or teams: cached rows are read again
-    /// (their live accounts stay).
-    generation: AtomicU64,
+    cache: HolderCache<OwnerRow>,
     /// Ids found in no row, with the generation they were looked up at (requests name customers
     /// the proxy may not know: one lookup each, not one per request).
     missing: RwLock<HashMap<String, u64>>,
@@ -237,28 +216,19 @@ pub struct OwnerStore {
 
 impl OwnerStore {
     pub fn new(kind: Kind, db: Db) -> Self {
-        Self {
-            kind,
-            db,
-            cache: RwLock::new(HashMap::new()),
-            generation: AtomicU64::new(0),
-            missing: RwLock::new(HashMap::new()),
-        }
+        Self { kind, db, cache: HolderCache::default(), missing: RwLock::new(HashMap::new()) }
     }
 
     /// Makes every cached user or team be read again from the database on its next use.
     pub fn reload_all(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.cache.reload_all();
     }
 
     pub async fn get(&self, id: &str) -> Result<Option<Arc<Owner>>, String> {
-        let generation = self.generation.load(Ordering::Acquire);
-        let cached = self.cache.read().ok().and_then(|c| c.get(id).cloned());
-        if let Some(o) = &cached
-            && o.loaded.load(Ordering::Acquire) >= generation
-        {
-            return Ok(cached);
-        }
+        let (generation, cached) = match self.cache.lookup(id) {
+            Lookup::Fresh(o) => return Ok(Some(o)),
+            Lookup::Read(generation, cached) => (generation, cached),
+        };
         if cached.is_none()
             && self.missing.read().ok().and_then(|m| m.get(id).copied()).is_some_and(|g| g >= generation)
         {
@@ -270,30 +240,16 @@ impl OwnerStore {
             .fetch_optional(&self.db.pool)
             .await
             .map_err(db_err)?;
-        let mut cache = self.cache.write().map_err(|_| "cache poisoned".to_owned())?;
-        let Some(row) = row else {
-            cache.remove(id);
-            if let Ok(mut m) = self.missing.write() {
-                if m.len() >= 100_000 {
-                    m.clear();
-                }
-                m.insert(id.to_owned(), generation);
+        let row = row.as_ref().map(row_of).transpose().map_err(db_err)?;
+        if row.is_none()
+            && let Ok(mut m) = self.missing.write()
+        {
+            if m.len() >= 100_000 {
+                m.clear();
             }
-            return Ok(None);
-        };
-        let row = row_of(&row).map_err(db_err)?;
-        let owner = match cached {
-            // read again: new settings, the same live account
-            Some(o) => {
-                if let Ok(mut r) = o.row.write() {
-                    *r = row;
-                }
-                o
-            }
-            None => cache.entry(id.to_owned()).or_insert_with(|| Owner::new(row)).clone(),
-        };
-        owner.loaded.store(generation, Ordering::Release);
-        Ok(Some(owner))
+            m.insert(id.to_owned(), generation);
+        }
+        self.cache.keep(id, row, cached, generation)
     }
 
     pub async fn insert(&self, row: OwnerRow) -> Result<Arc<Owner>, String> {
@@ -329,11 +285,7 @@ impl OwnerStore {
         if let Ok(mut m) = self.missing.write() {
             m.remove(&row.id);
         }
-        let owner = Owner::new(row.clone());
-        if let Ok(mut c) = self.cache.write() {
-            c.insert(row.id, owner.clone());
-        }
-        Ok(owner)
+        Ok(self.cache.insert(row.id.clone(), row))
     }
 
     /// Writes the settings of `row` (not its spend, which the ledger owns) and updates the cache.
@@ -380,9 +332,7 @@ impl OwnerStore {
                 .execute(&self.db.pool)
                 .await
                 .map_err(db_err)?;
-            if let Ok(mut c) = self.cache.write() {
-                c.remove(id);
-            }
+            self.cache.remove(id);
             if done.rows_affected() > 0 {
                 deleted.push(id.clone());
             }
@@ -396,8 +346,7 @@ impl OwnerStore {
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let row = row_of(r).map_err(db_err)?;
-            let live = self.cache.read().ok().and_then(|c| c.get(&row.id).cloned());
-            out.push(live.map_or(row, |o| o.snapshot()));
+            out.push(self.cache.live(&row.id.clone(), row));
         }
         Ok(out)
     }
