@@ -5,6 +5,8 @@ with a Redis cache, two instances share their answers."""
 
 from __future__ import annotations
 
+import concurrent.futures
+
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +60,13 @@ def test_a_local_cache_answers_repeats_at_no_cost(tmp_path: Path, mock: MockServ
         status, info = admin(srv, "GET", "/key/info", key=made["key"])
         assert status == 200
         assert info["info"]["spend"] == pytest.approx(3 * cost)
+
+        # identical requests in flight at once make one upstream call
+        mock.delay = 0.3
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(lambda _: ask(c, temperature=0.7).parse(), range(4)))
+        assert {a.choices[0].message.content for a in answers} == {mock.chat_text}
+        assert mock.count("/chat/completions") == 4
     finally:
         srv.shutdown()
         srv.wait(10)
