@@ -6,7 +6,6 @@ with a Redis cache, two instances share their answers."""
 from __future__ import annotations
 
 import concurrent.futures
-
 from pathlib import Path
 from typing import Any
 
