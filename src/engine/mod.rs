@@ -5,6 +5,7 @@ mod auth;
 mod mock;
 pub mod options;
 pub mod stream;
+mod stream_flight;
 
 use std::time::{Duration, Instant};
 
@@ -490,18 +491,33 @@ async fn chat_uncached(mut req: ChatRequest, opts: &CallOptions) -> Result<(Chat
 
 /// A streamed chat completion: returns once the upstream answered with a stream. A cached answer
 /// is replayed as a stream.
-pub async fn chat_stream(mut req: ChatRequest, opts: &CallOptions) -> Result<ChunkStream, LlmError> {
+pub async fn chat_stream(req: ChatRequest, opts: &CallOptions) -> Result<ChunkStream, LlmError> {
     let cache = CallCache::for_call("completion", &req, opts);
     if let Some(c) = &cache
         && let Some(resp) = cached::<ChatResponse>(Some(c)).await
     {
         return Ok(mock::replay(resp, req.include_usage(), Hidden::cache_hit(&req.model, opts, &c.key)));
     }
-    let tier = service_tier(&req.extra);
     if let Some(text) = &opts.mock_response {
         mock::raise_if_error(text, &req.model, opts)?;
-        return Ok(mock::chat_stream(&req, opts, text, tier));
+        return Ok(mock::chat_stream(&req, opts, text, service_tier(&req.extra)));
     }
+    let Some(c) = cache else {
+        return open_chat_stream(req, opts, None).await;
+    };
+    // identical streams in flight share one upstream stream (as identical calls do)
+    let key = format!("{}#usage={}", flight_key(&c.key, opts), req.include_usage());
+    let opts = opts.clone();
+    stream_flight::shared(key, async move { open_chat_stream(req, &opts, Some(c)).await }).await
+}
+
+/// Opens a chat stream upstream (storing its answer in `cache` once it ended well).
+async fn open_chat_stream(
+    mut req: ChatRequest,
+    opts: &CallOptions,
+    cache: Option<CallCache>,
+) -> Result<ChunkStream, LlmError> {
+    let tier = service_tier(&req.extra);
     let original_model = std::mem::take(&mut req.model);
     let p = prepare(&original_model, opts).await?;
     req.model.clone_from(&p.resolved.model);

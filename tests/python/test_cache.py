@@ -198,9 +198,11 @@ def test_a_broken_or_abandoned_stream_is_not_stored(mock, local_cache):
     mock.truncate(after=2)
     with pytest.raises(Exception):  # noqa: B017 - the class is tested in test_streaming
         list(chat(mock, stream=True, seed=1))
+    mock.stream_interval = 0.05  # the client leaves while the answer is still coming
     stream = chat(mock, stream=True, seed=2)
     next(stream)
     stream.close()
+    mock.stream_interval = 0.0
     chat(mock, seed=1)
     chat(mock, seed=2)
     assert mock.count() == 4, "neither stream left an entry"
@@ -244,6 +246,41 @@ async def test_identical_embedding_batches_in_flight_make_one_upstream_call(mock
     answers = await asyncio.gather(*[litellm_rs.aembedding(input=["x", "y"], **kw) for _ in range(5)])
     assert mock.count() == 1
     assert len({str(a.data[1]["embedding"]) for a in answers}) == 1
+
+
+async def test_identical_streams_in_flight_share_one_upstream_stream(mock, local_cache):
+    import asyncio
+
+    mock.stream_interval = 0.02
+
+    async def read(delay: float, stop_after: int | None = None) -> str:
+        await asyncio.sleep(delay)
+        stream = await achat(mock, stream=True, seed=7)
+        text = ""
+        n = 0
+        async for chunk in stream:
+            n += 1
+            if chunk.choices:
+                text += chunk.choices[0].delta.content or ""
+            if stop_after is not None and n >= stop_after:
+                await stream.aclose()
+                break
+        return text
+
+    # four readers, two of them joining while the answer is already coming, one leaving early
+    texts = await asyncio.gather(read(0), read(0), read(0.1), read(0.15), read(0, stop_after=2))
+    assert mock.count() == 1
+    assert texts[:4] == [mock.chat_text] * 4, texts
+    assert len(texts[4]) < len(mock.chat_text)
+    # the answer is in the cache once the stream ended
+    assert (await achat(mock, seed=7))._hidden_params["cache_hit"] is True and mock.count() == 1
+    # a stream that asks for usage is another stream (its last chunk differs)
+    with_usage = await achat(mock, stream=True, seed=8, stream_options={"include_usage": True})
+    plain = await achat(mock, stream=True, seed=8)
+    chunks = [c async for c in with_usage]
+    plain_chunks = [c async for c in plain]
+    assert chunks[-1].usage is not None and getattr(plain_chunks[-1], "usage", None) is None
+    assert mock.count() == 3
 
 
 def test_a_failed_flight_is_not_remembered(mock, local_cache):
