@@ -66,6 +66,18 @@ def test_a_local_cache_answers_repeats_at_no_cost(tmp_path: Path, mock: MockServ
             answers = list(pool.map(lambda _: ask(c, temperature=0.7).parse(), range(4)))
         assert {a.choices[0].message.content for a in answers} == {mock.chat_text}
         assert mock.count("/chat/completions") == 4
+
+        # and identical streams read one upstream stream
+        mock.delay = 0.0
+        mock.stream_interval = 0.02
+
+        def stream_text(_: int) -> str:
+            s = c.chat.completions.create(model="gpt", messages=MESSAGES, max_tokens=30, stream=True, seed=3)
+            return "".join(ch.choices[0].delta.content or "" for ch in s if ch.choices)
+
+        with concurrent.futures.ThreadPoolExecutor(3) as pool:
+            assert list(pool.map(stream_text, range(3))) == [mock.chat_text] * 3
+        assert mock.count("/chat/completions") == 5
     finally:
         srv.shutdown()
         srv.wait(10)
