@@ -412,6 +412,8 @@ pub struct StreamPricer {
     service_tier: Option<String>,
     include_in_usage: bool,
     cell: CostCell,
+    /// Where the stream's total tokens go (the Router's usage windows read them at its end).
+    tokens: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl StreamPricer {
@@ -420,12 +422,14 @@ impl StreamPricer {
         service_tier: Option<String>,
         include_in_usage: bool,
         cell: CostCell,
+        tokens: Arc<std::sync::atomic::AtomicU64>,
     ) -> Self {
-        Self { entry, service_tier, include_in_usage, cell }
+        Self { entry, service_tier, include_in_usage, cell, tokens }
     }
 
     /// Prices `usage` (the stream's usage chunk).
     pub fn on_usage(&self, usage: &mut Usage) {
+        self.tokens.store(usage.total_tokens, std::sync::atomic::Ordering::Relaxed);
         let Some(entry) = &self.entry else { return };
         let Some((p, c)) = price(entry, &TokenUsage::from_usage(usage), self.service_tier.as_deref(), 0.0) else {
             return;

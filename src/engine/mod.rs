@@ -39,6 +39,8 @@ pub struct Hidden {
     pub response_cost: Option<f64>,
     /// A stream's cost, filled in by the reader once the usage chunk was seen.
     pub stream_cost: crate::cost::CostCell,
+    /// A stream's total tokens, filled in by the reader once the usage chunk was seen (0 until).
+    pub stream_tokens: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Answered from the cache (`cache_hit`), and the key the call used there (`cache_key`).
     pub cache_hit: bool,
     pub cache_key: Option<String>,
@@ -75,6 +77,7 @@ impl Hidden {
             tier.map(str::to_owned),
             opts.include_cost_in_streaming_usage.unwrap_or(false),
             self.stream_cost.clone(),
+            self.stream_tokens.clone(),
         )
     }
 

@@ -114,7 +114,7 @@ pub trait Routed {
     fn tokens(&self) -> u64;
     /// Keeps the call counted in flight for as long as the outcome lasts (a stream, until it
     /// ends); an answer is complete, so it lets go at once.
-    fn hold(&mut self, in_flight: state::InFlight) {
+    fn hold(&mut self, in_flight: state::InFlight, _report: impl FnOnce() -> Option<state::TokenReport>) {
         drop(in_flight);
     }
 }
@@ -140,7 +140,10 @@ impl Routed for ChunkStream {
     fn tokens(&self) -> u64 {
         0 // known at the stream's end
     }
-    fn hold(&mut self, in_flight: state::InFlight) {
+    /// Counted in flight until the stream ends; its tokens (from its usage chunk) then count in
+    /// the deployment's tpm window.
+    fn hold(&mut self, in_flight: state::InFlight, report: impl FnOnce() -> Option<state::TokenReport>) {
+        let in_flight = in_flight.with_tokens(self.hidden.stream_tokens.clone(), report());
         self.hold_until_end(Box::new(in_flight));
     }
 }
@@ -898,7 +901,7 @@ impl<F> Attempt<'_, F> {
             router.shared.request(&d.id, now);
             let mut result = (self.op)(r, opts).await;
             match &mut result {
-                Ok(out) => out.hold(in_flight),
+                Ok(out) => out.hold(in_flight, || router.shared.token_reporter(&d.id)),
                 Err(_) => drop(in_flight),
             }
             let ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -142,6 +142,13 @@ impl Shared {
         });
     }
 
+    /// Reports a deployment's tokens known later (a stream's, at its end); None without Redis.
+    pub fn token_reporter(&self, id: &str) -> Option<super::state::TokenReport> {
+        let r = self.remote()?;
+        let id = id.to_owned();
+        Some(Box::new(move |tokens| counts(&mut lock(&r.pending), &id, now_ms()).1 += tokens))
+    }
+
     /// A call failed; returns the failures every process reported this minute (0 without Redis).
     pub fn failed(&self, id: &str, now: u64) -> u32 {
         let Some(r) = self.remote() else {

@@ -67,11 +67,40 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// A call on a deployment: counted in flight until dropped.
-pub struct InFlight(std::sync::Arc<DeploymentState>);
+pub struct InFlight {
+    state: std::sync::Arc<DeploymentState>,
+    /// A stream's tokens, known at its end: counted in this minute's usage when it is dropped,
+    /// and told to the other processes (`report`).
+    tokens: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    report: Option<TokenReport>,
+}
+
+/// Tells other processes (through Redis) of tokens a deployment used.
+pub type TokenReport = Box<dyn Fn(u64) + Send + Sync>;
+
+impl InFlight {
+    /// Counts the tokens `cell` holds when the call ends (a stream's usage chunk fills it).
+    pub fn with_tokens(
+        mut self,
+        cell: std::sync::Arc<std::sync::atomic::AtomicU64>,
+        report: Option<TokenReport>,
+    ) -> Self {
+        self.tokens = Some(cell);
+        self.report = report;
+        self
+    }
+}
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.state.in_flight.fetch_sub(1, Ordering::Relaxed);
+        let n = self.tokens.as_ref().map_or(0, |c| c.load(Ordering::Relaxed));
+        if n > 0 {
+            self.state.add_tokens(crate::util::now_ms(), n);
+            if let Some(report) = &self.report {
+                report(n);
+            }
+        }
     }
 }
 
@@ -147,7 +176,17 @@ impl DeploymentState {
             w.roll(minute_of(now));
             w.requests += 1;
         }
-        InFlight(self.clone())
+        InFlight { state: self.clone(), tokens: None, report: None }
+    }
+
+    /// Tokens a call reported after its success was counted (a stream's, at its end).
+    pub fn add_tokens(&self, now: u64, tokens: u64) {
+        {
+            let mut w = lock(&self.window);
+            w.roll(minute_of(now));
+            w.tokens += tokens;
+        }
+        lock(&self.totals).tokens += tokens;
     }
 
     pub fn success(&self, now: u64, latency_ms: f64, tokens: u64, cost: f64) {

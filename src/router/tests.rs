@@ -349,3 +349,28 @@ async fn a_deployments_model_info_prices_its_calls_and_bounds_include_fallbacks(
     let mini = r.max_prices("pricey");
     assert_eq!(mini.0, input, "pricey falls back to nothing: the same bound as o1 alone");
 }
+
+#[tokio::test]
+async fn a_streams_tokens_count_in_its_deployments_minute_when_it_ends() {
+    let r = router(vec![dep("g", "s", json!({"tpm": 1000}))], json!({}));
+    let tokens = |r: &Router| r.stats()[0]["current_minute_tokens"].as_u64().unwrap();
+    let stream_req = |usage: bool| -> ChatRequest {
+        serde_json::from_value(json!({"model": "g", "stream": true, "messages": [{"role": "user", "content": "hi"}],
+            "stream_options": {"include_usage": usage}}))
+        .unwrap()
+    };
+    let open = |req: ChatRequest| {
+        let maps = CallMaps::default();
+        r.route(req, maps, |q, o| async move { crate::engine::chat_stream(q, &o).await })
+    };
+    let mut s = open(stream_req(true)).await.unwrap();
+    assert_eq!(tokens(&r), 0, "nothing counted before the stream ends");
+    while !s.next_batch(64).await.unwrap().is_empty() {}
+    drop(s);
+    assert_eq!(tokens(&r), 30, "the usage chunk's 10 + 20 tokens");
+    // a stream without a usage chunk counts its request, and no tokens
+    let s = open(stream_req(false)).await.unwrap();
+    drop(s);
+    assert_eq!(tokens(&r), 30);
+    assert_eq!(r.stats()[0]["current_minute_requests"], 2);
+}
