@@ -75,16 +75,35 @@ pub struct Deployment {
     /// The deployment's own pricing (litellm_params' prices and base_model, model_info), as its
     /// calls are priced.
     pub pricing: crate::cost::CustomPricing,
+    /// The pricing part of `model_info`, handed to its calls (None: nothing to price with).
+    pub priced_info: Option<Map<String, Value>>,
     pub canary: bool,
     pub state: Arc<DeploymentState>,
 }
 
+/// What of a deployment's `model_info` prices its calls (a `base_model`, prices, limits); None
+/// when nothing (an `id` alone), so that plain calls skip the per-call pricing overlay.
+fn pricing_info(model_info: &Map<String, Value>) -> Option<Map<String, Value>> {
+    let m: Map<String, Value> = model_info
+        .iter()
+        .filter(|(k, v)| {
+            !v.is_null()
+                && (k.as_str() == "base_model"
+                    || k.contains("cost")
+                    || k.starts_with("max_")
+                    || k.starts_with("supports_"))
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    (!m.is_empty()).then_some(m)
+}
+
 /// A deployment's pricing as the engine prices its calls: its call options (prices per token or
 /// second, `base_model`) with its `model_info` (a `base_model`, prices).
-fn pricing_of(options: &Map<String, Value>, model_info: &Map<String, Value>) -> crate::cost::CustomPricing {
+fn pricing_of(options: &Map<String, Value>, info: Option<&Map<String, Value>>) -> crate::cost::CustomPricing {
     let mut m = options.clone();
-    if !model_info.is_empty() {
-        m.insert("model_info".into(), Value::Object(model_info.clone()));
+    if let Some(info) = info {
+        m.insert("model_info".into(), Value::Object(info.clone()));
     }
     serde_json::from_value::<crate::engine::CallOptions>(Value::Object(m))
         .map(|o| o.custom_pricing())
@@ -258,7 +277,8 @@ impl Deployment {
             Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
             _ => Vec::new(),
         };
-        let pricing = pricing_of(&options, &model_info);
+        let priced_info = pricing_info(&model_info);
+        let pricing = pricing_of(&options, priced_info.as_ref());
         let provider = litellm_params.get("custom_llm_provider").and_then(Value::as_str);
         let entry = crate::cost::effective_entry(&model, provider, &pricing, None);
         let unit_cost = entry.as_ref().and_then(|e| {
@@ -288,6 +308,7 @@ impl Deployment {
             unit_cost,
             max_input_tokens,
             pricing,
+            priced_info,
             id,
             state,
         })

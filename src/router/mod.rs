@@ -821,8 +821,10 @@ impl<F> Attempt<'_, F> {
             m.insert(k.clone(), v.clone());
         }
         // the deployment's model_info prices its calls (a base_model, costs), as in litellm
-        if !d.model_info.is_empty() && !m.contains_key("model_info") {
-            m.insert("model_info".into(), Value::Object(d.model_info.clone()));
+        if let Some(info) = &d.priced_info
+            && !m.contains_key("model_info")
+        {
+            m.insert("model_info".into(), Value::Object(info.clone()));
         }
         m.remove("num_retries");
         m.remove("max_retries");
