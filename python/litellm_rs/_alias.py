@@ -153,6 +153,14 @@ def uninstall_as_litellm() -> None:
         package.__dict__.pop("_installed_as_litellm", None)
 
 
+def _spec_for(fullname: str) -> importlib.machinery.ModuleSpec | None:
+    """The spec of ``litellm`` or ``litellm.X`` once the alias is installed (for the lazy start-up
+    hook, which answers the first import of litellm)."""
+    if fullname == _NAME:
+        return importlib.machinery.ModuleSpec(_NAME, _AliasLoader(sys.modules[_NAME]), is_package=True)
+    return _finder.find_spec(fullname)
+
+
 def _env_enabled(environ: Any = os.environ) -> bool:
     return str(environ.get(ENV_SWITCH, "")).strip().lower() in ("1", "true", "yes", "on")
 

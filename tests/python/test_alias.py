@@ -103,9 +103,22 @@ def test_refuses_when_the_real_litellm_is_already_imported() -> None:
 
 
 def test_env_switch_installs_at_startup() -> None:
-    """The wheel's ``litellm_rs_alias.pth`` hook reads LITELLM_RS_AS_LITELLM=1 at interpreter start."""
-    code = "import sys; print('litellm' in sys.modules); import litellm; print(litellm.__name__)"
-    assert run_python(code, env={"LITELLM_RS_AS_LITELLM": "1"}).splitlines() == ["True", "litellm_rs"]
+    """The wheel's ``litellm_rs_alias.pth`` hook reads LITELLM_RS_AS_LITELLM=1 at interpreter start,
+    and loads litellm_rs only when the program imports litellm."""
+    code = (
+        "import sys; print('litellm_rs' in sys.modules); import litellm; print(litellm.__name__);"
+        " import litellm.types.utils as u; print(u.ModelResponse.__module__)"
+    )
+    assert run_python(code, env={"LITELLM_RS_AS_LITELLM": "1"}).splitlines() == [
+        "False",
+        "litellm_rs",
+        "litellm.types.utils",
+    ]
+    # a submodule imported first installs the alias too; find_spec (frameworks probing) as well
+    sub = "import litellm.exceptions as e, litellm; print(e.RateLimitError.__module__, litellm.__name__)"
+    assert run_python(sub, env={"LITELLM_RS_AS_LITELLM": "1"}) == "litellm.exceptions litellm_rs"
+    probe = "import importlib.util, sys; print(importlib.util.find_spec('litellm') is not None, sys.modules['litellm'].__name__)"
+    assert run_python(probe, env={"LITELLM_RS_AS_LITELLM": "1"}) == "True litellm_rs"
     off = run_python("import sys; print('litellm' in sys.modules)", env={"LITELLM_RS_AS_LITELLM": "0"})
     assert off == "False"
 
