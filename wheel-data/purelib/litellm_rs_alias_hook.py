@@ -26,10 +26,9 @@ class _FirstImport:
 
 def install() -> None:
     """Puts the finder in place (once)."""
-    if _FirstImport not in sys.meta_path:
+    if not any(f is _FirstImport for f in sys.meta_path):
         sys.meta_path.insert(0, _FirstImport)  # type: ignore[arg-type]
 
 
 def uninstall() -> None:
-    while _FirstImport in sys.meta_path:
-        sys.meta_path.remove(_FirstImport)  # type: ignore[arg-type]
+    sys.meta_path[:] = [f for f in sys.meta_path if f is not _FirstImport]
