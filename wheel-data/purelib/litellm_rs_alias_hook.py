@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import sys
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # no typing import at start-up
+    from collections.abc import Sequence
+    from importlib.machinery import ModuleSpec
+    from types import ModuleType
+
 
 class _FirstImport:
     """Answers the first import of litellm by installing litellm_rs under its name."""
 
-    @staticmethod
-    def find_spec(fullname: str, path: object = None, target: object = None) -> object:
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
         if fullname != "litellm" and not fullname.startswith("litellm."):
             return None
         uninstall()
@@ -24,11 +31,15 @@ class _FirstImport:
         return _alias._spec_for(fullname)
 
 
+_finder = _FirstImport()
+
+
 def install() -> None:
     """Puts the finder in place (once)."""
-    if not any(f is _FirstImport for f in sys.meta_path):
-        sys.meta_path.insert(0, _FirstImport)  # type: ignore[arg-type]
+    if _finder not in sys.meta_path:
+        sys.meta_path.insert(0, _finder)
 
 
 def uninstall() -> None:
-    sys.meta_path[:] = [f for f in sys.meta_path if f is not _FirstImport]
+    if _finder in sys.meta_path:
+        sys.meta_path.remove(_finder)
