@@ -301,7 +301,31 @@ pub fn response_cost(
 ) -> Option<f64> {
     let usage = usage?;
     let entry = effective_entry(model, Some(provider), custom, response_model)?;
-    price(&entry, &TokenUsage::from_usage(usage), service_tier, response_ms).map(|(p, c)| p + c)
+    price(&entry, &TokenUsage::from_usage(usage), service_tier, response_ms)
+        .map(|(p, c)| p + c + web_search_cost(&entry, usage))
+}
+
+/// The charge for the provider's own web searches that `usage` reports
+/// (`server_tool_use.web_search_requests`, as Anthropic — and Claude on Vertex AI and Bedrock —
+/// and xAI report them): each search at the entry's `search_context_cost_per_query`
+/// (`search_context_size_medium`), as litellm bills them; 0 when the entry has no such price.
+/// Not in [`price`]: litellm's `cost_per_token` leaves it out too, `completion_cost` adds it.
+pub fn web_search_cost(entry: &Entry, usage: &Usage) -> f64 {
+    let searches = usage
+        .extra
+        .get("server_tool_use")
+        .and_then(|s| s.get("web_search_requests"))
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    if searches == 0 {
+        return 0.0;
+    }
+    let per_search = entry
+        .get("search_context_cost_per_query")
+        .and_then(|q| q.get("search_context_size_medium"))
+        .and_then(Value::as_f64)
+        .unwrap_or(0.0);
+    searches as f64 * per_search
 }
 
 /// The capability flags litellm's `supports_*` helpers read.
@@ -434,7 +458,7 @@ impl StreamPricer {
         let Some((p, c)) = price(entry, &TokenUsage::from_usage(usage), self.service_tier.as_deref(), 0.0) else {
             return;
         };
-        let total = p + c;
+        let total = p + c + web_search_cost(entry, usage);
         if let Ok(mut g) = self.cell.lock() {
             *g = Some(total);
         }

@@ -300,3 +300,26 @@ def test_bedrock_same_request_and_result(kw):
             scope = q.headers["authorization"].split("Credential=")[1].split(",")[0].split("/", 2)[2]
             seen.append((q.path, scope, q.body, r.choices[0].message.content, r.usage.total_tokens))
     assert seen[1] == seen[0]
+
+
+def test_anthropic_web_searches_are_billed_as_litellm_bills_them():
+    """Anthropic's server-side web searches (usage.server_tool_use.web_search_requests) cost
+    search_context_cost_per_query each, on top of the tokens — in completion_cost and in the
+    response's response_cost, as litellm computes them."""
+    answer = dict(ANTHROPIC_ANSWER)
+    answer["usage"] = {**ANTHROPIC_ANSWER["usage"], "server_tool_use": {"web_search_requests": 3}}
+    with RawMock() as m:
+        m.on("POST", r"/v1/messages$", json_body=answer)
+        costs = []
+        for lib in (litellm, litellm_rs):
+            r = lib.completion(
+                model="anthropic/claude-sonnet-4-5-20250929", messages=MESSAGES, api_base=m.url, api_key="sk-ant-diff"
+            )
+            costs.append((lib.completion_cost(completion_response=r), r._hidden_params["response_cost"]))
+    ref, ours = costs
+    assert ours == pytest.approx(ref)
+    # the three searches are in it: $0.01 each for this model
+    plain = litellm_rs.completion_cost(
+        model="anthropic/claude-sonnet-4-5-20250929", prompt="x", completion="y"
+    )  # a sanity floor: tokens alone cost far less than the searches
+    assert ours[0] > 0.03 > plain
