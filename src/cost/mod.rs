@@ -305,27 +305,32 @@ pub fn response_cost(
         .map(|(p, c)| p + c + web_search_cost(&entry, usage))
 }
 
-/// The charge for the provider's own web searches that `usage` reports
-/// (`server_tool_use.web_search_requests`, as Anthropic — and Claude on Vertex AI and Bedrock —
-/// and xAI report them): each search at the entry's `search_context_cost_per_query`
-/// (`search_context_size_medium`), as litellm bills them; 0 when the entry has no such price.
-/// Not in [`price`]: litellm's `cost_per_token` leaves it out too, `completion_cost` adds it.
+/// The charge for the web searches a provider reports, as litellm bills them: Gemini's and
+/// Vertex AI's grounded prompts (`prompt_tokens_details.web_search_requests`), and the searches
+/// Anthropic (also Claude on Vertex AI and Bedrock) and xAI count in
+/// `server_tool_use.web_search_requests`, each at the entry's `search_context_cost_per_query`
+/// (`search_context_size_medium`). Not in [`price`]: litellm's `cost_per_token` leaves it out
+/// too, `completion_cost` adds it.
 pub fn web_search_cost(entry: &Entry, usage: &Usage) -> f64 {
+    let medium = entry
+        .get("search_context_cost_per_query")
+        .and_then(|q| q.get("search_context_size_medium"))
+        .and_then(Value::as_f64);
+    // Gemini and Vertex AI grounding (prompt_tokens_details.web_search_requests): one charge per
+    // grounded prompt, or per search with `web_search_billing_unit: per_query`; $0.035 where the
+    // map has no price yet
+    let grounded = usage.prompt_tokens_details.as_ref().and_then(|d| d.extra.get("web_search_requests"));
+    if let Some(n) = grounded.and_then(Value::as_u64).filter(|n| *n > 0) {
+        let per_query = entry.get("web_search_billing_unit").and_then(Value::as_str) == Some("per_query");
+        return medium.unwrap_or(0.035) * if per_query { n as f64 } else { 1.0 };
+    }
     let searches = usage
         .extra
         .get("server_tool_use")
         .and_then(|s| s.get("web_search_requests"))
         .and_then(Value::as_u64)
         .unwrap_or(0);
-    if searches == 0 {
-        return 0.0;
-    }
-    let per_search = entry
-        .get("search_context_cost_per_query")
-        .and_then(|q| q.get("search_context_size_medium"))
-        .and_then(Value::as_f64)
-        .unwrap_or(0.0);
-    searches as f64 * per_search
+    searches as f64 * medium.unwrap_or(0.0)
 }
 
 /// The capability flags litellm's `supports_*` helpers read.

@@ -646,3 +646,23 @@ def test_same_unsupported_parameters_as_litellm(real_litellm, param):
     kw = {param: values[param]}
     assert _body_or_error(litellm_rs, "gemini-2.5-flash", kw) == "UnsupportedParamsError"
     assert _body_or_error(real_litellm, "gemini-2.5-flash", kw) == "UnsupportedParamsError"
+
+
+def test_grounded_answers_cost_what_litellm_bills(real_litellm):
+    """A Google Search grounded answer: litellm counts its distinct search queries in
+    usage.prompt_tokens_details.web_search_requests and bills the grounded prompt once (Gemini
+    2.x); the costs are the same."""
+    grounded = answer({"text": "It rained."})
+    grounded["candidates"][0]["groundingMetadata"] = {
+        "webSearchQueries": ["weather paris", "weather paris", "paris rain today"],
+        "groundingChunks": [{"web": {"uri": "https://example.com/a", "title": "a"}}],
+        "groundingSupports": [],
+    }
+    costs = []
+    for lib in (litellm_rs, real_litellm):
+        (r,), _ = _run(lib, [(PATH, {"json_body": grounded})], [{"model": MODEL, "messages": MESSAGES}])
+        details = r.usage.prompt_tokens_details
+        costs.append((getattr(details, "web_search_requests", None), lib.completion_cost(completion_response=r)))
+    assert costs[0][0] == costs[1][0] == 2
+    assert costs[0][1] == pytest.approx(costs[1][1])
+    assert costs[0][1] > 0.035  # the grounded prompt's charge is in it

@@ -548,11 +548,41 @@ pub fn parse_response(provider: &str, body: &[u8], model: &str) -> Result<ChatRe
             extra: choice_extra,
         });
     }
+    // litellm's count of the Google searches a grounded answer made (billed by the cost map)
+    if let (Some(n), Some(u)) = (web_search_requests(&grounding), resp.usage.as_mut()) {
+        u.prompt_tokens_details
+            .get_or_insert_with(Default::default)
+            .extra
+            .insert("web_search_requests".into(), n.into());
+    }
     resp.extra.insert("vertex_ai_grounding_metadata".into(), Value::Array(grounding));
     resp.extra.insert("vertex_ai_url_context_metadata".into(), Value::Array(url_context));
     resp.extra.insert("vertex_ai_safety_results".into(), Value::Array(safety));
     resp.extra.insert("vertex_ai_citation_metadata".into(), Value::Array(citations));
     Ok(resp)
+}
+
+/// The Google searches of a grounded answer, as litellm counts them: the distinct non-empty
+/// `webSearchQueries` of the candidates' grounding metadata (not those of Maps grounding).
+fn web_search_requests(grounding: &[Value]) -> Option<u64> {
+    let mut queries = std::collections::BTreeSet::new();
+    for item in grounding {
+        let kinds: Vec<&String> = item
+            .get("groundingChunks")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_object)
+            .flat_map(|c| c.keys())
+            .collect();
+        let maps = kinds.iter().any(|k| *k == "maps") || item.get("googleMapsWidgetContextToken").is_some();
+        if maps && !kinds.iter().any(|k| *k == "web") {
+            continue;
+        }
+        let found = item.get("webSearchQueries").and_then(Value::as_array).into_iter().flatten();
+        queries.extend(found.filter_map(Value::as_str).filter(|q| !q.is_empty()));
+    }
+    (!queries.is_empty()).then_some(queries.len() as u64)
 }
 
 /// One SSE event of `streamGenerateContent?alt=sse` as zero or more chunks. Gemini sends no
