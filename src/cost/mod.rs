@@ -305,6 +305,24 @@ pub fn response_cost(
         .map(|(p, c)| p + c + web_search_cost(&entry, usage))
 }
 
+/// Whether `usage` counts the web searches of its call (then [`web_search_cost`] bills them).
+pub fn usage_counts_web_searches(usage: &Usage) -> bool {
+    let grounded = usage.prompt_tokens_details.as_ref().and_then(|d| d.extra.get("web_search_requests"));
+    let server = usage.extra.get("server_tool_use").and_then(|s| s.get("web_search_requests"));
+    grounded.or(server).and_then(Value::as_u64).is_some_and(|n| n > 0)
+}
+
+/// One web search at the entry's price for a search context size (`low`, `medium`, `high`;
+/// medium when none or another is asked), 0 without a price.
+pub fn web_search_call_price(entry: &Entry, size: Option<&str>) -> f64 {
+    let size = size.filter(|s| matches!(*s, "low" | "medium" | "high")).unwrap_or("medium");
+    entry
+        .get("search_context_cost_per_query")
+        .and_then(|q| q.get(format!("search_context_size_{size}").as_str()))
+        .and_then(Value::as_f64)
+        .unwrap_or(0.0)
+}
+
 /// The charge for the web searches a provider reports, as litellm bills them: Gemini's and
 /// Vertex AI's grounded prompts (`prompt_tokens_details.web_search_requests`), and the searches
 /// Anthropic (also Claude on Vertex AI and Bedrock) and xAI count in

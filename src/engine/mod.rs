@@ -68,6 +68,33 @@ impl Hidden {
         );
     }
 
+    /// An answer that cites the web (`url_citation` annotations: OpenAI's search models) made a
+    /// search the usage does not count: litellm bills one, at the price of the request's
+    /// `web_search_options.search_context_size` (medium by default).
+    fn price_web_citations(&mut self, resp: &ChatResponse, req: &ChatRequest, opts: &CallOptions) {
+        // (Perplexity's prices include its searches: litellm adds nothing for them)
+        let Some(cost) = self.response_cost.filter(|_| self.custom_llm_provider != "perplexity") else { return };
+        let cites = resp.choices.iter().any(|c| {
+            let notes = c.message.extra.get("annotations").and_then(Value::as_array);
+            notes.into_iter().flatten().any(|a| a.get("type").and_then(Value::as_str) == Some("url_citation"))
+        });
+        let counted = resp.usage.as_ref().is_some_and(crate::cost::usage_counts_web_searches);
+        if !cites || counted {
+            return;
+        }
+        let size =
+            req.extra.get("web_search_options").and_then(|w| w.get("search_context_size")).and_then(Value::as_str);
+        let entry = crate::cost::effective_entry(
+            &self.model,
+            Some(&self.custom_llm_provider),
+            &opts.custom_pricing(),
+            Some(&resp.model),
+        );
+        if let Some(e) = entry {
+            self.response_cost = Some(cost + crate::cost::web_search_call_price(&e, size));
+        }
+    }
+
     /// The pricer of a stream of this call.
     pub(super) fn stream_pricer(&self, opts: &CallOptions, tier: Option<&str>) -> crate::cost::StreamPricer {
         let entry =
@@ -489,6 +516,7 @@ async fn chat_uncached(mut req: ChatRequest, opts: &CallOptions) -> Result<(Chat
     hidden.response_headers = raw.headers;
     hidden.response_ms = started.elapsed().as_secs_f64() * 1000.0;
     hidden.price(resp.usage.as_ref(), opts, tier, &resp.model);
+    hidden.price_web_citations(&resp, &req, opts);
     Ok((resp, hidden))
 }
 

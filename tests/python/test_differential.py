@@ -323,3 +323,58 @@ def test_anthropic_web_searches_are_billed_as_litellm_bills_them():
         model="anthropic/claude-sonnet-4-5-20250929", prompt="x", completion="y"
     )  # a sanity floor: tokens alone cost far less than the searches
     assert ours[0] > 0.03 > plain
+
+
+@pytest.mark.parametrize(
+    ("model", "size"),
+    [
+        ("openai/gpt-4o-search-preview", None),
+        ("openai/gpt-4o-search-preview", "low"),
+        ("openai/gpt-4o-search-preview", "high"),
+        ("perplexity/sonar", "high"),
+    ],
+)
+def test_a_search_models_cited_answer_bills_one_search_as_litellm_does(model, size):
+    """OpenAI's search models answer with url_citation annotations: litellm bills one search at
+    the price of web_search_options.search_context_size (medium without it)."""
+    answer = {
+        "id": "chatcmpl-search",
+        "object": "chat.completion",
+        "created": 1732000000,
+        "model": "gpt-4o-search-preview-2025-03-11",
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": "It is sunny [example](https://example.com).",
+                    "annotations": [
+                        {
+                            "type": "url_citation",
+                            "url_citation": {
+                                "start_index": 13,
+                                "end_index": 42,
+                                "url": "https://example.com",
+                                "title": "x",
+                            },
+                        }
+                    ],
+                },
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 9, "completion_tokens": 12, "total_tokens": 21},
+    }
+    kw = {"web_search_options": {"search_context_size": size}} if size else {}
+    with RawMock() as m:
+        m.on("POST", r"/chat/completions$", json_body=answer)
+        costs = []
+        for lib in (litellm, litellm_rs):
+            r = lib.completion(model=model, messages=MESSAGES, api_base=m.url + "/v1", api_key="sk-diff", **kw)
+            costs.append(lib.completion_cost(completion_response=r))
+    ref, ours = costs
+    assert ours == pytest.approx(ref)
+    if model.startswith("openai/"):
+        assert ours > 0.025  # one search at gpt-4o-search-preview's $0.025 (every size)
+    else:
+        assert ours < 0.005  # Perplexity's token prices include its searches
