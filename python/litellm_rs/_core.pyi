@@ -104,6 +104,13 @@ def cost_per_token(
     response_ms: float = 0.0,
 ) -> tuple[float, float] | None: ...
 def cheaper_alternatives(model: str, custom_llm_provider: str | None = None) -> list[tuple[str, str, float]] | None: ...
+def image_cost(
+    model: str,
+    custom_llm_provider: str | None = None,
+    size: str | None = None,
+    quality: str | None = None,
+    n: int = 1,
+) -> float: ...
 
 # Token counting (src/tokens.rs): exactly one of `text` and `messages_json` is given; the JSON
 # arguments are JSON texts of the OpenAI-shaped messages, tools and tool choice. ValueError on bad input.

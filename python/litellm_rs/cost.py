@@ -282,6 +282,23 @@ def _count_tokens(model: str, text: str = "", messages: Optional[list] = None) -
     return (len(text) + 3) // 4  # about four characters per token
 
 
+def _image_cost(
+    response: Any, model: Optional[str], provider: Optional[str], size: Optional[str], quality: Optional[str], n: Any
+) -> float:
+    """litellm's image pricing: per image or per pixel of the model's entry for the size and quality;
+    ``n`` defaults to the images in the response (else 1)."""
+    hidden = (
+        response.get("_hidden_params") if isinstance(response, dict) else getattr(response, "_hidden_params", None)
+    ) or {}
+    name = model or hidden.get("model")
+    if not name:
+        raise ValueError("completion_cost(call_type='image_generation') needs model=")
+    if n is None:
+        data = response.get("data") if isinstance(response, dict) else getattr(response, "data", None)
+        n = len(data) if isinstance(data, list) and data else 1
+    return float(_core.image_cost(name, provider or hidden.get("custom_llm_provider"), size, quality, int(n)))
+
+
 def completion_cost(
     completion_response: Any = None,
     model: Optional[str] = None,
@@ -305,6 +322,8 @@ def completion_cost(
     """The USD cost of a response (its usage, model and provider), or of ``prompt``/``messages``
     and ``completion`` texts for ``model``. For a response it equals
     ``response._hidden_params["response_cost"]``."""
+    if call_type in ("image_generation", "aimage_generation"):
+        return _image_cost(completion_response, model, custom_llm_provider, size, quality, n)
     overrides = custom_cost_per_token or custom_cost_per_second is not None or base_model or service_tier
     if completion_response is not None:
         hidden = getattr(completion_response, "_hidden_params", None) or {}

@@ -305,6 +305,56 @@ pub fn response_cost(
         .map(|(p, c)| p + c + web_search_cost(&entry, usage))
 }
 
+/// The cost of generating `n` images of `size` (`1024x1024` or `1024-x-1024`; that by default)
+/// and `quality` with `model`, as litellm prices them: the map's entry for the quality, size and
+/// model (provider first or not, then `high/` for gpt-image models, then the model alone), priced
+/// per image (`input_cost_per_image` / `output_cost_per_image`) or per pixel. Err names the keys
+/// tried (or the size that is not `WxH`).
+pub fn image_cost(
+    model: &str,
+    provider: Option<&str>,
+    size: Option<&str>,
+    quality: Option<&str>,
+    n: u64,
+) -> Result<f64, String> {
+    let mut size = size.unwrap_or("1024-x-1024").to_owned();
+    if size.contains('x') && !size.contains("-x-") {
+        size = size.replace('x', "-x-");
+    }
+    let (h, w) = size
+        .split_once("-x-")
+        .and_then(|(h, w)| Some((h.parse::<u64>().ok()?, w.parse::<u64>().ok()?)))
+        .ok_or_else(|| format!("image size {size:?} is not WIDTHxHEIGHT"))?;
+    let bare = provider.and_then(|p| model.strip_prefix(&format!("{p}/")));
+    let base = match (provider, bare) {
+        (Some(p), Some(b)) => format!("{p}/{size}/{b}"),
+        _ => format!("{size}/{model}"),
+    };
+    let last = model.rsplit('/').next().unwrap_or(model);
+    let without_provider = format!("{size}/{last}");
+    let candidates: Vec<String> = [
+        Some(quality.map_or(base.clone(), |q| format!("{q}/{base}"))),
+        quality.zip(provider).map(|(q, p)| format!("{p}/{q}/{size}/{}", bare.unwrap_or(model))),
+        Some(base.clone()),
+        Some(format!("high/{base}")),
+        Some(quality.map_or(without_provider.clone(), |q| format!("{q}/{without_provider}"))),
+        Some(without_provider),
+        Some(model.to_owned()),
+        bare.map(str::to_owned),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let entry = candidates
+        .iter()
+        .find_map(|k| prices::get(k))
+        .ok_or_else(|| format!("image model {model:?} is not in the cost map (tried {candidates:?})"))?;
+    let per = [("input_cost_per_image", n), ("output_cost_per_image", n), ("input_cost_per_pixel", h * w * n)];
+    per.iter()
+        .find_map(|(k, units)| entry.get(*k).and_then(Value::as_f64).map(|p| p * *units as f64))
+        .ok_or_else(|| format!("no image price for {model:?} (tried {candidates:?})"))
+}
+
 /// Whether `usage` counts the web searches of its call (then [`web_search_cost`] bills them).
 pub fn usage_counts_web_searches(usage: &Usage) -> bool {
     let grounded = usage.prompt_tokens_details.as_ref().and_then(|d| d.extra.get("web_search_requests"));

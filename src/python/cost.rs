@@ -56,6 +56,19 @@ fn cost_per_token(
     Ok(entry.and_then(|e| cost::price(&e, &TokenUsage::from_usage(&usage), service_tier, response_ms)))
 }
 
+/// The cost of `n` generated images (litellm's `completion_cost(call_type="image_generation")`).
+#[pyfunction]
+#[pyo3(signature = (model, custom_llm_provider=None, size=None, quality=None, n=1))]
+fn image_cost(
+    model: &str,
+    custom_llm_provider: Option<&str>,
+    size: Option<&str>,
+    quality: Option<&str>,
+    n: u64,
+) -> PyResult<f64> {
+    cost::image_cost(model, custom_llm_provider, size, quality, n).map_err(pyo3::exceptions::PyValueError::new_err)
+}
+
 /// Cheaper models of the same mode and capabilities: `(key, provider, input+output price)`,
 /// cheapest first; None when the model is not priced.
 #[pyfunction]
@@ -74,5 +87,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(model_info, m)?)?;
     m.add_function(wrap_pyfunction!(cost_per_token, m)?)?;
     m.add_function(wrap_pyfunction!(cheaper_alternatives, m)?)?;
+    m.add_function(wrap_pyfunction!(image_cost, m)?)?;
     Ok(())
 }

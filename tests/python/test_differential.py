@@ -378,3 +378,45 @@ def test_a_search_models_cited_answer_bills_one_search_as_litellm_does(model, si
         assert ours > 0.025  # one search at gpt-4o-search-preview's $0.025 (every size)
     else:
         assert ours < 0.005  # Perplexity's token prices include its searches
+
+
+@pytest.mark.parametrize(
+    ("model", "kw"),
+    [
+        ("azure/dall-e-3", {"size": "1024x1024", "quality": "hd"}),
+        ("azure/dall-e-3", {"size": "1792x1024", "quality": "standard"}),
+        ("aiml/dall-e-3", {}),
+    ],
+)
+def test_image_generation_costs_are_litellms(model, kw):
+    """Images priced per image or per pixel by the map's size/quality entries, as litellm prices
+    an image response (n = its images)."""
+    from litellm.types.utils import ImageResponse
+
+    images = [{"url": "https://example.com/1"}, {"url": "https://example.com/2"}]
+    provider = model.split("/")[0]
+    ref = litellm.completion_cost(
+        completion_response=ImageResponse(created=1, data=images),
+        model=model,
+        custom_llm_provider=provider,
+        call_type="image_generation",
+        **kw,
+    )
+    ours = litellm_rs.completion_cost(
+        completion_response={"created": 1, "data": images},
+        model=model,
+        custom_llm_provider=provider,
+        call_type="image_generation",
+        **kw,
+    )
+    assert ours == pytest.approx(ref) and ours > 0
+    # without a response: n images as asked
+    alone = litellm_rs.completion_cost(
+        model=model, custom_llm_provider=provider, call_type="image_generation", n=2, **kw
+    )
+    assert alone == pytest.approx(ours)
+
+
+def test_an_unpriced_image_model_is_an_error_naming_it():
+    with pytest.raises(ValueError, match="no-such-image-model"):
+        litellm_rs.completion_cost(model="no-such-image-model", call_type="image_generation")
