@@ -48,6 +48,7 @@ __all__ = [
     "flush_loggers",
     "get_llm_provider",
     "get_supported_openai_params",
+    "image_cost",
     "log_is_json",
     "log_payload",
     "model_cost_json",
