@@ -137,3 +137,12 @@ def test_a_chunk_subclass_is_validated(mock):
     stream.completion_stream = None  # the new wrapper owns the engine stream now
     chunks = list(wrapper)
     assert chunks and all(type(c) is MyChunk for c in chunks)
+
+
+def test_the_chunk_classes_stay_buildable(mock):
+    """The engine refuses classes with fields it does not know (and everything is then validated,
+    more slowly): a field added to ModelResponseStream, StreamingChoices or Delta must be taught
+    to src/python/stream/chunks.rs."""
+    stream = chat(mock, stream=True)
+    assert stream.completion_stream.build_chunks(streaming._chunk_spec()) is True
+    assert list(stream)
