@@ -9,6 +9,7 @@
 #   BENCH_PYTHON=python3               interpreter used to create the virtualenvs
 #   BENCH_SCALE=1                      scale every count and time limit (0.1 = quick smoke run)
 #   BENCH_OUT=target/bench-results     where the JSON results and table.md go
+#   CARGO_TARGET_DIR                   cargo's target folder (the mock upstream is built there)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -19,7 +20,7 @@ LITELLM_VERSION=1.110.2
 
 echo "== building the mock upstream" >&2
 cargo build --quiet --release --example mock_upstream
-MOCK_BIN=$ROOT/target/release/examples/mock_upstream
+MOCK_BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/mock_upstream
 
 echo "== reference venv: bench-venv/ (litellm==$LITELLM_VERSION, httpx, aiohttp)" >&2
 if ! bench-venv/bin/python -c "import importlib.metadata as m, httpx, aiohttp; assert m.version('litellm') == '$LITELLM_VERSION'" 2>/dev/null; then

@@ -4,6 +4,10 @@ It wraps one engine stream handle (``_core.Stream``) and yields ``ModelResponseS
 (``TextCompletionResponse`` chunks for text completions). Both iterations pull whole batches (every
 chunk already received) and hand them out one by one: a sync stream costs one engine call per
 batch, an async stream one await per batch, not per chunk.
+
+Chat chunks of the usual shape arrive already built by the engine (``Stream.build_chunks``: the same
+``ModelResponseStream`` objects pydantic's validation makes, without its per-chunk overhead); the
+others arrive as JSON bytes and are validated here.
 """
 # ruff: noqa: UP045 (annotations stay evaluable on Python 3.9: typing.get_type_hints)
 
@@ -22,6 +26,30 @@ def _chunk_type(kind: str) -> Any:
     from .types import utils
 
     return utils.TextCompletionResponse if kind == "text" else utils.ModelResponseStream
+
+
+_spec: Any = None
+
+
+def _chunk_spec() -> Any:
+    """The chat chunk classes and their fields, for the engine's direct construction: per class,
+    ``(cls, ((field, required, default), ...))``; a field with a default factory counts as required
+    (such chunks are left to pydantic). None turns the direct construction off."""
+    global _spec
+    if _spec is None:
+        from .types import utils
+
+        _spec = tuple(
+            (
+                cls,
+                tuple(
+                    (name, f.is_required() or f.default_factory is not None, f.default)
+                    for name, f in cls.model_fields.items()
+                ),
+            )
+            for cls in (utils.ModelResponseStream, utils.StreamingChoices, utils.Delta)
+        )
+    return _spec
 
 
 def _complete_type(kind: str) -> Any:
@@ -54,7 +82,11 @@ class CustomStreamWrapper:
         self.sent_first_chunk = False
         self.sent_last_chunk = False
         self._validate = (chunk_type or _chunk_type(self._chunk_kind)).model_validate_json
-        self._batch: list[bytes] = []  # the batch being handed out, and the position in it
+        build = getattr(completion_stream, "build_chunks", None)
+        if build is not None:
+            # chunk objects made by the engine for the plain chat chunk type, JSON bytes otherwise
+            build(_chunk_spec() if chunk_type is None and self._chunk_kind == "chat" else None)
+        self._batch: list[Any] = []  # the batch being handed out (chunks or JSON bytes), and the position in it
         self._pos = 0
         self._hidden: Optional[dict] = None
         self._log: Any = None  # the call's callbacks (``_callbacks.CallLogging``), when any
@@ -105,12 +137,14 @@ class CustomStreamWrapper:
         if pos >= len(batch):
             return None
         self._pos = pos + 1
-        chunk = self._validate(batch[pos])
+        chunk = batch[pos]
+        if chunk.__class__ is bytes:
+            chunk = self._validate(chunk)
         self.chunks.append(chunk)
         self.sent_first_chunk = True
         return chunk
 
-    def _refill(self, batch: list[bytes]) -> bool:
+    def _refill(self, batch: list[Any]) -> bool:
         """Takes a new batch from the engine; False (and the stream finished) when it is empty."""
         self._batch = batch
         self._pos = 0
@@ -120,8 +154,16 @@ class CustomStreamWrapper:
         return True
 
     def __next__(self) -> Any:
-        chunk = self._pop()
-        if chunk is not None:
+        # _pop inlined: this runs once per chunk
+        pos = self._pos
+        batch = self._batch
+        if pos < len(batch):
+            self._pos = pos + 1
+            chunk = batch[pos]
+            if chunk.__class__ is bytes:
+                chunk = self._validate(chunk)
+            self.chunks.append(chunk)
+            self.sent_first_chunk = True
             return chunk
         if self.sent_last_chunk:
             raise StopIteration

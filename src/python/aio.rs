@@ -17,13 +17,13 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyTuple};
 use tokio::task::AbortHandle;
 
 use super::LogOut;
 use super::errors::to_pyerr;
 use super::runtime::guarded;
-use super::stream::PyStream;
+use super::stream::{Maker, PyStream, to_list};
 use crate::callbacks::StreamLog;
 use crate::engine::ChunkStream;
 use crate::error::LlmError;
@@ -35,8 +35,8 @@ pub enum Ready {
     Response(Vec<u8>, serde_json::Value, Option<LogOut>),
     /// An opened stream, and its log.
     Stream(Box<ChunkStream>, Option<StreamLog>),
-    /// A batch of stream chunks (empty at the end of the stream).
-    Batch(Vec<Bytes>),
+    /// A batch of stream chunks (empty at the end of the stream), and the stream's chunk maker.
+    Batch(Vec<Bytes>, Option<Arc<Maker>>),
     /// A failed call whose log was asked for.
     Failed(LlmError, LogOut),
 }
@@ -137,13 +137,7 @@ impl CompletionQueue {
                 }
                 Ok(Ready::Stream(s, log)) => (true, Py::new(py, PyStream::new(*s, log))?.into_any()),
                 Ok(Ready::Failed(e, log)) => (false, super::logged_err(py, &e, Some(log)).into_value(py).into_any()),
-                Ok(Ready::Batch(items)) => {
-                    let list = PyList::empty(py);
-                    for b in items {
-                        list.append(PyBytes::new(py, &b))?;
-                    }
-                    (true, list.into_any().unbind())
-                }
+                Ok(Ready::Batch(items, maker)) => (true, to_list(py, &items, maker.as_deref())?.into_any()),
                 Err(e) => (false, to_pyerr(py, &e).into_value(py).into_any()),
             };
             out.push((id, item.0, item.1));

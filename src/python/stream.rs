@@ -1,6 +1,10 @@
 //! The `Stream` handle given to Python. Chunks are handed over in batches (everything already
 //! received, up to 256): `next_batch()` for sync iteration (GIL released while waiting) and
-//! `next_batch_submit()` for async iteration through the loop's completion queue.
+//! `next_batch_submit()` for async iteration through the loop's completion queue. After
+//! `build_chunks()`, chat chunks of the usual shape come as `ModelResponseStream` objects made
+//! here (`chunks.rs`), the others as JSON bytes for pydantic.
+
+mod chunks;
 
 use std::sync::Arc;
 
@@ -11,6 +15,8 @@ use tokio::sync::Mutex;
 use tokio::task::AbortHandle;
 
 use std::sync::Mutex as StdMutex;
+
+pub use chunks::Maker;
 
 use super::aio::{CompletionQueue, Ready};
 use super::runtime::block_on;
@@ -32,13 +38,25 @@ pub struct PyStream {
     hidden: crate::engine::Hidden,
     /// The stream's log, when logging was asked for: it sees every batch handed out.
     log: Option<Arc<StdMutex<StreamLog>>>,
+    /// Set by `build_chunks()`: chunks are handed out as objects where possible.
+    maker: StdMutex<Option<Arc<Maker>>>,
 }
 
 impl PyStream {
     pub fn new(s: ChunkStream, log: Option<StreamLog>) -> Self {
         let hidden = s.hidden.clone();
         let abort = s.abort_handle();
-        Self { inner: Arc::new(Mutex::new(s)), abort, hidden, log: log.map(|l| Arc::new(StdMutex::new(l))) }
+        Self {
+            inner: Arc::new(Mutex::new(s)),
+            abort,
+            hidden,
+            log: log.map(|l| Arc::new(StdMutex::new(l))),
+            maker: StdMutex::new(None),
+        }
+    }
+
+    fn maker(&self) -> Option<Arc<Maker>> {
+        self.maker.lock().ok().and_then(|m| m.clone())
     }
 
     fn stop(&self) {
@@ -65,12 +83,12 @@ fn track(log: Option<&StdMutex<StreamLog>>, hidden: &Hidden, r: &Result<Vec<Byte
     None
 }
 
-fn to_list(py: Python<'_>, items: Vec<Bytes>) -> PyResult<Py<PyList>> {
-    let list = PyList::empty(py);
-    for b in items {
-        list.append(PyBytes::new(py, &b))?;
+/// A batch as a Python list: chunk objects (with a maker) or JSON bytes.
+pub fn to_list(py: Python<'_>, items: &[Bytes], maker: Option<&Maker>) -> PyResult<Py<PyList>> {
+    if let Some(m) = maker {
+        return Ok(m.list(py, items)?.unbind());
     }
-    Ok(list.unbind())
+    Ok(PyList::new(py, items.iter().map(|b| PyBytes::new(py, b)))?.unbind())
 }
 
 #[pymethods]
@@ -91,7 +109,7 @@ impl PyStream {
         };
         let failure = track(self.log.as_deref(), &self.hidden, &r);
         match r {
-            Ok(items) => to_list(py, items),
+            Ok(items) => to_list(py, &items, self.maker().as_deref()),
             Err(e) => Err(logged_err(py, &e, failure.map(LogOut::Bytes))),
         }
     }
@@ -99,18 +117,36 @@ impl PyStream {
     /// The same, awaited: submits the wait to a loop's completion queue.
     fn next_batch_submit(&self, queue: &CompletionQueue) -> u64 {
         let inner = self.inner.clone();
+        let maker = self.maker();
         let Some(log) = self.log.clone() else {
-            return queue.submit(async move { inner.lock().await.next_batch(BATCH).await.map(Ready::Batch) });
+            return queue
+                .submit(async move { inner.lock().await.next_batch(BATCH).await.map(|b| Ready::Batch(b, maker)) });
         };
         let hidden = self.hidden.clone();
         queue.submit(async move {
             let r = inner.lock().await.next_batch(BATCH).await;
             match (track(Some(&log), &hidden, &r), r) {
-                (_, Ok(batch)) => Ok(Ready::Batch(batch)),
+                (_, Ok(batch)) => Ok(Ready::Batch(batch, maker)),
                 (Some(payload), Err(e)) => Ok(Ready::Failed(e, LogOut::Bytes(payload))),
                 (None, Err(e)) => Err(e),
             }
         })
+    }
+
+    /// From now on, hand out chat chunks as objects where the direct construction applies.
+    /// `spec` is `((cls, ((field, required, default), ...)), ...)` for the chunk, choice and
+    /// delta classes; False (and bytes as before) when the classes have fields it does not know.
+    /// None goes back to bytes only.
+    fn build_chunks(&self, py: Python<'_>, spec: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+        let maker = match spec {
+            Some(spec) => chunks::Builder::for_spec(py, spec)?.map(|b| Arc::new(Maker::new(b))),
+            None => None,
+        };
+        let built = maker.is_some();
+        if let Ok(mut m) = self.maker.lock() {
+            *m = maker;
+        }
+        Ok(built)
     }
 
     /// Stops the stream and closes the upstream connection.

@@ -8,12 +8,15 @@ pub struct SseEvent {
     pub data: String,
 }
 
-/// Feeds bytes, yields complete events.
+/// Feeds bytes, yields complete events. Lines are parsed in place (in the fed bytes when they
+/// hold whole lines, in `buf` only for a line split across reads), and an event's data is copied
+/// once, into the `String` it is handed out as.
 #[derive(Debug, Default)]
 pub struct SseDecoder {
+    /// The start of a line whose end has not arrived yet.
     buf: Vec<u8>,
     event: Option<String>,
-    data: String,
+    data: Vec<u8>,
     has_data: bool,
 }
 
@@ -24,26 +27,32 @@ impl SseDecoder {
 
     /// Appends bytes and pushes every event completed by them onto `out`.
     pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<SseEvent>) {
-        self.buf.extend_from_slice(bytes);
-        let mut start = 0;
-        while let Some(pos) = self.buf[start..].iter().position(|&b| b == b'\n') {
-            let end = start + pos;
-            let mut line = &self.buf[start..end];
-            if line.last() == Some(&b'\r') {
-                line = &line[..line.len() - 1];
-            }
-            let line = String::from_utf8_lossy(line).into_owned();
-            start = end + 1;
+        let mut rest = bytes;
+        if !self.buf.is_empty() {
+            // finish the pending line first
+            let Some(pos) = memchr(b'\n', rest) else {
+                self.buf.extend_from_slice(rest);
+                return;
+            };
+            let mut line = std::mem::take(&mut self.buf);
+            line.extend_from_slice(&rest[..pos]);
             self.line(&line, out);
+            line.clear();
+            self.buf = line; // keeps its capacity for the next split line
+            rest = &rest[pos + 1..];
         }
-        self.buf.drain(..start);
+        while let Some(pos) = memchr(b'\n', rest) {
+            self.line(&rest[..pos], out);
+            rest = &rest[pos + 1..];
+        }
+        self.buf.extend_from_slice(rest);
     }
 
     /// Flushes a last event not followed by a blank line (some servers end that way).
     pub fn finish(&mut self, out: &mut Vec<SseEvent>) {
         if !self.buf.is_empty() {
-            let rest = String::from_utf8_lossy(&std::mem::take(&mut self.buf)).into_owned();
-            self.line(rest.trim_end_matches('\r'), out);
+            let rest = std::mem::take(&mut self.buf);
+            self.line(&rest, out);
         }
         self.dispatch(out);
     }
@@ -53,42 +62,53 @@ impl SseDecoder {
         !self.buf.is_empty() || self.has_data
     }
 
-    fn line(&mut self, line: &str, out: &mut Vec<SseEvent>) {
+    fn line(&mut self, line: &[u8], out: &mut Vec<SseEvent>) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.is_empty() {
             self.dispatch(out);
             return;
         }
-        if line.starts_with(':') {
+        if line[0] == b':' {
             return;
         }
-        let (field, value) = match line.find(':') {
+        let (field, value) = match memchr(b':', line) {
             Some(i) => {
                 let v = &line[i + 1..];
-                (&line[..i], v.strip_prefix(' ').unwrap_or(v))
+                (&line[..i], v.strip_prefix(b" ").unwrap_or(v))
             }
-            None => (line, ""),
+            None => (line, &[][..]),
         };
         match field {
-            "data" => {
+            b"data" => {
                 if self.has_data {
-                    self.data.push('\n');
+                    self.data.push(b'\n');
                 }
-                self.data.push_str(value);
+                self.data.extend_from_slice(value);
                 self.has_data = true;
             }
-            "event" => self.event = Some(value.to_owned()),
+            b"event" => self.event = Some(String::from_utf8_lossy(value).into_owned()),
             _ => {}
         }
     }
 
     fn dispatch(&mut self, out: &mut Vec<SseEvent>) {
         if self.has_data {
-            out.push(SseEvent { event: self.event.take(), data: std::mem::take(&mut self.data) });
+            // Invalid UTF-8 becomes U+FFFD, as a line-by-line lossy conversion would make it
+            // (a line break cannot be part of a multi-byte sequence).
+            let data = match String::from_utf8(std::mem::take(&mut self.data)) {
+                Ok(s) => s,
+                Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            };
+            out.push(SseEvent { event: self.event.take(), data });
             self.has_data = false;
         } else {
             self.event = None;
         }
     }
+}
+
+fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
+    haystack.iter().position(|&b| b == needle)
 }
 
 #[cfg(test)]
@@ -117,6 +137,26 @@ mod tests {
     fn crlf_comments_event_names_and_multiline() {
         let ev = decode_all(&[b": ping\r\n\r\nevent: message_start\r\ndata: a\r\ndata: b\r\n\r\n"]);
         assert_eq!(ev, vec![SseEvent { event: Some("message_start".into()), data: "a\nb".into() }]);
+    }
+
+    #[test]
+    fn every_split_point_gives_the_same_events() {
+        let whole: &[u8] = b"event: a\r\ndata: {\"x\":\"\xc3\xa9\"}\r\n\r\n: c\ndata: 1\ndata:2\n\ndata: [DONE]\n\n";
+        let expected = decode_all(&[whole]);
+        assert_eq!(expected.len(), 3);
+        assert_eq!(expected[0], SseEvent { event: Some("a".into()), data: "{\"x\":\"\u{e9}\"}".into() });
+        assert_eq!(expected[1].data, "1\n2");
+        for i in 0..whole.len() {
+            for j in i..whole.len() {
+                assert_eq!(decode_all(&[&whole[..i], &whole[i..j], &whole[j..]]), expected, "split at {i}, {j}");
+            }
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced() {
+        let ev = decode_all(&[b"data: a\xff\ndata: \xe2\x82\n\n"]);
+        assert_eq!(ev[0].data, "a\u{fffd}\n\u{fffd}");
     }
 
     #[test]

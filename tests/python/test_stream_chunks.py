@@ -1,0 +1,148 @@
+"""Streamed chat chunks are the same objects whichever way they are made: the engine builds the
+usual ones directly, pydantic validates the others; both give ModelResponseStream instances that
+compare, dump, pickle and accept new attributes alike."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from typing import Any
+
+import litellm_rs
+import pytest
+from litellm_rs import streaming
+from litellm_rs.types.utils import ChatCompletionDeltaToolCall, Delta, ModelResponseStream, StreamingChoices, Usage
+from pydantic import BaseModel
+from support import chat
+
+
+def _state(obj: Any) -> Any:
+    """Everything pydantic keeps on an object, nested models included (for exact comparisons)."""
+    if isinstance(obj, BaseModel):
+        return (type(obj), {k: _state(v) for k, v in obj.__getstate__().items()})
+    if isinstance(obj, dict):
+        return ("dict", [(k, _state(v)) for k, v in obj.items()])
+    if isinstance(obj, list):
+        return ("list", [_state(v) for v in obj])
+    if isinstance(obj, (set, frozenset)):
+        return (type(obj), sorted(obj))
+    return (type(obj), obj)
+
+
+def _both(mock, monkeypatch, **kw: Any) -> tuple[list[Any], list[Any]]:
+    """The chunks of one answer streamed twice: as the engine hands them out, and all validated
+    by pydantic (the direct construction turned off)."""
+    built = list(chat(mock, stream=True, **kw))
+    with monkeypatch.context() as m:
+        m.setattr(streaming, "_chunk_spec", lambda: None)
+        validated = list(chat(mock, stream=True, **kw))
+    assert len(built) == len(validated)
+    for a, b in zip(built, validated):
+        # the mock's ids and timestamps differ between the two requests
+        b.__dict__["id"] = a.id
+        b.__dict__["created"] = a.created
+        if "x_groq" in (b.model_extra or {}):
+            b.model_extra["x_groq"] = a.model_extra["x_groq"]
+    return built, validated
+
+
+@pytest.mark.parametrize("flavor", ["openai", "groq"])
+@pytest.mark.parametrize("tools", [False, True])
+def test_chunks_equal_validated_ones(mock, monkeypatch, flavor, tools):
+    mock.flavor = flavor  # groq: a nested x_groq extra on the first and last chunks
+    if tools:
+        mock.tool_calls = [{"id": "call_1", "name": "get_weather", "arguments": '{"city": "Paris"}'}]
+    built, validated = _both(mock, monkeypatch, stream_options={"include_usage": True})
+    for a, b in zip(built, validated):
+        assert type(a) is ModelResponseStream
+        assert _state(a) == _state(b)
+        assert a == b
+        assert repr(a) == repr(b) and str(a) == str(b)
+        assert a.model_dump() == b.model_dump()
+        assert a.model_dump_json() == b.model_dump_json()
+        assert a.json() == b.json()
+        assert a.model_dump(exclude_unset=False) == b.model_dump(exclude_unset=False)
+        assert a.model_fields_set == b.model_fields_set
+        assert a.model_extra == b.model_extra
+        assert list(dict(a)) == list(dict(b))
+        for ca, cb in zip(a.choices, b.choices):
+            assert type(ca) is StreamingChoices and type(ca.delta) is Delta
+            assert ca.model_fields_set == cb.model_fields_set
+            assert ca.delta.model_fields_set == cb.delta.model_fields_set
+            assert ca.delta.model_extra == cb.delta.model_extra
+    if tools:
+        calls = [c.choices[0].delta.tool_calls for c in built if c.choices and c.choices[0].delta.tool_calls]
+        assert calls and all(type(tc) is ChatCompletionDeltaToolCall for cs in calls for tc in cs)
+    assert type(built[-1].usage) is Usage
+    assert built[-1].usage.total_tokens == validated[-1].usage.total_tokens
+
+
+def test_built_chunks_behave_like_models(mock, monkeypatch):
+    built, validated = _both(mock, monkeypatch)
+    chunk = built[1]
+    assert chunk["choices"][0]["delta"]["content"] == chunk.choices[0].delta.content
+    assert "choices" in chunk and chunk.get("missing", 1) == 1
+    assert chunk._hidden_params == {} and chunk._response_headers is None
+    for c in (chunk, validated[1]):
+        c._hidden_params["x"] = 1  # each chunk has its own hidden params
+    assert built[2]._hidden_params == {}
+
+    again = pickle.loads(pickle.dumps(chunk))
+    assert _state(again) == _state(chunk)
+    assert _state(copy.deepcopy(chunk)) == _state(chunk)
+    assert _state(chunk.model_copy()) == _state(chunk)
+    assert ModelResponseStream.model_validate(chunk.model_dump()).model_dump() == chunk.model_dump()
+
+    # new attributes go to the extras, as on validated chunks
+    for c in (chunk, validated[1]):
+        c.custom = "x"
+        c.choices[0].delta.custom = 1
+        c.choices[0].finish_reason = "length"
+    assert _state(chunk) == _state(validated[1])
+    assert chunk.model_dump()["custom"] == "x"
+    assert chunk.choices[0].delta.model_dump()["custom"] == 1
+
+
+def test_async_stream_chunks_are_built_alike(mock, monkeypatch):
+    import asyncio
+
+    async def run(off: bool) -> list[Any]:
+        with monkeypatch.context() as m:
+            if off:
+                m.setattr(streaming, "_chunk_spec", lambda: None)
+            stream = await litellm_rs.acompletion(
+                model="openai/gpt-4o-mini",
+                messages=[{"role": "user", "content": "hi"}],
+                api_base=mock.url,
+                api_key="sk-test",
+                stream=True,
+            )
+            return [c async for c in stream]
+
+    built = asyncio.run(run(False))
+    validated = asyncio.run(run(True))
+    assert len(built) == len(validated) > 2
+    for a, b in zip(built, validated):
+        b.__dict__["id"] = a.id
+        b.__dict__["created"] = a.created
+        assert _state(a) == _state(b)
+
+
+def test_a_chunk_subclass_is_validated(mock):
+    class MyChunk(ModelResponseStream):
+        pass
+
+    stream = chat(mock, stream=True)
+    wrapper = litellm_rs.CustomStreamWrapper(stream.completion_stream, chunk_type=MyChunk)
+    stream.completion_stream = None  # the new wrapper owns the engine stream now
+    chunks = list(wrapper)
+    assert chunks and all(type(c) is MyChunk for c in chunks)
+
+
+def test_the_chunk_classes_stay_buildable(mock):
+    """The engine refuses classes with fields it does not know (and everything is then validated,
+    more slowly): a field added to ModelResponseStream, StreamingChoices or Delta must be taught
+    to src/python/stream/chunks.rs."""
+    stream = chat(mock, stream=True)
+    assert stream.completion_stream.build_chunks(streaming._chunk_spec()) is True
+    assert list(stream)
