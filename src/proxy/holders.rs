@@ -16,6 +16,23 @@ pub trait HolderRow: Clone + Default {
     fn set_standing(&mut self, spend: f64, reset_at: Option<i64>);
 }
 
+/// `HolderRow` for a row with `spend` and `budget_reset_at` fields.
+macro_rules! holder_row {
+    ($row:ty) => {
+        impl $crate::proxy::holders::HolderRow for $row {
+            fn standing(&self) -> (f64, Option<i64>) {
+                (self.spend, self.budget_reset_at)
+            }
+
+            fn set_standing(&mut self, spend: f64, reset_at: Option<i64>) {
+                self.spend = spend;
+                self.budget_reset_at = reset_at;
+            }
+        }
+    };
+}
+pub(crate) use holder_row;
+
 /// A key, user, team or customer known to this process.
 #[derive(Debug)]
 pub struct Holder<R> {

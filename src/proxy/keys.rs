@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use sqlx::Row;
 
 use super::db::Db;
-use super::holders::{Holder, HolderCache, HolderRow, Lookup};
+use super::holders::{Holder, HolderCache, Lookup};
 use super::limits::Limits;
 use crate::util::{now_secs, sha256_hex};
 
@@ -167,16 +167,7 @@ pub fn hash_key(key: &str) -> String {
 /// A key known to this process: its settings and its live account.
 pub type KeyState = Holder<KeyRow>;
 
-impl HolderRow for KeyRow {
-    fn standing(&self) -> (f64, Option<i64>) {
-        (self.spend, self.budget_reset_at)
-    }
-
-    fn set_standing(&mut self, spend: f64, reset_at: Option<i64>) {
-        self.spend = spend;
-        self.budget_reset_at = reset_at;
-    }
-}
+super::holders::holder_row!(KeyRow);
 
 const COLUMNS: &str = "token, key_name, key_alias, user_id, team_id, models, max_budget, soft_budget, budget_duration, \
                        budget_reset_at, spend, tpm_limit, rpm_limit, max_parallel_requests, metadata, expires, blocked, \

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use sqlx::Row;
 
 use super::db::Db;
-use super::holders::{Holder, HolderCache, HolderRow, Lookup};
+use super::holders::{Holder, HolderCache, Lookup};
 use super::keys::iso;
 use super::limits::Limits;
 
@@ -161,16 +161,7 @@ impl OwnerRow {
 /// A user, team or customer known to this process.
 pub type Owner = Holder<OwnerRow>;
 
-impl HolderRow for OwnerRow {
-    fn standing(&self) -> (f64, Option<i64>) {
-        (self.spend, self.budget_reset_at)
-    }
-
-    fn set_standing(&mut self, spend: f64, reset_at: Option<i64>) {
-        self.spend = spend;
-        self.budget_reset_at = reset_at;
-    }
-}
+super::holders::holder_row!(OwnerRow);
 
 const COLUMNS: &str = "id, alias, models, max_budget, soft_budget, budget_duration, budget_reset_at, spend, tpm_limit, rpm_limit, \
                        max_parallel_requests, metadata, info, blocked, created_at, updated_at";
