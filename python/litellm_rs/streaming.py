@@ -78,7 +78,8 @@ class CustomStreamWrapper:
         self._provider = custom_llm_provider
         self.logging_obj = logging_obj
         self.stream_options = stream_options
-        self.chunks: list[Any] = []
+        self._kept: Optional[list[Any]] = None  # ``chunks``, once asked for
+        self._unread = 0  # chunks handed over by the engine but dropped unread by close()
         self.sent_first_chunk = False
         self.sent_last_chunk = False
         self._validate = (chunk_type or _chunk_type(self._chunk_kind)).model_validate_json
@@ -90,6 +91,29 @@ class CustomStreamWrapper:
         self._pos = 0
         self._hidden: Optional[dict] = None
         self._log: Any = None  # the call's callbacks (``_callbacks.CallLogging``), when any
+
+    # -- the chunks seen so far ----------------------------------------------------------------
+    @property
+    def chunks(self) -> list[Any]:
+        """The chunks yielded so far (litellm's attribute). The engine keeps their JSON, so the
+        objects are made on the first access; from then on every chunk is also appended here.
+        Until then a chunk the caller drops is freed at once, not kept for the whole stream."""
+        kept = self._kept
+        if kept is None:
+            kept = self._kept = self._rebuild()
+        return kept
+
+    @chunks.setter
+    def chunks(self, value: list[Any]) -> None:
+        self._kept = value
+
+    def _rebuild(self) -> list[Any]:
+        stream = self.completion_stream
+        if stream is None or not hasattr(stream, "handed_out"):
+            return []
+        validate = self._validate
+        unread = self._unread + len(self._batch) - self._pos
+        return [c if c.__class__ is not bytes else validate(c) for c in stream.handed_out(unread)]
 
     # -- hidden params ------------------------------------------------------------------------
     def _engine_hidden_params(self) -> dict:
@@ -140,8 +164,9 @@ class CustomStreamWrapper:
         chunk = batch[pos]
         if chunk.__class__ is bytes:
             chunk = self._validate(chunk)
-        self.chunks.append(chunk)
-        self.sent_first_chunk = True
+        kept = self._kept
+        if kept is not None:
+            kept.append(chunk)
         return chunk
 
     def _refill(self, batch: list[Any]) -> bool:
@@ -151,6 +176,7 @@ class CustomStreamWrapper:
         if not batch:
             self._finish()
             return False
+        self.sent_first_chunk = True
         return True
 
     def __next__(self) -> Any:
@@ -162,8 +188,9 @@ class CustomStreamWrapper:
             chunk = batch[pos]
             if chunk.__class__ is bytes:
                 chunk = self._validate(chunk)
-            self.chunks.append(chunk)
-            self.sent_first_chunk = True
+            kept = self._kept
+            if kept is not None:
+                kept.append(chunk)
             return chunk
         if self.sent_last_chunk:
             raise StopIteration
@@ -237,6 +264,7 @@ class CustomStreamWrapper:
             return
         self._closed = True
         self.sent_last_chunk = True
+        self._unread += len(self._batch) - self._pos
         self._batch = []
         self._pos = 0
         stream = self.completion_stream

@@ -40,6 +40,10 @@ pub struct PyStream {
     log: Option<Arc<StdMutex<StreamLog>>>,
     /// Set by `build_chunks()`: chunks are handed out as objects where possible.
     maker: StdMutex<Option<Arc<Maker>>>,
+    /// Every chunk handed out so far (JSON bytes, shared with the batches), so that the wrapper's
+    /// `chunks` list is built only when asked for: chunk objects the caller drops are freed at
+    /// once instead of being kept alive (and walked by Python's GC) for the whole stream.
+    handed: Arc<StdMutex<Vec<Bytes>>>,
 }
 
 impl PyStream {
@@ -52,6 +56,7 @@ impl PyStream {
             hidden,
             log: log.map(|l| Arc::new(StdMutex::new(l))),
             maker: StdMutex::new(None),
+            handed: Arc::default(),
         }
     }
 
@@ -83,6 +88,13 @@ fn track(log: Option<&StdMutex<StreamLog>>, hidden: &Hidden, r: &Result<Vec<Byte
     None
 }
 
+/// Records a batch as handed out.
+fn keep(handed: &StdMutex<Vec<Bytes>>, r: &Result<Vec<Bytes>, LlmError>) {
+    if let (Ok(batch), Ok(mut h)) = (r, handed.lock()) {
+        h.extend(batch.iter().cloned());
+    }
+}
+
 /// A batch as a Python list: chunk objects (with a maker) or JSON bytes.
 pub fn to_list(py: Python<'_>, items: &[Bytes], maker: Option<&Maker>) -> PyResult<Py<PyList>> {
     if let Some(m) = maker {
@@ -108,6 +120,7 @@ impl PyStream {
             }
         };
         let failure = track(self.log.as_deref(), &self.hidden, &r);
+        keep(&self.handed, &r);
         match r {
             Ok(items) => to_list(py, &items, self.maker().as_deref()),
             Err(e) => Err(logged_err(py, &e, failure.map(LogOut::Bytes))),
@@ -118,13 +131,18 @@ impl PyStream {
     fn next_batch_submit(&self, queue: &CompletionQueue) -> u64 {
         let inner = self.inner.clone();
         let maker = self.maker();
+        let handed = self.handed.clone();
         let Some(log) = self.log.clone() else {
-            return queue
-                .submit(async move { inner.lock().await.next_batch(BATCH).await.map(|b| Ready::Batch(b, maker)) });
+            return queue.submit(async move {
+                let r = inner.lock().await.next_batch(BATCH).await;
+                keep(&handed, &r);
+                r.map(|b| Ready::Batch(b, maker))
+            });
         };
         let hidden = self.hidden.clone();
         queue.submit(async move {
             let r = inner.lock().await.next_batch(BATCH).await;
+            keep(&handed, &r);
             match (track(Some(&log), &hidden, &r), r) {
                 (_, Ok(batch)) => Ok(Ready::Batch(batch, maker)),
                 (Some(payload), Err(e)) => Ok(Ready::Failed(e, LogOut::Bytes(payload))),
@@ -147,6 +165,17 @@ impl PyStream {
             *m = maker;
         }
         Ok(built)
+    }
+
+    /// The chunks handed out so far, less the last `unread` (still in the wrapper's batch), made
+    /// as the batches were: chunk objects where the direct construction applies, JSON bytes
+    /// elsewhere.
+    fn handed_out(&self, py: Python<'_>, unread: usize) -> PyResult<Py<PyList>> {
+        let items = match self.handed.lock() {
+            Ok(h) => h[..h.len().saturating_sub(unread)].to_vec(),
+            Err(_) => Vec::new(),
+        };
+        to_list(py, &items, self.maker().as_deref())
     }
 
     /// Stops the stream and closes the upstream connection.

@@ -380,3 +380,80 @@ def test_stream_chunk_builder_counts_usage_when_the_stream_had_none(mock):
     assert r.usage.completion_tokens == litellm_rs.token_counter(model="gpt-4o-mini", text=text) > 0
     assert r.usage.total_tokens == r.usage.prompt_tokens + r.usage.completion_tokens
     assert litellm_rs.completion_cost(completion_response=r) > 0
+
+
+# -- the wrapper's chunks ---------------------------------------------------------------------
+
+
+def _dumps(chunks):
+    return [c.model_dump() for c in chunks]
+
+
+@pytest.mark.parametrize("fragment", [None, 0])  # one batch per event, or the whole stream in one batch
+def test_wrapper_chunks_are_the_chunks_yielded_so_far(mock, fragment):
+    mock.sse_fragment = fragment
+    mock.stream_pieces = [f"w{i} " for i in range(12)]
+    stream = chat(mock, stream=True, stream_options={"include_usage": True})
+    assert stream.chunks == []
+
+    it = iter(stream)
+    first = [next(it) for _ in range(3)]
+    assert _dumps(stream.chunks) == _dumps(first)
+    rest = list(it)
+
+    chunks = stream.chunks
+    assert _dumps(chunks) == _dumps(first + rest)
+    assert chunks[-1] is rest[-1]  # once asked for, the list follows the stream with the same objects
+    assert stream.chunks is chunks
+    built = litellm_rs.stream_chunk_builder(chunks)
+    assert built.choices[0].message.content == "".join(mock.stream_pieces)
+    assert built.usage.total_tokens == rest[-1].usage.total_tokens
+
+
+def test_wrapper_chunks_leave_out_what_close_dropped(mock):
+    mock.sse_fragment = 0  # every chunk arrives in the first batch
+    mock.stream_pieces = [f"w{i} " for i in range(12)]
+    stream = chat(mock, stream=True)
+    it = iter(stream)
+    got = [next(it), next(it)]
+    stream.close()
+    assert _dumps(stream.chunks) == _dumps(got)
+    assert list(stream) == []
+
+
+async def test_async_wrapper_chunks(mock):
+    mock.stream_pieces = [f"w{i} " for i in range(12)]
+    stream = await achat(mock, stream=True)
+    got = []
+    async for c in stream:
+        got.append(c)
+        if len(got) == 4:
+            assert _dumps(stream.chunks) == _dumps(got)
+    assert _dumps(stream.chunks) == _dumps(got) and len(got) == 14
+
+
+def test_text_completion_stream_chunks(mock):
+    stream = litellm_rs.text_completion(
+        model="text-completion-openai/gpt-3.5-turbo-instruct",
+        prompt="hi",
+        api_base=mock.url,
+        api_key="sk-test",
+        stream=True,
+    )
+    got = list(stream)
+    assert got and all(type(c) is litellm_rs.TextCompletionResponse for c in got)
+    assert _dumps(stream.chunks) == _dumps(got)
+
+
+def test_a_stream_does_not_keep_the_chunks_the_caller_dropped(mock):
+    import gc
+
+    mock.stream_pieces = [f"w{i} " for i in range(400)]
+    stream = chat(mock, stream=True)
+    n = 0
+    for _ in stream:
+        n += 1
+    gc.collect()
+    alive = sum(type(o) is litellm_rs.ModelResponseStream for o in gc.get_objects())
+    assert alive <= 1, f"{alive} chunks of {n} still alive after the stream"
+    assert len(stream.chunks) == n == 402  # the list is still there when asked for
