@@ -220,3 +220,33 @@ fn model_info_and_alternatives() {
         }
     }
 }
+
+#[test]
+fn speech_and_transcription_prices() {
+    let entry = |m: &str| cost::prices::get(m).unwrap();
+    let none = TokenUsage::default();
+    // tts-1: 40 characters × $15/M characters = 6e-4
+    let (p, c) = cost::audio_cost(&entry("tts-1"), cost::Audio::Speech { characters: Some(40) }, &none).unwrap();
+    close(p, 6e-4);
+    close(c, 0.0);
+    // a per-character model needs the characters
+    assert!(cost::audio_cost(&entry("tts-1"), cost::Audio::Speech { characters: None }, &none).is_err());
+    // gpt-4o-mini-tts is priced per token: 30 × 6e-7 = 1.8e-5 in, 500 × 1e-5 = 5e-3 out
+    let u = TokenUsage::new(30, 500);
+    let (p, c) = cost::audio_cost(&entry("gpt-4o-mini-tts"), cost::Audio::Speech { characters: Some(9) }, &u).unwrap();
+    close(p, 1.8e-5);
+    close(c, 5e-3);
+    // whisper-1: 12.5 s at output_cost_per_second $0.0001 = 1.25e-3, as the completion
+    let t = cost::Audio::Transcription { seconds: 12.5 };
+    let (p, c) = cost::audio_cost(&entry("whisper-1"), t, &none).unwrap();
+    close(p, 0.0);
+    close(c, 1.25e-3);
+    // gpt-4o-transcribe without tokens: 12.5 s at input_cost_per_second $0.0001, as the prompt;
+    // with tokens: 100 × 2.5e-6 + 20 × 1e-5 = 2.5e-4 + 2e-4
+    let (p, c) = cost::audio_cost(&entry("gpt-4o-transcribe"), t, &none).unwrap();
+    close(p, 1.25e-3);
+    close(c, 0.0);
+    let (p, c) = cost::audio_cost(&entry("gpt-4o-transcribe"), t, &TokenUsage::new(100, 20)).unwrap();
+    close(p, 2.5e-4);
+    close(c, 2e-4);
+}

@@ -37,6 +37,7 @@ __all__ = [
     "aembedding_submit",
     "atext_completion_stream_submit",
     "atext_completion_submit",
+    "audio_cost",
     "cheaper_alternatives",
     "completion",
     "completion_stream",
@@ -112,6 +113,15 @@ def image_cost(
     quality: str | None = None,
     n: int = 1,
 ) -> float: ...
+def audio_cost(
+    model: str,
+    custom_llm_provider: str | None,
+    kind: str,
+    usage_json: str,
+    characters: int | None = None,
+    seconds: float = 0.0,
+    pricing_json: str | None = None,
+) -> tuple[float, float] | None: ...
 
 # Token counting (src/tokens.rs): exactly one of `text` and `messages_json` is given; the JSON
 # arguments are JSON texts of the OpenAI-shaped messages, tools and tool choice. ValueError on bad input.
@@ -234,6 +244,7 @@ class Stream:
     def next_batch(self) -> list[Any]: ...
     def next_batch_submit(self, queue: CompletionQueue) -> int: ...
     def build_chunks(self, spec: tuple[Any, Any, Any] | None) -> bool: ...
+    def handed_out(self, unread: int) -> list[Any]: ...
     def close(self) -> None: ...
     def hidden_params(self) -> dict[str, Any]: ...
     def log_payload(self) -> bytes | None: ...

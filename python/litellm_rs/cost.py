@@ -254,9 +254,21 @@ def cost_per_token(
         if cache_creation_input_tokens:
             usage["cache_creation_input_tokens"] = cache_creation_input_tokens
     pricing = _pricing(custom_cost_per_token, custom_cost_per_second, base_model)
-    found = _core.cost_per_token(
-        model, custom_llm_provider, json.dumps(usage), pricing, service_tier, float(response_time_ms or 0.0)
-    )
+    kind = _AUDIO_CALLS.get(call_type)
+    if kind is not None:
+        found = _core.audio_cost(
+            model,
+            custom_llm_provider,
+            kind,
+            json.dumps(usage),
+            prompt_characters,
+            float(audio_transcription_file_duration or 0.0),
+            pricing,
+        )
+    else:
+        found = _core.cost_per_token(
+            model, custom_llm_provider, json.dumps(usage), pricing, service_tier, float(response_time_ms or 0.0)
+        )
     if found is None:
         from .exceptions import NotFoundError
 
@@ -299,6 +311,82 @@ def _image_cost(
     return float(_core.image_cost(name, provider or hidden.get("custom_llm_provider"), size, quality, int(n)))
 
 
+_AUDIO_CALLS = {
+    "speech": "speech",
+    "aspeech": "speech",
+    "transcription": "transcription",
+    "atranscription": "transcription",
+}
+
+
+def _field(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
+def _audio_usage(usage: Any) -> dict:
+    """A speech or transcription usage as a chat usage: OpenAI's transcription usage of
+    ``type: "tokens"`` (input_tokens, output_tokens, input_token_details) or a chat-shaped one."""
+    usage = _usage_dict(usage)
+    if usage.get("type") == "duration":
+        return {}
+    if "input_tokens" in usage or "output_tokens" in usage:
+        out: dict = {
+            "prompt_tokens": usage.get("input_tokens") or 0,
+            "completion_tokens": usage.get("output_tokens") or 0,
+        }
+        details = usage.get("input_token_details") or {}
+        if details.get("audio_tokens"):
+            out["prompt_tokens_details"] = {"audio_tokens": details["audio_tokens"]}
+        return out
+    return usage
+
+
+def _transcription_seconds(response: Any) -> float:
+    """The transcribed file's seconds: ``_hidden_params["audio_transcription_duration"]``, the
+    response's ``duration``, or the ``seconds`` of a ``type: "duration"`` usage (OpenAI's whisper
+    answers carry it; litellm 1.110.2 reads it only for some models and prices the rest at 0)."""
+    if response is None:
+        return 0.0
+    hidden = _field(response, "_hidden_params") or {}
+    for value in (hidden.get("audio_transcription_duration"), _field(response, "duration")):
+        if isinstance(value, (int, float)) and value > 0:
+            return float(value)
+    usage = _usage_dict(_field(response, "usage"))
+    if usage.get("type") == "duration" and isinstance(usage.get("seconds"), (int, float)):
+        return float(usage["seconds"])
+    return 0.0
+
+
+def _audio_cost(
+    kind: str,
+    response: Any,
+    model: Optional[str],
+    provider: Optional[str],
+    prompt: str,
+    pricing: Optional[str],
+) -> float:
+    """A speech call priced by its input characters (whitespace not counted, as litellm counts
+    them, or ``_hidden_params["billed_characters"]``) or its usage; a transcription by the file's
+    seconds or its usage."""
+    hidden = (_field(response, "_hidden_params") or {}) if response is not None else {}
+    name = model or hidden.get("model")
+    if not name:
+        raise ValueError(f"completion_cost(call_type={kind!r}) needs model=")
+    provider = provider or hidden.get("custom_llm_provider")
+    usage = _audio_usage(_field(response, "usage")) if response is not None else {}
+    characters = None
+    seconds = 0.0
+    if kind == "speech":
+        billed = hidden.get("billed_characters")
+        characters = billed if isinstance(billed, int) else sum(1 for ch in prompt or "" if not ch.isspace())
+    else:
+        seconds = _transcription_seconds(response)
+    found = _core.audio_cost(name, provider, kind, json.dumps(usage), characters, seconds, pricing)
+    if found is None:
+        raise _not_mapped(name, provider)
+    return found[0] + found[1]
+
+
 def completion_cost(
     completion_response: Any = None,
     model: Optional[str] = None,
@@ -324,6 +412,9 @@ def completion_cost(
     ``response._hidden_params["response_cost"]``."""
     if call_type in ("image_generation", "aimage_generation"):
         return _image_cost(completion_response, model, custom_llm_provider, size, quality, n)
+    if call_type in _AUDIO_CALLS:
+        pricing = _pricing(custom_cost_per_token, custom_cost_per_second, base_model)
+        return _audio_cost(_AUDIO_CALLS[call_type], completion_response, model, custom_llm_provider, prompt, pricing)
     overrides = custom_cost_per_token or custom_cost_per_second is not None or base_model or service_tier
     if completion_response is not None:
         hidden = getattr(completion_response, "_hidden_params", None) or {}

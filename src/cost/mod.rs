@@ -355,6 +355,56 @@ pub fn image_cost(
         .ok_or_else(|| format!("no image price for {model:?} (tried {candidates:?})"))
 }
 
+/// What an audio call is billed by: the characters of a speech (text-to-speech) input, the
+/// seconds of a transcribed file.
+#[derive(Debug, Clone, Copy)]
+pub enum Audio {
+    Speech { characters: Option<u64> },
+    Transcription { seconds: f64 },
+}
+
+/// `(prompt_cost, completion_cost)` of a speech or transcription call, litellm's arithmetic:
+/// - speech: a model priced per character is charged `characters × input_cost_per_character`
+///   (an error without the characters); one priced per token is charged its usage;
+/// - transcription: a model with token prices is charged its usage when the usage has tokens;
+///   otherwise the file's seconds at `output_cost_per_second` (when above 0, as the completion)
+///   or else at `input_cost_per_second` (as the prompt).
+pub fn audio_cost(entry: &Entry, audio: Audio, usage: &TokenUsage) -> Result<(f64, f64), String> {
+    let by_tokens = || price(entry, usage, None, 0.0).unwrap_or((0.0, 0.0));
+    match audio {
+        Audio::Speech { characters } => {
+            if let Some(per_char) = f(entry, "input_cost_per_character") {
+                let chars = characters.ok_or("prompt_characters must be provided for tts calls")?;
+                Ok((chars as f64 * per_char, 0.0))
+            } else if f(entry, "input_cost_per_token").is_some() {
+                Ok(by_tokens())
+            } else {
+                Err("the model has no 'input_cost_per_character' or 'input_cost_per_token' price".to_owned())
+            }
+        }
+        Audio::Transcription { seconds } => {
+            const TOKEN_RATES: [&str; 4] = [
+                "input_cost_per_token",
+                "output_cost_per_token",
+                "input_cost_per_audio_token",
+                "output_cost_per_audio_token",
+            ];
+            let per_token = TOKEN_RATES.iter().any(|k| f(entry, k).is_some());
+            let (ips, ops) = (f(entry, "input_cost_per_second"), f(entry, "output_cost_per_second"));
+            let has_tokens = usage.prompt > 0 || usage.completion > 0 || usage.audio_prompt > 0;
+            if has_tokens && (per_token || (ips.is_none() && ops.is_none())) {
+                return Ok(by_tokens());
+            }
+            let seconds = seconds.max(0.0);
+            Ok(match (ips, ops) {
+                (_, Some(o)) if o > 0.0 => (0.0, o * seconds),
+                (Some(i), _) => (i * seconds, 0.0),
+                _ => (0.0, 0.0),
+            })
+        }
+    }
+}
+
 /// Whether `usage` counts the web searches of its call (then [`web_search_cost`] bills them).
 pub fn usage_counts_web_searches(usage: &Usage) -> bool {
     let grounded = usage.prompt_tokens_details.as_ref().and_then(|d| d.extra.get("web_search_requests"));

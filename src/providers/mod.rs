@@ -226,6 +226,8 @@ pub struct StreamState {
     pub tool_calls: u32,
     /// Provider block index -> tool call index, for providers that stream tool calls as blocks.
     pub block_tools: Vec<(u32, u32)>,
+    /// Gemini's grounding metadata seen so far (its searches are counted in the final usage).
+    pub grounding: Vec<serde_json::Value>,
 }
 
 impl StreamState {

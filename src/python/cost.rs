@@ -69,6 +69,40 @@ fn image_cost(
     cost::image_cost(model, custom_llm_provider, size, quality, n).map_err(pyo3::exceptions::PyValueError::new_err)
 }
 
+/// `(prompt_cost, completion_cost)` of a speech (`kind="speech"`, by `characters`) or
+/// transcription (`kind="transcription"`, by `seconds`) call, with its usage (JSON) where the
+/// model is priced per token. None when the model is not priced; ValueError when the call lacks
+/// what its model is priced by.
+#[pyfunction]
+#[pyo3(signature = (model, custom_llm_provider, kind, usage_json, characters=None, seconds=0.0, pricing_json=None))]
+#[allow(clippy::too_many_arguments)]
+fn audio_cost(
+    model: &str,
+    custom_llm_provider: Option<&str>,
+    kind: &str,
+    usage_json: &str,
+    characters: Option<u64>,
+    seconds: f64,
+    pricing_json: Option<&str>,
+) -> PyResult<Option<(f64, f64)>> {
+    let usage: Usage = serde_json::from_str(usage_json).map_err(|e| value_error("usage", e))?;
+    let opts: CallOptions = match pricing_json {
+        Some(j) => serde_json::from_str(j).map_err(|e| value_error("pricing", e))?,
+        None => CallOptions::default(),
+    };
+    let audio = match kind {
+        "speech" => cost::Audio::Speech { characters },
+        "transcription" => cost::Audio::Transcription { seconds },
+        other => return Err(value_error("audio call kind", other)),
+    };
+    let entry = cost::effective_entry(model, custom_llm_provider, &opts.custom_pricing(), None)
+        .or_else(|| custom_llm_provider.and_then(|_| cost::effective_entry(model, None, &opts.custom_pricing(), None)));
+    let Some(entry) = entry else { return Ok(None) };
+    cost::audio_cost(&entry, audio, &TokenUsage::from_usage(&usage))
+        .map(Some)
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("{e}: model={model}, call_type={kind}")))
+}
+
 /// Cheaper models of the same mode and capabilities: `(key, provider, input+output price)`,
 /// cheapest first; None when the model is not priced.
 #[pyfunction]
@@ -88,5 +122,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(cost_per_token, m)?)?;
     m.add_function(wrap_pyfunction!(cheaper_alternatives, m)?)?;
     m.add_function(wrap_pyfunction!(image_cost, m)?)?;
+    m.add_function(wrap_pyfunction!(audio_cost, m)?)?;
     Ok(())
 }

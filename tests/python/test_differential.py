@@ -420,3 +420,94 @@ def test_image_generation_costs_are_litellms(model, kw):
 def test_an_unpriced_image_model_is_an_error_naming_it():
     with pytest.raises(ValueError, match="no-such-image-model"):
         litellm_rs.completion_cost(model="no-such-image-model", call_type="image_generation")
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        # per second: whisper-1 bills the file's seconds as output, gpt-4o-transcribe without
+        # tokens as input; per token when the usage has tokens
+        {"model": "whisper-1", "custom_llm_provider": "openai", "call_type": "transcription"},
+        {"model": "gpt-4o-transcribe", "custom_llm_provider": "openai", "call_type": "atranscription"},
+        {"model": "gpt-4o-transcribe", "call_type": "transcription", "prompt_tokens": 100, "completion_tokens": 20},
+        {"model": "groq/whisper-large-v3", "call_type": "transcription"},
+        {"model": "azure/whisper-1", "call_type": "transcription"},
+        # per character (tts-1) or per token (gpt-4o-mini-tts)
+        {"model": "tts-1", "custom_llm_provider": "openai", "call_type": "speech", "prompt_characters": 40},
+        {"model": "tts-1-hd", "call_type": "aspeech", "prompt_characters": 40},
+        {"model": "gpt-4o-mini-tts", "call_type": "speech", "prompt_tokens": 30, "completion_tokens": 500},
+    ],
+)
+def test_audio_cost_per_token_is_litellms(kw):
+    """cost_per_token for speech and transcription calls: per character, per second of audio,
+    or per token, as the model's entry prices them."""
+    if "transcription" in kw["call_type"]:
+        kw = dict(kw, audio_transcription_file_duration=12.5)
+    ref = litellm.cost_per_token(**kw)
+    ours = litellm_rs.cost_per_token(**kw)
+    assert ours == pytest.approx(ref) and sum(ours) > 0
+
+
+def test_speech_without_characters_is_an_error():
+    for m in (litellm, litellm_rs):
+        with pytest.raises(ValueError, match="prompt_characters must be provided"):
+            m.cost_per_token(model="tts-1", call_type="speech")
+
+
+def test_audio_completion_cost_is_litellms():
+    """completion_cost of a transcription response (seconds from the hidden params or the
+    response's duration; tokens from OpenAI's transcription usage) and of a speech prompt
+    (characters without whitespace)."""
+    from litellm.types.utils import TranscriptionResponse
+
+    def theirs(hidden=None, **fields):
+        r = TranscriptionResponse(text="hello")
+        for k, v in fields.items():
+            setattr(r, k, v)
+        if hidden:
+            r._hidden_params = hidden
+        return r
+
+    tokens = {
+        "type": "tokens",
+        "input_tokens": 120,
+        "output_tokens": 15,
+        "total_tokens": 135,
+        "input_token_details": {"audio_tokens": 100, "text_tokens": 20},
+    }
+    cases = [
+        ("whisper-1", {"hidden": {"audio_transcription_duration": 30.0}}),
+        ("whisper-1", {"duration": 20.0}),
+        ("gpt-4o-transcribe", {"usage": tokens}),
+        ("gpt-4o-transcribe", {"usage": {"type": "duration", "seconds": 7}}),
+    ]
+    for model, fields in cases:
+        ref = litellm.completion_cost(
+            completion_response=theirs(**fields), model=model, custom_llm_provider="openai", call_type="transcription"
+        )
+        ours_dict = {"text": "hello", **{k: v for k, v in fields.items() if k != "hidden"}}
+        if "hidden" in fields:
+            ours_dict["_hidden_params"] = fields["hidden"]
+        ours = litellm_rs.completion_cost(
+            completion_response=ours_dict, model=model, custom_llm_provider="openai", call_type="transcription"
+        )
+        assert ours == pytest.approx(ref) and ours > 0, (model, fields)
+
+    for provider in ("openai", None):
+        prompt = "Hello there, world!  "
+        ref = litellm.completion_cost(model="tts-1", custom_llm_provider=provider, prompt=prompt, call_type="speech")
+        ours = litellm_rs.completion_cost(
+            model="tts-1", custom_llm_provider=provider, prompt=prompt, call_type="speech"
+        )
+        assert ours == pytest.approx(ref) and ours > 0
+
+
+def test_whisper_usage_seconds_are_billed():
+    """OpenAI's whisper answers carry ``usage: {"type": "duration", "seconds": N}``: litellm
+    1.110.2 reads those seconds only for gpt-4o-transcribe-style models and prices whisper-1 at 0
+    from them; whisper-1 is billed per second of audio, so we charge them."""
+    response = {"text": "hello", "usage": {"type": "duration", "seconds": 7}}
+    cost = litellm_rs.completion_cost(
+        completion_response=response, model="whisper-1", custom_llm_provider="openai", call_type="transcription"
+    )
+    assert cost == pytest.approx(7 * litellm_rs.get_model_info("whisper-1")["output_cost_per_second"])

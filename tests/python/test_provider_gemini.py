@@ -666,3 +666,29 @@ def test_grounded_answers_cost_what_litellm_bills(real_litellm):
     assert costs[0][0] == costs[1][0] == 2
     assert costs[0][1] == pytest.approx(costs[1][1])
     assert costs[0][1] > 0.035  # the grounded prompt's charge is in it
+
+
+def test_a_grounded_stream_costs_what_the_same_answer_costs(m):
+    """The searches of a grounded answer are counted in a stream's usage too (its grounding
+    metadata comes with the last event), so the stream costs what the whole answer costs."""
+    grounding = {
+        "webSearchQueries": ["weather paris", "weather paris", "paris rain today"],
+        "groundingChunks": [{"web": {"uri": "https://example.com/a", "title": "a"}}],
+        "groundingSupports": [],
+    }
+    last = piece({"text": " rained."}, finish="STOP", promptTokenCount=4, candidatesTokenCount=6, totalTokenCount=10)
+    last["candidates"][0]["groundingMetadata"] = grounding
+    m.on("POST", STREAM_PATH, sse=[piece({"text": "It"}), last])
+    whole = answer({"text": "It rained."})
+    whole["candidates"][0]["groundingMetadata"] = grounding
+    m.on("POST", PATH, json_body=whole)
+
+    stream = litellm_rs.completion(
+        model=MODEL, messages=MESSAGES, api_base=m.url, api_key=KEY, stream=True, stream_options={"include_usage": True}
+    )
+    chunks = list(stream)
+    assert chunks[-1].usage.prompt_tokens_details.web_search_requests == 2
+    r = litellm_rs.completion(model=MODEL, messages=MESSAGES, api_base=m.url, api_key=KEY)
+    assert r.usage.prompt_tokens_details.web_search_requests == 2
+    assert stream._hidden_params["response_cost"] == pytest.approx(r._hidden_params["response_cost"])
+    assert r._hidden_params["response_cost"] > 0.035

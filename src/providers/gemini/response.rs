@@ -550,16 +550,17 @@ pub fn parse_response(provider: &str, body: &[u8], model: &str) -> Result<ChatRe
     }
     // litellm's count of the Google searches a grounded answer made (billed by the cost map)
     if let (Some(n), Some(u)) = (web_search_requests(&grounding), resp.usage.as_mut()) {
-        u.prompt_tokens_details
-            .get_or_insert_with(Default::default)
-            .extra
-            .insert("web_search_requests".into(), n.into());
+        count_searches(u, n);
     }
     resp.extra.insert("vertex_ai_grounding_metadata".into(), Value::Array(grounding));
     resp.extra.insert("vertex_ai_url_context_metadata".into(), Value::Array(url_context));
     resp.extra.insert("vertex_ai_safety_results".into(), Value::Array(safety));
     resp.extra.insert("vertex_ai_citation_metadata".into(), Value::Array(citations));
     Ok(resp)
+}
+
+fn count_searches(u: &mut Usage, n: u64) {
+    u.prompt_tokens_details.get_or_insert_with(Default::default).extra.insert("web_search_requests".into(), n.into());
 }
 
 /// The Google searches of a grounded answer, as litellm counts them: the distinct non-empty
@@ -648,6 +649,7 @@ pub fn parse_stream_event(provider: &str, state: &mut StreamState, data: &str) -
             );
         }
         delta.extra = message_extra(&mut c, cand.grounding_metadata.as_ref(), true);
+        state.grounding.extend(cand.grounding_metadata.clone());
         let finish = cand.finish_reason.as_deref().map(|f| {
             let mapped = map_finish_reason(f);
             // Gemini sends the function calls and the finish reason in separate chunks.
@@ -679,7 +681,10 @@ pub fn parse_stream_event(provider: &str, state: &mut StreamState, data: &str) -
         state.finished = true;
     }
     // Usage is reported once, after the finish (Google repeats running counts on every chunk).
-    let usage = if state.include_usage && state.finished { r.usage_metadata.as_ref().map(usage) } else { None };
+    let mut usage = if state.include_usage && state.finished { r.usage_metadata.as_ref().map(usage) } else { None };
+    if let (Some(n), Some(u)) = (web_search_requests(&state.grounding), usage.as_mut()) {
+        count_searches(u, n);
+    }
 
     if choices.is_empty() && usage.is_none() {
         return Ok(Vec::new());
