@@ -82,6 +82,8 @@ impl CompletionQueue {
     {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let shared = self.shared.clone();
+        // boxed first, so that the (large) call future is copied once, not by every wrapper
+        let fut = Box::pin(fut);
         let task = core().rt.spawn(async move {
             let outcome = guarded(fut).await;
             shared.push(id, outcome);

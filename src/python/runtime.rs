@@ -73,6 +73,9 @@ where
     T: Send,
     F: Future<Output = Result<T, LlmError>> + Send,
 {
+    // On the heap at once: a call's future is tens of KB, and every move through detach,
+    // guarded, interruptible and block_on would copy it.
+    let fut = Box::pin(fut);
     let out = py.detach(|| {
         let rt = &core().rt;
         if tokio::runtime::Handle::try_current().is_ok() {
