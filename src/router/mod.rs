@@ -901,7 +901,9 @@ impl<F> Attempt<'_, F> {
             let started = Instant::now();
             let in_flight = d.state.begin(now);
             router.shared.request(&d.id, now);
-            let mut result = (self.op)(r, opts).await;
+            // boxed: inline, the call's future would sit in this one and in route's twice over
+            // (first group and fallbacks), and be copied with them
+            let mut result = Box::pin((self.op)(r, opts)).await;
             match &mut result {
                 Ok(out) => out.hold(in_flight, || router.shared.token_reporter(&d.id)),
                 Err(_) => drop(in_flight),
