@@ -29,8 +29,10 @@ pub struct CallLog {
     pub call_type: &'static str,
     pub call_id: String,
     pub trace_id: String,
-    /// The request body as the caller gave it (model, messages / input / prompt, parameters).
-    pub request: Value,
+    /// The request body as the caller gave it (model, messages / input / prompt, parameters), as
+    /// JSON text: most calls' payloads are never built, and a `Value` tree cost more to make.
+    request_json: Box<serde_json::value::RawValue>,
+    request: std::sync::OnceLock<Value>,
     pub started: f64,
     pub stream: bool,
 }
@@ -54,10 +56,17 @@ impl CallLog {
             call_type,
             call_id,
             trace_id,
-            request: serde_json::to_value(request).unwrap_or(Value::Null),
+            request_json: serde_json::value::to_raw_value(request)
+                .unwrap_or_else(|_| serde_json::value::RawValue::NULL.to_owned()),
+            request: std::sync::OnceLock::new(),
             started: now(),
             stream,
         })
+    }
+
+    /// The request body as the caller gave it (parsed on first use).
+    pub fn request(&self) -> &Value {
+        self.request.get_or_init(|| serde_json::from_str(self.request_json.get()).unwrap_or(Value::Null))
     }
 
     /// The standard logging payload of the finished call. `first_chunk` is when a stream's first
@@ -72,7 +81,7 @@ impl CallLog {
     ) -> Payload<'a> {
         let ended = now();
         let redact = opts.turn_off_message_logging.unwrap_or(false);
-        let req = self.request.as_object();
+        let req = self.request().as_object();
         let get = |k: &str| req.and_then(|r| r.get(k));
         let requested_model = get("model").and_then(Value::as_str).unwrap_or_default();
 
@@ -404,14 +413,17 @@ pub fn uuid() -> String {
     let (a, b) = (fastrand::u64(..), fastrand::u64(..));
     let b = (b & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
     let a = (a & 0xffff_ffff_ffff_0fff) | 0x0000_0000_0000_4000;
-    format!(
-        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-        a >> 32,
-        (a >> 16) & 0xffff,
-        a & 0xffff,
-        b >> 48,
-        b & 0xffff_ffff_ffff
-    )
+    // 8-4-4-4-12 hex digits, written by hand (format!'s padding machinery cost more than the rest)
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bits = (u128::from(a) << 64) | u128::from(b);
+    let mut out = String::with_capacity(36);
+    for i in 0..32 {
+        if matches!(i, 8 | 12 | 16 | 20) {
+            out.push('-');
+        }
+        out.push(HEX[((bits >> (124 - 4 * i)) & 0xf) as usize] as char);
+    }
+    out
 }
 
 /// `groq/llama-3` -> `llama-3` when the prefix names the serving provider.

@@ -57,7 +57,7 @@ impl StreamLog {
     /// A stream without a usage chunk: its usage counted from the prompt and the answer (as
     /// litellm does), and its cost from that usage, also for the stream's hidden params.
     fn estimate(&self, resp: &mut Value, hidden: &Hidden) {
-        let req = &self.log.request;
+        let req = self.log.request();
         let messages = req.get("messages").and_then(Value::as_array).map(Vec::as_slice);
         let prompt = req.get("prompt").and_then(Value::as_str);
         let model = hidden.model.split_once('/').map_or(hidden.model.as_str(), |(_, m)| m);
