@@ -35,13 +35,9 @@ _SIMPLE = (type(None), bool, int, float, str, list, dict, tuple, set)
 def redis_server() -> Iterator[Any]:
     """A real redis-server on 127.0.0.1 (skipped where none is installed, except in CI)."""
     import redisserver
+    from support import start_or_skip
 
-    try:
-        server = redisserver.RedisServer()
-    except FileNotFoundError:
-        if redisserver.required():
-            pytest.fail("redis-server is not installed (scripts/test.sh installs it)")
-        pytest.skip("redis-server is not installed")
+    server = start_or_skip(redisserver.RedisServer, redisserver.required, "redis-server")
     try:
         yield server
     finally:
@@ -52,13 +48,9 @@ def redis_server() -> Iterator[Any]:
 def postgres_server() -> Iterator[Any]:
     """A real PostgreSQL server on 127.0.0.1 (skipped where none is installed, except in CI)."""
     import pgserver
+    from support import start_or_skip
 
-    try:
-        server = pgserver.PostgresServer()
-    except FileNotFoundError as missing:
-        if pgserver.required():
-            pytest.fail(f"PostgreSQL is not installed ({missing}; scripts/test.sh installs it)")
-        pytest.skip("PostgreSQL is not installed")
+    server = start_or_skip(pgserver.PostgresServer, pgserver.required, "PostgreSQL")
     try:
         yield server
     finally:
@@ -69,13 +61,9 @@ def postgres_server() -> Iterator[Any]:
 def redis_cluster() -> Iterator[Any]:
     """A real three-node Redis Cluster on 127.0.0.1 (skipped where redis-server is missing, except in CI)."""
     import redisserver
+    from support import start_or_skip
 
-    try:
-        cluster = redisserver.RedisCluster()
-    except FileNotFoundError:
-        if redisserver.required():
-            pytest.fail("redis-server is not installed (scripts/test.sh installs it)")
-        pytest.skip("redis-server is not installed")
+    cluster = start_or_skip(redisserver.RedisCluster, redisserver.required, "redis-server")
     try:
         yield cluster
     finally:

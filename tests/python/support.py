@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 
 import litellm_rs
 from mockserver import MockServer
@@ -98,3 +98,16 @@ def tool_call_deltas(chunks: list[Any]) -> dict[int, dict[str, str]]:
                 if tc.function.arguments:
                     slot["arguments"] += tc.function.arguments
     return calls
+
+
+def start_or_skip(factory: Callable[[], Any], required: Callable[[], bool], what: str) -> Any:
+    """A test server from ``factory()``; where ``what`` is not installed the test is skipped, or
+    failed under the test command (which installs it and sets ``required``)."""
+    import pytest
+
+    try:
+        return factory()
+    except FileNotFoundError as missing:
+        if required():
+            pytest.fail(f"{what} is not installed ({missing}; scripts/test.sh installs it)")
+        pytest.skip(f"{what} is not installed")

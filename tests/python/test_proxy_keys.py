@@ -177,13 +177,9 @@ def test_users_and_teams(config: str, mock: MockServer) -> None:
 
 def test_a_database_outage_delays_spend_rows_and_fails_no_request(tmp_path: Path, mock: MockServer) -> None:
     import pgserver
+    from support import start_or_skip
 
-    try:
-        pg = pgserver.PostgresServer()
-    except FileNotFoundError:
-        if pgserver.required():
-            pytest.fail("PostgreSQL is not installed (scripts/test.sh installs it)")
-        pytest.skip("PostgreSQL is not installed")
+    pg = start_or_skip(pgserver.PostgresServer, pgserver.required, "PostgreSQL")
     srv = None
     try:
         srv = proxy.start(write_config(tmp_path, mock, database_url=pg.new_database()), host="127.0.0.1", port=0)

@@ -145,13 +145,9 @@ def test_one_budget_across_two_instances_with_concurrent_requests(pair: tuple[An
 
 def test_a_budget_holds_while_redis_is_away(tmp_path: Path, mock: MockServer, postgres_server: Any) -> None:
     import redisserver
+    from support import start_or_skip
 
-    try:
-        redis = redisserver.RedisServer()
-    except FileNotFoundError:
-        if redisserver.required():
-            pytest.fail("redis-server is not installed (scripts/test.sh installs it)")
-        pytest.skip("redis-server is not installed")
+    redis = start_or_skip(redisserver.RedisServer, redisserver.required, "redis-server")
     config = shared_config(tmp_path, mock, redis.url, postgres_server.new_database())
     a = proxy.start(config, host="127.0.0.1", port=0)
     b = None
