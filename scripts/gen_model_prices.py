@@ -71,7 +71,8 @@ def main(argv: list[str]) -> int:
     source = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
     out = Path(argv[2]) if len(argv) == 3 else Path(__file__).resolve().parent.parent / "src/cost/model_prices.json"
     table = generate(source)
-    lines = [f"{json.dumps(k)}:{json.dumps(v, separators=(',', ':'))}" for k, v in table.items()]
+    # one `"key":{...}` entry per line: build.rs indexes the file by these lines
+    lines = [f"{json.dumps(k, ensure_ascii=False)}:{json.dumps(v, separators=(',', ':'))}" for k, v in table.items()]
     out.write_text("{\n" + ",\n".join(lines) + "\n}\n", encoding="utf-8")
     print(f"{out}: {len(table)} models, {out.stat().st_size} bytes")
     return 0
