@@ -293,10 +293,16 @@ class CustomStreamWrapper:
         except Exception:  # noqa: BLE001, S110 - nothing to report to during garbage collection
             pass
 
+    def _seen(self) -> int:
+        """How many chunks were yielded so far (without building ``chunks``)."""
+        if self._kept is not None:
+            return len(self._kept)
+        count = getattr(self.completion_stream, "handed_count", None)
+        return count() - self._unread - (len(self._batch) - self._pos) if count is not None else 0
+
     def __repr__(self) -> str:
         return (
-            f"<{type(self).__name__} model={self.model!r} "
-            f"provider={self.custom_llm_provider!r} chunks={len(self.chunks)}>"
+            f"<{type(self).__name__} model={self.model!r} provider={self.custom_llm_provider!r} chunks={self._seen()}>"
         )
 
 

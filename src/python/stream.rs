@@ -178,6 +178,11 @@ impl PyStream {
         to_list(py, &items, self.maker().as_deref())
     }
 
+    /// How many chunks were handed out so far.
+    fn handed_count(&self) -> usize {
+        self.handed.lock().map_or(0, |h| h.len())
+    }
+
     /// Stops the stream and closes the upstream connection.
     fn close(&self) {
         self.stop();

@@ -398,6 +398,7 @@ def test_wrapper_chunks_are_the_chunks_yielded_so_far(mock, fragment):
 
     it = iter(stream)
     first = [next(it) for _ in range(3)]
+    assert repr(stream).endswith("chunks=3>")
     assert _dumps(stream.chunks) == _dumps(first)
     rest = list(it)
 
@@ -453,6 +454,7 @@ def test_a_stream_does_not_keep_the_chunks_the_caller_dropped(mock):
     n = 0
     for _ in stream:
         n += 1
+    assert repr(stream).endswith(f"chunks={n}>")  # counted without making the chunks again
     gc.collect()
     alive = sum(type(o) is litellm_rs.ModelResponseStream for o in gc.get_objects())
     assert alive <= 1, f"{alive} chunks of {n} still alive after the stream"
