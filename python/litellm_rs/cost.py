@@ -294,19 +294,21 @@ def _count_tokens(model: str, text: str = "", messages: Optional[list] = None) -
     return (len(text) + 3) // 4  # about four characters per token
 
 
+def _field(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
 def _image_cost(
     response: Any, model: Optional[str], provider: Optional[str], size: Optional[str], quality: Optional[str], n: Any
 ) -> float:
     """litellm's image pricing: per image or per pixel of the model's entry for the size and quality;
     ``n`` defaults to the images in the response (else 1)."""
-    hidden = (
-        response.get("_hidden_params") if isinstance(response, dict) else getattr(response, "_hidden_params", None)
-    ) or {}
+    hidden = _field(response, "_hidden_params") or {}
     name = model or hidden.get("model")
     if not name:
         raise ValueError("completion_cost(call_type='image_generation') needs model=")
     if n is None:
-        data = response.get("data") if isinstance(response, dict) else getattr(response, "data", None)
+        data = _field(response, "data")
         n = len(data) if isinstance(data, list) and data else 1
     return float(_core.image_cost(name, provider or hidden.get("custom_llm_provider"), size, quality, int(n)))
 
@@ -317,10 +319,6 @@ _AUDIO_CALLS = {
     "transcription": "transcription",
     "atranscription": "transcription",
 }
-
-
-def _field(obj: Any, name: str) -> Any:
-    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
 
 
 def _audio_usage(usage: Any) -> dict:
@@ -368,12 +366,12 @@ def _audio_cost(
     """A speech call priced by its input characters (whitespace not counted, as litellm counts
     them, or ``_hidden_params["billed_characters"]``) or its usage; a transcription by the file's
     seconds or its usage."""
-    hidden = (_field(response, "_hidden_params") or {}) if response is not None else {}
+    hidden = _field(response, "_hidden_params") or {}
     name = model or hidden.get("model")
     if not name:
         raise ValueError(f"completion_cost(call_type={kind!r}) needs model=")
     provider = provider or hidden.get("custom_llm_provider")
-    usage = _audio_usage(_field(response, "usage")) if response is not None else {}
+    usage = _audio_usage(_field(response, "usage"))
     characters = None
     seconds = 0.0
     if kind == "speech":

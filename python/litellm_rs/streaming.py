@@ -112,8 +112,12 @@ class CustomStreamWrapper:
         if stream is None or not hasattr(stream, "handed_out"):
             return []
         validate = self._validate
-        unread = self._unread + len(self._batch) - self._pos
-        return [c if c.__class__ is not bytes else validate(c) for c in stream.handed_out(unread)]
+        return [c if c.__class__ is not bytes else validate(c) for c in stream.handed_out(self._not_yielded())]
+
+    def _not_yielded(self) -> int:
+        """Chunks the engine handed over that were not yielded: the rest of the current batch and
+        what close() dropped."""
+        return self._unread + len(self._batch) - self._pos
 
     # -- hidden params ------------------------------------------------------------------------
     def _engine_hidden_params(self) -> dict:
@@ -298,7 +302,7 @@ class CustomStreamWrapper:
         if self._kept is not None:
             return len(self._kept)
         count = getattr(self.completion_stream, "handed_count", None)
-        return count() - self._unread - (len(self._batch) - self._pos) if count is not None else 0
+        return count() - self._not_yielded() if count is not None else 0
 
     def __repr__(self) -> str:
         return (

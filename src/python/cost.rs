@@ -46,14 +46,27 @@ fn cost_per_token(
     service_tier: Option<&str>,
     response_ms: f64,
 ) -> PyResult<Option<(f64, f64)>> {
+    let (usage, entry) = usage_and_entry(model, custom_llm_provider, usage_json, pricing_json)?;
+    Ok(entry.and_then(|e| cost::price(&e, &usage, service_tier, response_ms)))
+}
+
+/// A usage (JSON) as billing buckets, and the model's entry under the call's custom pricing
+/// (JSON): the provider's own entry first, else the model's under any provider.
+fn usage_and_entry(
+    model: &str,
+    custom_llm_provider: Option<&str>,
+    usage_json: &str,
+    pricing_json: Option<&str>,
+) -> PyResult<(TokenUsage, Option<std::sync::Arc<cost::Entry>>)> {
     let usage: Usage = serde_json::from_str(usage_json).map_err(|e| value_error("usage", e))?;
     let opts: CallOptions = match pricing_json {
         Some(j) => serde_json::from_str(j).map_err(|e| value_error("pricing", e))?,
         None => CallOptions::default(),
     };
-    let entry = cost::effective_entry(model, custom_llm_provider, &opts.custom_pricing(), None)
-        .or_else(|| custom_llm_provider.and_then(|_| cost::effective_entry(model, None, &opts.custom_pricing(), None)));
-    Ok(entry.and_then(|e| cost::price(&e, &TokenUsage::from_usage(&usage), service_tier, response_ms)))
+    let pricing = opts.custom_pricing();
+    let entry = cost::effective_entry(model, custom_llm_provider, &pricing, None)
+        .or_else(|| custom_llm_provider.and_then(|_| cost::effective_entry(model, None, &pricing, None)));
+    Ok((TokenUsage::from_usage(&usage), entry))
 }
 
 /// The cost of `n` generated images (litellm's `completion_cost(call_type="image_generation")`).
@@ -85,20 +98,14 @@ fn audio_cost(
     seconds: f64,
     pricing_json: Option<&str>,
 ) -> PyResult<Option<(f64, f64)>> {
-    let usage: Usage = serde_json::from_str(usage_json).map_err(|e| value_error("usage", e))?;
-    let opts: CallOptions = match pricing_json {
-        Some(j) => serde_json::from_str(j).map_err(|e| value_error("pricing", e))?,
-        None => CallOptions::default(),
-    };
     let audio = match kind {
         "speech" => cost::Audio::Speech { characters },
         "transcription" => cost::Audio::Transcription { seconds },
         other => return Err(value_error("audio call kind", other)),
     };
-    let entry = cost::effective_entry(model, custom_llm_provider, &opts.custom_pricing(), None)
-        .or_else(|| custom_llm_provider.and_then(|_| cost::effective_entry(model, None, &opts.custom_pricing(), None)));
+    let (usage, entry) = usage_and_entry(model, custom_llm_provider, usage_json, pricing_json)?;
     let Some(entry) = entry else { return Ok(None) };
-    cost::audio_cost(&entry, audio, &TokenUsage::from_usage(&usage))
+    cost::audio_cost(&entry, audio, &usage)
         .map(Some)
         .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("{e}: model={model}, call_type={kind}")))
 }
