@@ -55,6 +55,13 @@ impl Hidden {
         self.response_cost.or_else(|| self.stream_cost.lock().ok().and_then(|g| *g))
     }
 
+    /// This caller joined an identical call in flight: it shares the answer, but the upstream
+    /// call (and its cost) was the first caller's, so its own cost is 0, as a cache hit's.
+    pub(crate) fn joined_flight(&mut self) {
+        self.response_cost = Some(0.0);
+        self.stream_cost = crate::cost::CostCell::default();
+    }
+
     /// Prices the response of this call (`response_cost`) from its usage.
     fn price(&mut self, usage: Option<&crate::types::Usage>, opts: &CallOptions, tier: Option<&str>, resp_model: &str) {
         self.response_cost = crate::cost::response_cost(
@@ -444,21 +451,22 @@ impl<T> Drop for Retire<T> {
 }
 
 /// Joins the call in flight for `key`, or starts it. The call runs as its own task: it finishes
-/// (and retires itself) even when every caller waiting for it went away.
+/// (and retires itself) even when every caller waiting for it went away. The answer comes with
+/// whether this caller joined a call another one started (which made no upstream call).
 async fn one_flight_in<T: Clone + Send + Sync + 'static>(
     flights: &'static Flights<T>,
     key: &str,
     start: impl FnOnce() -> std::pin::Pin<Box<dyn Future<Output = Result<T, LlmError>> + Send>>,
-) -> Result<T, LlmError> {
+) -> Result<(T, bool), LlmError> {
     use futures_util::FutureExt;
-    let flight = {
+    let (flight, joined) = {
         let mut guard = lock_flights(flights);
         let pid = std::process::id();
         if guard.0 != pid {
             *guard = (pid, Default::default());
         }
         match guard.1.get(key) {
-            Some((_, f)) => f.clone(),
+            Some((_, f)) => (f.clone(), true),
             None => {
                 let number = FLIGHT_NUMBER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let retire = Retire { flights, key: key.to_owned(), number };
@@ -475,11 +483,11 @@ async fn one_flight_in<T: Clone + Send + Sync + 'static>(
                     });
                 let f = joined.shared();
                 guard.1.insert(key.to_owned(), (number, f.clone()));
-                f
+                (f, false)
             }
         }
     };
-    flight.await
+    Ok((flight.await?, joined))
 }
 
 /// The key of a call in flight: its cache key, and the Router's deployment when routed (two
@@ -493,7 +501,12 @@ fn flight_key(cache_key: &str, opts: &CallOptions) -> String {
 
 async fn one_flight(key: &str, req: ChatRequest, opts: &CallOptions) -> Result<(ChatResponse, Hidden), LlmError> {
     let opts = opts.clone();
-    one_flight_in(&CHAT_FLIGHTS, key, move || Box::pin(async move { chat_uncached(req, &opts).await })).await
+    let ((resp, mut hidden), joined) =
+        one_flight_in(&CHAT_FLIGHTS, key, move || Box::pin(async move { chat_uncached(req, &opts).await })).await?;
+    if joined {
+        hidden.joined_flight();
+    }
+    Ok((resp, hidden))
 }
 
 async fn chat_uncached(mut req: ChatRequest, opts: &CallOptions) -> Result<(ChatResponse, Hidden), LlmError> {
@@ -604,12 +617,14 @@ pub async fn embedding(req: EmbeddingRequest, opts: &CallOptions) -> Result<(Emb
         let keys: Vec<&str> = missing.iter().filter_map(|i| caches[*i].as_ref().map(|c| c.key.as_str())).collect();
         let flight = flight_key(&crate::util::sha256_hex(keys.join("\n").as_bytes()), opts);
         let opts_owned = opts.clone();
-        Some(
-            one_flight_in(&EMBEDDING_FLIGHTS, &flight, move || {
-                Box::pin(async move { embedding_uncached(sub, &opts_owned).await })
-            })
-            .await?,
-        )
+        let ((resp, mut hidden), joined) = one_flight_in(&EMBEDDING_FLIGHTS, &flight, move || {
+            Box::pin(async move { embedding_uncached(sub, &opts_owned).await })
+        })
+        .await?;
+        if joined {
+            hidden.joined_flight();
+        }
+        Some((resp, hidden))
     };
     let (model, usage, mut hidden) = match fresh {
         Some((mut resp, hidden)) => {

@@ -72,19 +72,19 @@ pub(crate) async fn shared<F>(key: String, open: F) -> Result<ChunkStream, LlmEr
 where
     F: Future<Output = Result<ChunkStream, LlmError>> + Send + 'static,
 {
-    let reader = {
+    let (reader, joined) = {
         let mut guard = flights();
-        let flight = match guard.1.get(&key) {
-            Some(f) => f.clone(),
+        let (flight, joined) = match guard.1.get(&key) {
+            Some(f) => (f.clone(), true),
             None => {
                 let f = Arc::new(Flight { state: Mutex::default(), news: Notify::new(), readers: AtomicUsize::new(0) });
                 guard.1.insert(key.clone(), f.clone());
                 crate::transport::core().rt.spawn(run(key, f.clone(), open));
-                f
+                (f, false)
             }
         };
         flight.readers.fetch_add(1, Ordering::AcqRel);
-        Reader(flight)
+        (Reader(flight), joined)
     };
     let flight = reader.0.clone();
     let hidden = loop {
@@ -92,7 +92,13 @@ where
         tokio::pin!(news);
         news.as_mut().enable();
         match &flight.state().opened {
-            Some(Ok(h)) => break h.clone(),
+            Some(Ok(h)) => {
+                let mut h = h.clone();
+                if joined {
+                    h.joined_flight(); // the first reader's stream pays for the upstream one
+                }
+                break h;
+            }
             Some(Err(e)) => return Err(e.clone()),
             None => {}
         }

@@ -234,6 +234,9 @@ async def test_identical_requests_in_flight_make_one_upstream_call(mock, local_c
     assert mock.count() == 1
     assert len({a.choices[0].message.content for a in answers}) == 1
     assert len({a.id for a in answers}) == 1
+    # one caller made the upstream call and pays for it; the others paid nothing (as a cache hit)
+    costs = sorted(a._hidden_params["response_cost"] for a in answers)
+    assert costs[:5] == [0.0] * 5 and costs[5] > 0, costs
     later = await achat(mock, seed=42)
     assert later._hidden_params["cache_hit"] is True and mock.count() == 1
 
@@ -246,6 +249,8 @@ async def test_identical_embedding_batches_in_flight_make_one_upstream_call(mock
     answers = await asyncio.gather(*[litellm_rs.aembedding(input=["x", "y"], **kw) for _ in range(5)])
     assert mock.count() == 1
     assert len({str(a.data[1]["embedding"]) for a in answers}) == 1
+    costs = sorted(a._hidden_params["response_cost"] for a in answers)
+    assert costs[:4] == [0.0] * 4 and costs[4] > 0, costs
 
 
 async def test_identical_streams_in_flight_share_one_upstream_stream(mock, local_cache):
@@ -281,6 +286,23 @@ async def test_identical_streams_in_flight_share_one_upstream_stream(mock, local
     plain_chunks = [c async for c in plain]
     assert chunks[-1].usage is not None and getattr(plain_chunks[-1], "usage", None) is None
     assert mock.count() == 3
+
+
+async def test_readers_of_a_shared_stream_pay_once(mock, local_cache):
+    import asyncio
+
+    mock.stream_interval = 0.02
+
+    async def read(delay: float) -> float | None:
+        await asyncio.sleep(delay)
+        stream = await achat(mock, stream=True, seed=9, stream_options={"include_usage": True})
+        chunks = [c async for c in stream]
+        assert chunks[-1].usage.total_tokens > 0
+        return stream._hidden_params.get("response_cost")
+
+    costs = sorted(await asyncio.gather(read(0), read(0.05), read(0.1)))
+    assert mock.count() == 1
+    assert costs[:2] == [0.0, 0.0] and costs[2] > 0, costs
 
 
 def test_a_failed_flight_is_not_remembered(mock, local_cache):
