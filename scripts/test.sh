@@ -37,13 +37,13 @@ echo "== stubs and lint"
 # the examples type-check strictly against the package's types
 "$VENV/bin/python" -m mypy --strict examples
 
-echo "== services: redis-server (the Redis tests start their own on a free port)"
-if ! command -v redis-server >/dev/null 2>&1; then
+echo "== services: redis-server, and RediSearch 1.x (the Redis tests start their own on a free port)"
+if ! command -v redis-server >/dev/null 2>&1 || [ ! -e /usr/lib/redis/modules/redisearch.so ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get install -y -q redis-server >/dev/null 2>&1 \
-    || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q redis-server >/dev/null; }
+  $SUDO apt-get install -y -q redis-server redis-redisearch >/dev/null 2>&1 \
+    || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q redis-server redis-redisearch >/dev/null; }
 fi
 export LITELLM_RS_REQUIRE_REDIS=1
 

@@ -3,10 +3,17 @@
 //! (the model, the other parameters and the namespace must match exactly — litellm compares
 //! prompts only, so a hit could come from another model).
 //!
-//! Indexes: `local-semantic` (in process, bounded), `redis-semantic` (a bounded index per scope
-//! kept in Redis hashes, searched by this client: plain Redis has no vector search) and
-//! `qdrant-semantic` (Qdrant's REST API: collections, points upsert / search / delete).
+//! Indexes: `local-semantic` (in process, bounded), `redis-semantic` and `qdrant-semantic`
+//! (Qdrant's REST API: collections, points upsert / search / delete).
+//!
+//! `redis-semantic` asks the server on first use (per embedding size) whether it has vector
+//! search (Redis Stack, RediSearch >= 2.4, Redis 8): then each entry is a hash of its own, found
+//! by a KNN query of a search index (`FT.CREATE ... VECTOR HNSW ... DISTANCE_METRIC COSINE`,
+//! `FT.SEARCH ... =>[KNN ...]`). A server without it (plain Redis, RediSearch 1.x, a cluster)
+//! keeps each scope's entries in one hash that this client reads and compares. Either way a
+//! scope holds at most `max_size_in_memory` entries (oldest dropped first).
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -35,8 +42,18 @@ struct LocalEntry {
 
 enum Store {
     Local(Mutex<Vec<LocalEntry>>),
-    Redis { url: String, prefix: String },
-    Qdrant { base: String, api_key: Option<String>, collection: String, ready: AtomicBool },
+    /// `search`: per embedding size, whether the server's vector search is used (asked once).
+    Redis {
+        url: String,
+        prefix: String,
+        search: Mutex<HashMap<usize, bool>>,
+    },
+    Qdrant {
+        base: String,
+        api_key: Option<String>,
+        collection: String,
+        ready: AtomicBool,
+    },
 }
 
 pub struct SemanticIndex {
@@ -44,6 +61,10 @@ pub struct SemanticIndex {
     pub embedding_model: String,
     pub threshold: f64,
     max_entries: usize,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn now() -> f64 {
@@ -112,6 +133,67 @@ fn redis_key(prefix: &str, scope: &str) -> String {
     format!("{prefix}{{{scope}}}")
 }
 
+/// A vector as the bytes vector search reads (little-endian f32s).
+fn blob(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// The search index of the entries with `dim`-sized vectors (an index knows one size).
+fn index_name(prefix: &str, dim: usize) -> String {
+    format!("{prefix}idx:{dim}")
+}
+
+/// A scope as a tag value: hex, so that the query needs no escaping whatever the namespace.
+fn scope_tag(scope: &str) -> String {
+    crate::util::sha256_hex(scope.as_bytes())[..32].to_owned()
+}
+
+fn reply_text(v: &redis::Value) -> Option<String> {
+    match v {
+        redis::Value::BulkString(b) => String::from_utf8(b.clone()).ok(),
+        redis::Value::SimpleString(s) => Some(s.clone()),
+        redis::Value::Int(n) => Some(n.to_string()),
+        redis::Value::Double(x) => Some(x.to_string()),
+        _ => None,
+    }
+}
+
+/// Whether an `FT.INFO` reply describes an index with a vector field.
+fn has_vector_field(v: &redis::Value) -> bool {
+    match v {
+        redis::Value::Array(items) | redis::Value::Set(items) => items.iter().any(has_vector_field),
+        redis::Value::Map(pairs) => pairs.iter().any(|(k, v)| has_vector_field(k) || has_vector_field(v)),
+        other => reply_text(other).is_some_and(|t| t.eq_ignore_ascii_case("VECTOR")),
+    }
+}
+
+/// The hits of an `FT.SEARCH` reply (RESP2: the count, then each key with its fields), each as
+/// its fields by name.
+fn search_hits(reply: &redis::Value) -> Vec<HashMap<String, String>> {
+    let redis::Value::Array(items) = reply else { return Vec::new() };
+    items
+        .iter()
+        .skip(1)
+        .filter_map(|item| match item {
+            redis::Value::Array(fields) => {
+                Some(fields.chunks_exact(2).filter_map(|kv| Some((reply_text(&kv[0])?, reply_text(&kv[1])?))).collect())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Drops the oldest members of a scope's order beyond `max`; returns them.
+async fn trim_order(url: &str, order: &str, count: usize, max: usize) -> Result<Vec<String>, LlmError> {
+    if count <= max {
+        return Ok(Vec::new());
+    }
+    let extra = (count - max).to_string();
+    let popped = crate::store::redis::command(url, &["ZPOPMIN", order, extra.as_str()]).await?;
+    let redis::Value::Array(items) = popped else { return Ok(Vec::new()) };
+    Ok(items.chunks(2).filter_map(|c| c.first().and_then(reply_text)).collect())
+}
+
 fn qdrant_error(what: &str, status: u16, body: &[u8]) -> LlmError {
     LlmError::new(
         ErrorKind::ApiConnection,
@@ -134,6 +216,7 @@ impl SemanticIndex {
                     "litellm_rs:semantic:{}:",
                     c.redis_semantic_cache_index_name.as_deref().unwrap_or("litellm_semantic_cache_index")
                 ),
+                search: Mutex::default(),
             },
             "qdrant-semantic" => Store::Qdrant {
                 base: c
@@ -206,7 +289,54 @@ impl SemanticIndex {
                     .max_by(|a, b| a.1.total_cmp(&b.1));
                 Ok(best.map(|(e, s)| (e.body.clone(), s)))
             }
-            Store::Redis { url, prefix } => {
+            Store::Redis { url, prefix, search } => {
+                if self.redis_vector_search(url, prefix, search, vector.len()).await? {
+                    // the nearest few of the scope, nearest first; the first fresh one above the
+                    // threshold is the hit (cosine distance = 1 - similarity)
+                    let k = "5";
+                    let query = format!("(@scope:{{{}}})=>[KNN {k} @vector $vec AS dist]", scope_tag(scope));
+                    let name = index_name(prefix, vector.len());
+                    let args: [&[u8]; 20] = [
+                        b"FT.SEARCH",
+                        name.as_bytes(),
+                        query.as_bytes(),
+                        b"PARAMS",
+                        b"2",
+                        b"vec",
+                        &blob(vector),
+                        b"SORTBY",
+                        b"dist",
+                        b"RETURN",
+                        b"4",
+                        b"dist",
+                        b"response",
+                        b"created",
+                        b"expires",
+                        b"LIMIT",
+                        b"0",
+                        k.as_bytes(),
+                        b"DIALECT",
+                        b"2",
+                    ];
+                    let reply = match crate::store::redis::command_or_refusal(url, &args).await? {
+                        Ok(reply) => reply,
+                        Err(refused) => {
+                            // the index went away (FLUSHALL, FT.DROPINDEX): asked again next time
+                            tracing::warn!(error = %refused, "redis-semantic: vector search refused; treated as a miss");
+                            lock(search).remove(&vector.len());
+                            return Ok(None);
+                        }
+                    };
+                    let number = |h: &HashMap<String, String>, f: &str| h.get(f).and_then(|x| x.parse::<f64>().ok());
+                    let hit = search_hits(&reply).into_iter().find_map(|mut h| {
+                        let similarity = 1.0 - number(&h, "dist")?;
+                        (similarity >= self.threshold
+                            && fresh(number(&h, "created").unwrap_or(0.0), number(&h, "expires")))
+                        .then(|| h.remove("response").map(|b| (Bytes::from(b), similarity)))
+                        .flatten()
+                    });
+                    return Ok(hit);
+                }
                 let key = redis_key(prefix, scope);
                 let reply = crate::store::redis::command(url, &["HVALS".to_owned(), key]).await?;
                 let redis::Value::Array(items) = reply else { return Ok(None) };
@@ -291,10 +421,55 @@ impl SemanticIndex {
                 });
                 Ok(())
             }
-            Store::Redis { url, prefix } => {
+            Store::Redis { url, prefix, search } => {
                 let key = redis_key(prefix, scope);
                 let order = format!("{key}:order");
                 let id = crate::util::new_id("");
+                let secs = ttl.map(|t| (t.as_secs_f64().ceil() as u64).max(1).to_string());
+                if self.redis_vector_search(url, prefix, search, vector.len()).await? {
+                    // an entry is a hash of its own, which the server's index finds by its vector
+                    let entry = format!("{key}:{id}");
+                    let created_s = created.to_string();
+                    let tag = scope_tag(scope);
+                    let vector = blob(&vector);
+                    let mut hset: Vec<&[u8]> = vec![
+                        b"HSET",
+                        entry.as_bytes(),
+                        b"scope",
+                        tag.as_bytes(),
+                        b"vector",
+                        &vector,
+                        b"response",
+                        body,
+                        b"created",
+                        created_s.as_bytes(),
+                    ];
+                    let expires_s = expires.map(|e| e.to_string());
+                    if let Some(e) = &expires_s {
+                        hset.extend([b"expires".as_slice(), e.as_bytes()]);
+                    }
+                    let mut cmds = vec![hset];
+                    if let Some(secs) = &secs {
+                        cmds.push(vec![b"EXPIRE", entry.as_bytes(), secs.as_bytes()]);
+                    }
+                    cmds.push(vec![b"ZADD", order.as_bytes(), created_s.as_bytes(), entry.as_bytes()]);
+                    let at = cmds.len();
+                    cmds.push(vec![b"ZCARD", order.as_bytes()]);
+                    if let Some(secs) = &secs {
+                        cmds.push(vec![b"EXPIRE", order.as_bytes(), secs.as_bytes()]);
+                    }
+                    let replies = crate::store::redis::transaction(url, &cmds).await?;
+                    let count = match replies.get(at) {
+                        Some(redis::Value::Int(n)) => *n as usize,
+                        _ => 0,
+                    };
+                    let mut del = vec!["DEL".to_owned()];
+                    del.extend(trim_order(url, &order, count, self.max_entries).await?);
+                    if del.len() > 1 {
+                        crate::store::redis::command(url, &del).await?;
+                    }
+                    return Ok(());
+                }
                 let entry = json!({"v": pack(&vector), "c": created, "e": expires, "b": String::from_utf8_lossy(body)});
                 let s = |v: &[&str]| v.iter().map(|x| (*x).to_owned()).collect::<Vec<String>>();
                 let mut cmds = vec![
@@ -302,30 +477,20 @@ impl SemanticIndex {
                     s(&["ZADD", &order, &created.to_string(), &id]),
                     s(&["ZCARD", &order]),
                 ];
-                if let Some(t) = ttl {
+                if let Some(secs) = &secs {
                     // the scope lives as long as its last entry (each entry also carries its expiry)
-                    let secs = (t.as_secs_f64().ceil() as u64).max(1).to_string();
-                    cmds.push(s(&["EXPIRE", &key, &secs]));
-                    cmds.push(s(&["EXPIRE", &order, &secs]));
+                    cmds.push(s(&["EXPIRE", &key, secs]));
+                    cmds.push(s(&["EXPIRE", &order, secs]));
                 }
                 let replies = crate::store::redis::transaction(url, &cmds).await?;
                 let count = match replies.get(2) {
                     Some(redis::Value::Int(n)) => *n as usize,
                     _ => 0,
                 };
-                if count > self.max_entries {
-                    let extra = (count - self.max_entries).to_string();
-                    let popped = crate::store::redis::command(url, &s(&["ZPOPMIN", &order, &extra])).await?;
-                    if let redis::Value::Array(items) = popped {
-                        let mut del = s(&["HDEL", &key]);
-                        del.extend(items.chunks(2).filter_map(|c| match c.first() {
-                            Some(redis::Value::BulkString(b)) => String::from_utf8(b.clone()).ok(),
-                            _ => None,
-                        }));
-                        if del.len() > 2 {
-                            crate::store::redis::command(url, &del).await?;
-                        }
-                    }
+                let mut del = s(&["HDEL", &key]);
+                del.extend(trim_order(url, &order, count, self.max_entries).await?);
+                if del.len() > 2 {
+                    crate::store::redis::command(url, &del).await?;
                 }
                 Ok(())
             }
@@ -370,7 +535,7 @@ impl SemanticIndex {
                     .retain(|e| prefix.as_ref().is_some_and(|p| !e.scope.starts_with(p.as_str())));
                 Ok(())
             }
-            Store::Redis { url, prefix } => {
+            Store::Redis { url, prefix, .. } => {
                 let pattern = match namespace {
                     Some(n) => format!("{prefix}{{{n}:*"),
                     None => format!("{prefix}*"),
@@ -399,6 +564,71 @@ impl SemanticIndex {
                 Ok(())
             }
         }
+    }
+
+    /// Whether entries with `dim`-sized vectors use the server's vector search: asked once per
+    /// size (its index is made when missing); false for a server without it, which then keeps
+    /// the bounded index this client searches. A connection failure decides nothing.
+    async fn redis_vector_search(
+        &self,
+        url: &str,
+        prefix: &str,
+        search: &Mutex<HashMap<usize, bool>>,
+        dim: usize,
+    ) -> Result<bool, LlmError> {
+        if let Some(known) = lock(search).get(&dim) {
+            return Ok(*known);
+        }
+        use crate::store::redis::command_or_refusal;
+        let name = index_name(prefix, dim);
+        let usable = if crate::store::redis::is_cluster(url) {
+            false // a cluster's search needs a coordinator (Redis Enterprise): not assumed
+        } else {
+            match command_or_refusal(url, &["FT.INFO", name.as_str()]).await? {
+                Ok(info) => has_vector_field(&info),
+                Err(refused) if refused.to_ascii_lowercase().contains("unknown command") => false,
+                Err(_) => {
+                    // a search module without this index yet: make it (RediSearch 1.x refuses
+                    // the vector field)
+                    let dim_s = dim.to_string();
+                    let create = [
+                        "FT.CREATE",
+                        &name,
+                        "ON",
+                        "HASH",
+                        "PREFIX",
+                        "1",
+                        prefix,
+                        "SCHEMA",
+                        "scope",
+                        "TAG",
+                        "vector",
+                        "VECTOR",
+                        "HNSW",
+                        "6",
+                        "TYPE",
+                        "FLOAT32",
+                        "DIM",
+                        &dim_s,
+                        "DISTANCE_METRIC",
+                        "COSINE",
+                    ];
+                    match command_or_refusal(url, &create).await? {
+                        Ok(_) => true,
+                        Err(refused) if refused.to_ascii_lowercase().contains("already exists") => true,
+                        Err(refused) => {
+                            tracing::warn!(
+                                error = %refused,
+                                "redis-semantic: the server's search has no vector fields; keeping a bounded index searched by this client"
+                            );
+                            false
+                        }
+                    }
+                }
+            }
+        };
+        lock(search).insert(dim, usable);
+        Ok(usable)
     }
 
     async fn qdrant(
@@ -466,6 +696,38 @@ mod tests {
         assert_eq!(prompt_text(&r).as_deref(), Some("be brief\nhi"));
         assert_eq!(prompt_text(&json!({"prompt": ["a", "b"]})).as_deref(), Some("a\nb"));
         assert_eq!(prompt_text(&json!({"messages": [{"role": "user", "content": " "}]})), None);
+    }
+
+    #[test]
+    fn search_replies_are_read_by_field() {
+        use redis::Value as V;
+        let b = |s: &str| V::BulkString(s.as_bytes().to_vec());
+        // FT.SEARCH in RESP2: the count, then each key and its fields
+        let reply = V::Array(vec![
+            V::Int(2),
+            b("k1"),
+            V::Array(vec![b("dist"), b("0.02"), b("response"), b("{}"), b("created"), b("17")]),
+            b("k2"),
+            V::Array(vec![b("dist"), b("0.5")]),
+        ]);
+        let hits = search_hits(&reply);
+        assert_eq!(hits.len(), 2);
+        assert_eq!(hits[0]["dist"], "0.02");
+        assert_eq!(hits[0]["created"], "17");
+        assert!(!hits[1].contains_key("response"));
+        assert!(search_hits(&V::Nil).is_empty());
+        // FT.INFO: a vector field somewhere in the attributes
+        let info = |t: &str| V::Array(vec![b("attributes"), V::Array(vec![V::Array(vec![b("type"), b(t)])])]);
+        assert!(has_vector_field(&info("VECTOR")));
+        assert!(!has_vector_field(&info("TAG")));
+    }
+
+    #[test]
+    fn scope_tags_need_no_escaping() {
+        let tag = scope_tag("team a/b:{x}|y");
+        assert_eq!(tag.len(), 32);
+        assert!(tag.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(tag, scope_tag("team a/b:{x}|z"));
     }
 
     #[tokio::test]

@@ -138,17 +138,49 @@ pub async fn ensure_connected(url: &str) -> Result<(), LlmError> {
     connection(url).await.map(|_| ())
 }
 
-/// Runs one command (`["HINCRBYFLOAT", key, field, "0.5"]`) and returns the reply.
-pub async fn command(url: &str, args: &[String]) -> Result<redis::Value, LlmError> {
-    let Some((name, rest)) = args.split_first() else {
-        return Err(LlmError::bad_request("a Redis command needs a name"));
-    };
+/// A command's name (its first word) and its arguments, which may be binary (a vector's bytes).
+fn split_command<A: AsRef<[u8]>>(args: &[A]) -> Result<(&str, &[A]), LlmError> {
+    match args.split_first() {
+        Some((name, rest)) => std::str::from_utf8(name.as_ref())
+            .map(|n| (n, rest))
+            .map_err(|_| LlmError::bad_request("a Redis command's name must be text")),
+        None => Err(LlmError::bad_request("a Redis command needs a name")),
+    }
+}
+
+async fn run<A: AsRef<[u8]>>(url: &str, args: &[A]) -> Result<redis::RedisResult<redis::Value>, LlmError> {
+    let (name, rest) = split_command(args)?;
     let mut conn = connection(url).await?;
     let mut cmd = redis::cmd(name);
     for a in rest {
-        cmd.arg(a);
+        cmd.arg(a.as_ref());
     }
-    conn.query(&cmd).await.map_err(|e| error(url, &e))
+    Ok(conn.query(&cmd).await)
+}
+
+/// Runs one command (`["HINCRBYFLOAT", key, field, "0.5"]`) and returns the reply.
+pub async fn command<A: AsRef<[u8]>>(url: &str, args: &[A]) -> Result<redis::Value, LlmError> {
+    run(url, args).await?.map_err(|e| error(url, &e))
+}
+
+/// Runs one command; an error the server answered with (an unknown command, a wrong argument)
+/// is the inner `Err`, with its text; a connection that failed is the outer one.
+pub async fn command_or_refusal<A: AsRef<[u8]>>(
+    url: &str,
+    args: &[A],
+) -> Result<Result<redis::Value, String>, LlmError> {
+    match run(url, args).await? {
+        Ok(v) => Ok(Ok(v)),
+        Err(e) if matches!(e.kind(), redis::ErrorKind::Server(_) | redis::ErrorKind::Extension) => {
+            Ok(Err(e.to_string()))
+        }
+        Err(e) => Err(error(url, &e)),
+    }
+}
+
+/// Whether `url` addresses a cluster (`redis-cluster://`).
+pub fn is_cluster(url: &str) -> bool {
+    cluster_nodes(url).is_some()
 }
 
 /// Runs a Lua script (EVALSHA, loading it on first use) with `keys` and `args`; on a cluster the
@@ -175,17 +207,15 @@ pub async fn eval(
 }
 
 /// Runs several commands in one MULTI/EXEC transaction; the replies in order.
-pub async fn transaction(url: &str, commands: &[Vec<String>]) -> Result<Vec<redis::Value>, LlmError> {
+pub async fn transaction<A: AsRef<[u8]>>(url: &str, commands: &[Vec<A>]) -> Result<Vec<redis::Value>, LlmError> {
     let mut conn = connection(url).await?;
     let mut pipe = redis::pipe();
     pipe.atomic();
     for c in commands {
-        let Some((name, rest)) = c.split_first() else {
-            return Err(LlmError::bad_request("a Redis command needs a name"));
-        };
+        let (name, rest) = split_command(c)?;
         let cmd = pipe.cmd(name);
         for a in rest {
-            cmd.arg(a);
+            cmd.arg(a.as_ref());
         }
     }
     conn.query_pipe(&pipe).await.map_err(|e| error(url, &e))

@@ -13,7 +13,7 @@ from mockserver import free_port
 
 
 class RedisServer:
-    def __init__(self) -> None:
+    def __init__(self, modules: tuple[str, ...] = ()) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             raise FileNotFoundError("redis-server")
@@ -32,6 +32,7 @@ class RedisServer:
                 "no",
                 "--dir",
                 self.dir,
+                *[arg for m in modules for arg in ("--loadmodule", m)],
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -59,6 +60,16 @@ class RedisServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# Debian's redis-redisearch: RediSearch 1.2 (search without vector fields)
+REDISEARCH_1 = "/usr/lib/redis/modules/redisearch.so"
+
+
+def with_redisearch_1() -> RedisServer:
+    if not os.path.exists(REDISEARCH_1):
+        raise FileNotFoundError(REDISEARCH_1)
+    return RedisServer(modules=(REDISEARCH_1,))
 
 
 def required() -> bool:

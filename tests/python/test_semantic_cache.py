@@ -118,6 +118,105 @@ def test_redis_semantic_keeps_a_bounded_index(embedder: MockServer, redis_url: s
     assert sizes == [3]
 
 
+def entry_keys(url: str, expect: int | None = None) -> list[str]:
+    """The keys of the stored answers (with ``expect``: waiting until there are that many, as an
+    answer is stored after it was returned)."""
+    from litellm_rs import _core
+
+    deadline = time.time() + 5
+    while True:
+        keys = sorted(k for k in _core.redis_commands(url, [["KEYS", "*"]])[0] if not k.endswith(":order"))
+        if expect is None or len(keys) == expect or time.time() > deadline:
+            return keys
+        time.sleep(0.05)
+
+
+def test_redis_semantic_with_vector_search(embedder: MockServer, redis_server: Any, redis_url: str) -> None:
+    """A server with vector search (Redis Stack's FT.* commands, here a stand-in in front of the
+    real server): each entry is a hash of its own, found by a KNN query of a search index."""
+    from litellm_rs import _core
+    from searchshim import SearchShim
+
+    shim = SearchShim(redis_server.port).start()
+    try:
+        litellm.cache = Cache(type="redis-semantic", redis_url=shim.url, similarity_threshold=0.9, namespace="team")
+        check_semantic_flow(embedder)
+        assert shim.searches >= 4, "lookups went through FT.SEARCH"
+        [index] = shim.indexes.values()
+        assert index["fields"]["vector"] == {"type": "VECTOR", "dim": DIM, "metric": "COSINE"}
+        keys = entry_keys(redis_url, expect=3)
+        assert len(keys) == 3, keys  # three answers stored, each its own hash
+        for k in keys:
+            assert k.startswith("litellm_rs:semantic:litellm_semantic_cache_index:{team:")
+            fields = _core.redis_commands(redis_url, [["HKEYS", k]])[0]
+            assert {"scope", "vector", "response", "created"} <= set(fields)
+        # another Cache on the same server (another process, say) finds the index and the answers
+        litellm.cache = Cache(type="redis-semantic", redis_url=shim.url, similarity_threshold=0.9, namespace="team")
+        again = ask(embedder, "the capital of France is what")
+        assert again._hidden_params.get("cache_hit") is True
+        assert len(shim.indexes) == 1
+        litellm.cache.clear()
+        assert _core.redis_commands(redis_url, [["KEYS", "*"]])[0] == []
+        assert ask(embedder, "What is the capital of France?")._hidden_params.get("cache_hit") is not True
+    finally:
+        shim.stop()
+
+
+def test_redis_vector_search_keeps_a_bounded_scope_and_ttl(
+    embedder: MockServer, redis_server: Any, redis_url: str
+) -> None:
+    from litellm_rs import _core
+    from searchshim import SearchShim
+
+    shim = SearchShim(redis_server.port).start()
+    try:
+        litellm.cache = Cache(
+            type="redis-semantic", redis_url=shim.url, similarity_threshold=0.99, max_size_in_memory=3, ttl=60
+        )
+        for i in range(6):
+            ask(embedder, f"question number {'x' * (i + 1)}")
+        # the three newest are kept: the newest is a hit, the oldest question is asked upstream again
+        assert eventually_hit(lambda: ask(embedder, f"question number {'x' * 6}"))._hidden_params["cache_hit"] is True
+        keys = entry_keys(redis_url, expect=3)
+        assert len(keys) == 3
+        ttls = [_core.redis_commands(redis_url, [["TTL", k]])[0] for k in keys]
+        assert all(0 < t <= 60 for t in ttls), ttls
+        assert ask(embedder, "question number x")._hidden_params.get("cache_hit") is not True
+        # the index gone (a FLUSHALL drops Redis Stack's indexes too): a miss, then made again
+        shim.indexes.clear()
+        assert ask(embedder, f"question number {'x' * 6}")._hidden_params.get("cache_hit") is not True
+        hit = eventually_hit(lambda: ask(embedder, f"question number {'x' * 6}"))
+        assert hit._hidden_params.get("cache_hit") is True and len(shim.indexes) == 1
+    finally:
+        shim.stop()
+
+
+def test_redis_semantic_on_redisearch_1_keeps_the_bounded_index(embedder: MockServer) -> None:
+    """RediSearch 1.x (Debian's) has FT.* but no vector fields: the cache asks, is refused, and
+    keeps the bounded index this client searches."""
+    import redisserver
+    from litellm_rs import _core
+    from support import start_or_skip
+
+    server = start_or_skip(redisserver.with_redisearch_1, redisserver.required, "redis-server with RediSearch 1.x")
+    try:
+        modules = _core.redis_commands(server.url, [["MODULE", "LIST"]])[0]
+        assert "ft" in str(modules)
+        litellm.cache = Cache(type="redis-semantic", redis_url=server.url, similarity_threshold=0.9, namespace="team")
+        check_semantic_flow(embedder)
+        # one hash per scope (two models), holding the three answers
+        keys = entry_keys(server.url, expect=2)
+        assert len(keys) == 2 and all(k.endswith("}") for k in keys), keys
+        assert sum(_core.redis_commands(server.url, [["HLEN", k]])[0] for k in keys) == 3
+        # the vector index was refused, so there is none
+        with pytest.raises(litellm.APIConnectionError, match="Unknown"):
+            _core.redis_commands(
+                server.url, [["FT.INFO", f"litellm_rs:semantic:litellm_semantic_cache_index:idx:{DIM}"]]
+            )
+    finally:
+        server.stop()
+
+
 def test_qdrant_semantic(embedder: MockServer) -> None:
     qdrant = QdrantMock(api_key="qd-secret")
     try:
