@@ -34,6 +34,7 @@ async fn shutdown_signal() {
 }
 
 fn main() -> ExitCode {
+    litellm_rs::transport::prefer_workers(litellm_rs::transport::cores());
     let args: Vec<String> = std::env::args().collect();
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!(

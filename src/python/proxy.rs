@@ -48,6 +48,9 @@ impl ProxyServer {
     #[new]
     #[pyo3(signature = (config=None, model=None, host="0.0.0.0", port=4000))]
     fn new(py: Python<'_>, config: Option<&str>, model: Option<&str>, host: &str, port: u16) -> PyResult<Self> {
+        // a server wants a worker per core (when the runtime is not running yet: SDK calls made
+        // before in this process keep theirs; LITELLM_RS_WORKER_THREADS decides in any case)
+        crate::transport::prefer_workers(crate::transport::cores());
         let config = config_of(py, config, model)?;
         let mut state = ProxyState::new(&config).map_err(|e| to_pyerr(py, &LlmError::bad_request(e)))?;
         let state = block_on(py, async move {

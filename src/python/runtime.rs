@@ -48,21 +48,45 @@ pub async fn guarded<T>(fut: impl Future<Output = Result<T, LlmError>>) -> Resul
     }
 }
 
-/// Polls `fut` and, every 50 ms, lets Python run its signal handlers (so Ctrl-C interrupts a
-/// blocking call; dropping the future cancels the request).
-async fn interruptible<T>(fut: impl Future<Output = Result<T, LlmError>>) -> Result<T, CallError> {
+/// How often a blocked call lets Python run its signal handlers (so that Ctrl-C interrupts it).
+const SIGNAL_CHECK: Duration = Duration::from_millis(50);
+
+/// Wakes the thread blocked in [`wait_on`] (std's park/unpark: one futex word, no runtime).
+struct Unpark(std::thread::Thread);
+
+impl std::task::Wake for Unpark {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.unpark();
+    }
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Polls `fut` on this thread (inside the runtime's context, whose worker threads drive the
+/// sockets and timers) and parks between polls; every 50 ms Python runs its signal handlers, and
+/// an exception there (KeyboardInterrupt) drops the future, which cancels the request.
+///
+/// No timer is registered for that: a tokio timer per call (or per wait of a stream) would wake
+/// the runtime's driver through its eventfd each time, and the parked thread's own timeout does
+/// the same job.
+fn wait_on<T>(rt: &tokio::runtime::Runtime, fut: impl Future<Output = Result<T, LlmError>>) -> Result<T, CallError> {
+    let _context = rt.enter();
     let fut = guarded(fut);
-    tokio::pin!(fut);
-    // The first check is 50 ms out: an interval's immediate first tick would cost a timer round
-    // (about 1 ms) on every call.
-    let period = Duration::from_millis(50);
-    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    let mut fut = std::pin::pin!(fut);
+    let waker = std::task::Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut next_check = std::time::Instant::now() + SIGNAL_CHECK;
     loop {
-        tokio::select! {
-            r = &mut fut => return r.map_err(CallError::Llm),
-            _ = tick.tick() => {
-                Python::attach(|py| py.check_signals()).map_err(CallError::Py)?;
-            }
+        if let std::task::Poll::Ready(r) = fut.as_mut().poll(&mut cx) {
+            return r.map_err(CallError::Llm);
+        }
+        // an unpark that came while polling makes this return at once (std's park token)
+        std::thread::park_timeout(next_check.saturating_duration_since(std::time::Instant::now()));
+        let now = std::time::Instant::now();
+        if now >= next_check {
+            Python::attach(|py| py.check_signals()).map_err(CallError::Py)?;
+            next_check = now + SIGNAL_CHECK;
         }
     }
 }
@@ -74,13 +98,13 @@ where
     F: Future<Output = Result<T, LlmError>> + Send,
 {
     // On the heap at once: a call's future is tens of KB, and every move through detach,
-    // guarded, interruptible and block_on would copy it.
+    // guarded and wait_on would copy it.
     let fut = Box::pin(fut);
     let out = py.detach(|| {
         let rt = &core().rt;
         if tokio::runtime::Handle::try_current().is_ok() {
             // Called from a runtime thread (a callback calling the sync API): block elsewhere.
-            std::thread::scope(|s| match s.spawn(|| rt.block_on(interruptible(fut))).join() {
+            std::thread::scope(|s| match s.spawn(|| wait_on(rt, fut)).join() {
                 Ok(r) => r,
                 Err(_) => Err(CallError::Llm(LlmError::new(
                     ErrorKind::Api,
@@ -88,7 +112,7 @@ where
                 ))),
             })
         } else {
-            rt.block_on(interruptible(fut))
+            wait_on(rt, fut)
         }
     });
     out.map_err(|e| e.into_py(py))

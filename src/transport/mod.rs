@@ -40,9 +40,33 @@ impl Core {
 
 static CORE: AtomicPtr<Core> = AtomicPtr::new(std::ptr::null_mut());
 
+/// The runtime's worker threads when `LITELLM_RS_WORKER_THREADS` does not say (0: one).
+static DEFAULT_WORKERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Asks for `n` worker threads in the runtime that is built next (the proxy asks for one per
+/// core; the SDK's default is one: a Python process has one GIL, and a second worker only adds
+/// wake-ups between the two). `LITELLM_RS_WORKER_THREADS` overrides both.
+pub fn prefer_workers(n: usize) {
+    DEFAULT_WORKERS.store(n, Ordering::Relaxed);
+}
+
+/// The machine's cores (what a server's runtime uses).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZero::get)
+}
+
+fn workers() -> usize {
+    std::env::var("LITELLM_RS_WORKER_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| DEFAULT_WORKERS.load(Ordering::Relaxed))
+        .clamp(1, 256)
+}
+
 fn build_core() -> Core {
     let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(workers())
         .thread_name("litellm-rs")
         .enable_all()
         .build()

@@ -210,3 +210,25 @@ def test_ctrl_c_interrupts_a_blocking_stream(mock):
         timer.cancel()
         stream.close()
     assert elapsed < 1.3, f"KeyboardInterrupt arrived after {elapsed:.2f}s (the next chunk comes after 5 s)"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads thread names from /proc")
+@pytest.mark.parametrize(("env", "expected"), [(None, 1), ("3", 3)])
+def test_runtime_worker_threads(mock, env, expected):
+    """One worker thread in an SDK process by default; LITELLM_RS_WORKER_THREADS sets the count."""
+    import subprocess
+
+    script = (
+        "import os, litellm_rs\n"
+        "r = litellm_rs.completion(model='openai/gpt-4o-mini', messages=[{'role': 'user', 'content': 'hi'}],"
+        f" api_base={mock.url!r}, api_key='sk-test')\n"
+        "assert r.choices[0].message.content\n"
+        "names = [open(f'/proc/self/task/{t}/comm').read().strip() for t in os.listdir('/proc/self/task')]\n"
+        "print(sum(n == 'litellm-rs' for n in names))\n"
+    )
+    environ = {k: v for k, v in os.environ.items() if k != "LITELLM_RS_WORKER_THREADS"}
+    if env is not None:
+        environ["LITELLM_RS_WORKER_THREADS"] = env
+    out = subprocess.run([sys.executable, "-c", script], env=environ, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout.strip()) == expected
