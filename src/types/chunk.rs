@@ -4,7 +4,11 @@ use serde_json::Value;
 use super::{Extra, Usage, is_empty_map};
 
 /// One streamed chunk (`object: "chat.completion.chunk"`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+///
+/// The three chunk types read themselves (below) instead of through serde's `flatten`, which
+/// buffers every key and value of the object before sorting them out: a stream reads thousands
+/// of these. A `null` where a default exists gives the default.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ChatChunk {
     #[serde(default)]
     pub id: String,
@@ -28,7 +32,7 @@ fn chunk_object() -> String {
     "chat.completion.chunk".to_owned()
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ChunkChoice {
     #[serde(default)]
     pub index: u32,
@@ -42,7 +46,7 @@ pub struct ChunkChoice {
     pub extra: Extra,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Delta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
@@ -77,4 +81,234 @@ pub struct FunctionDelta {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arguments: Option<String>,
+}
+
+/// A key of a chunk's object, borrowed from the input when it has no escapes.
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A value that may be `null` (then the field's default).
+fn or_default<'de, T: Deserialize<'de> + Default, A: serde::de::MapAccess<'de>>(map: &mut A) -> Result<T, A::Error> {
+    Ok(map.next_value::<Option<T>>()?.unwrap_or_default())
+}
+
+/// A whole number also when a provider writes it as a float (`1717000000.0`); `null` is 0.
+struct Whole(i64);
+
+impl<'de> Deserialize<'de> for Whole {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Whole;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Whole, E> {
+                Ok(Whole(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Whole, E> {
+                Ok(Whole(i64::try_from(v).unwrap_or(i64::MAX)))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Whole, E> {
+                Ok(Whole(v as i64))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Whole, E> {
+                Ok(Whole(0))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Reads a chunk type's object: `$body` takes a known key (and says true) or leaves it to the
+/// extras (false); unknown keys keep their values, as `flatten` did.
+macro_rules! object_visitor {
+    ($ty:ident, $what:literal, $init:expr, |$this:ident, $key:ident, $map:ident| $body:block) => {
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> serde::de::Visitor<'de> for V {
+                    type Value = $ty;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str($what)
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut $map: A) -> Result<$ty, A::Error> {
+                        let mut $this: $ty = $init;
+                        while let Some(Key($key)) = $map.next_key::<Key<'de>>()? {
+                            let known: bool = $body;
+                            if !known {
+                                let value: Value = $map.next_value()?;
+                                $this.extra.insert($key.into_owned(), value);
+                            }
+                        }
+                        Ok($this)
+                    }
+                }
+                d.deserialize_map(V)
+            }
+        }
+    };
+}
+
+object_visitor!(
+    ChatChunk,
+    "a chat.completion.chunk object",
+    ChatChunk { object: chunk_object(), ..Default::default() },
+    |c, key, map| {
+        match &*key {
+            "id" => {
+                c.id = or_default(&mut map)?;
+                true
+            }
+            "object" => {
+                c.object = map.next_value::<Option<String>>()?.unwrap_or_else(chunk_object);
+                true
+            }
+            "created" => {
+                c.created = map.next_value::<Whole>()?.0;
+                true
+            }
+            "model" => {
+                c.model = or_default(&mut map)?;
+                true
+            }
+            "system_fingerprint" => {
+                c.system_fingerprint = map.next_value()?;
+                true
+            }
+            "choices" => {
+                c.choices = or_default(&mut map)?;
+                true
+            }
+            "usage" => {
+                c.usage = map.next_value()?;
+                true
+            }
+            _ => false,
+        }
+    }
+);
+
+object_visitor!(ChunkChoice, "a chunk's choice", ChunkChoice::default(), |c, key, map| {
+    match &*key {
+        "index" => {
+            c.index = u32::try_from(map.next_value::<Whole>()?.0).unwrap_or_default();
+            true
+        }
+        "delta" => {
+            c.delta = or_default(&mut map)?;
+            true
+        }
+        "finish_reason" => {
+            c.finish_reason = map.next_value()?;
+            true
+        }
+        "logprobs" => {
+            c.logprobs = map.next_value::<Option<Value>>()?.filter(|v| !v.is_null());
+            true
+        }
+        _ => false,
+    }
+});
+
+object_visitor!(Delta, "a chunk's delta", Delta::default(), |d, key, map| {
+    match &*key {
+        "role" => {
+            d.role = map.next_value()?;
+            true
+        }
+        "content" => {
+            d.content = map.next_value()?;
+            true
+        }
+        "reasoning_content" => {
+            d.reasoning_content = map.next_value()?;
+            true
+        }
+        // OpenRouter's and vLLM's name for it (reasoning_content wins when both come)
+        "reasoning" => {
+            let v: Option<String> = map.next_value()?;
+            if d.reasoning_content.is_none() {
+                d.reasoning_content = v;
+            }
+            true
+        }
+        "tool_calls" => {
+            d.tool_calls = map.next_value()?;
+            true
+        }
+        "function_call" => {
+            d.function_call = map.next_value::<Option<Value>>()?.filter(|v| !v.is_null());
+            true
+        }
+        _ => false,
+    }
+});
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_recorded_openai_chunk_keeps_its_extras_and_drops_its_nulls() {
+        // as OpenAI sends them with stream_options.include_usage
+        let raw = r#"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1717000000,"model":"gpt-4o-mini","service_tier":"default","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"content":"Hi","refusal":null},"logprobs":null,"finish_reason":null}],"usage":null,"obfuscation":"x9"}"#;
+        let c: ChatChunk = serde_json::from_str(raw).unwrap();
+        assert_eq!((c.id.as_str(), c.created, c.model.as_str()), ("chatcmpl-1", 1717000000, "gpt-4o-mini"));
+        assert_eq!(c.extra, json!({"service_tier": "default", "obfuscation": "x9"}).as_object().unwrap().clone());
+        assert_eq!(c.choices[0].delta.content.as_deref(), Some("Hi"));
+        assert_eq!(c.choices[0].delta.extra.get("refusal"), Some(&Value::Null));
+        assert!(c.choices[0].logprobs.is_none() && c.usage.is_none());
+        assert_eq!(
+            serde_json::to_value(&c).unwrap(),
+            json!({"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1717000000, "model": "gpt-4o-mini",
+                   "system_fingerprint": "fp_1", "service_tier": "default", "obfuscation": "x9",
+                   "choices": [{"index": 0, "delta": {"content": "Hi", "refusal": null}, "finish_reason": null}]})
+        );
+    }
+
+    #[test]
+    fn nulls_and_loose_numbers_give_defaults_and_reasoning_is_an_alias() {
+        let c: ChatChunk = serde_json::from_value(json!({
+            "id": null, "created": 1717000000.0, "model": null, "object": null,
+            "choices": [{"index": 1.0, "delta": {"reasoning": "think", "role": "assistant", "tool_calls": null}, "finish_reason": "stop"}],
+        }))
+        .unwrap();
+        assert_eq!(
+            (c.id.as_str(), c.created, c.model.as_str(), c.object.as_str()),
+            ("", 1717000000, "", "chat.completion.chunk")
+        );
+        let ch = &c.choices[0];
+        assert_eq!((ch.index, ch.finish_reason.as_deref()), (1, Some("stop")));
+        assert_eq!(ch.delta.reasoning_content.as_deref(), Some("think"));
+        assert!(ch.delta.tool_calls.is_none() && ch.delta.extra.is_empty());
+        let both: Delta = serde_json::from_value(json!({"reasoning_content": "a", "reasoning": "b"})).unwrap();
+        assert_eq!(both.reasoning_content.as_deref(), Some("a"));
+        let empty: ChatChunk = serde_json::from_str("{}").unwrap();
+        assert_eq!(empty.object, "chat.completion.chunk");
+        assert!(serde_json::from_str::<ChatChunk>(r#"{"created": "soon"}"#).is_err());
+        assert!(serde_json::from_str::<ChatChunk>("[1]").is_err());
+    }
 }
