@@ -143,6 +143,33 @@ fn index_name(prefix: &str, dim: usize) -> String {
     format!("{prefix}idx:{dim}")
 }
 
+/// The key prefix of the entries with `dim`-sized vectors (what that size's index reads, so
+/// that an index never meets another size's vectors).
+fn entry_prefix(prefix: &str, dim: usize) -> String {
+    format!("{prefix}d{dim}:")
+}
+
+/// Refusals that say nothing about the server's features (loading, busy, out of memory, a
+/// replica, an ACL, a cluster redirect): the question is asked again later.
+fn transient(refusal: &str) -> bool {
+    const CODES: &[&str] = &[
+        "LOADING",
+        "BUSY",
+        "OOM",
+        "READONLY",
+        "NOPERM",
+        "NOAUTH",
+        "MASTERDOWN",
+        "TRYAGAIN",
+        "CLUSTERDOWN",
+        "MOVED",
+        "ASK",
+        "MISCONF",
+    ];
+    let head = refusal.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
+    CODES.iter().any(|c| head.starts_with(c))
+}
+
 /// A scope as a tag value: hex, so that the query needs no escaping whatever the namespace.
 fn scope_tag(scope: &str) -> String {
     crate::util::sha256_hex(scope.as_bytes())[..32].to_owned()
@@ -167,9 +194,32 @@ fn has_vector_field(v: &redis::Value) -> bool {
     }
 }
 
-/// The hits of an `FT.SEARCH` reply (RESP2: the count, then each key with its fields), each as
-/// its fields by name.
+/// The fields of a RESP3 map, by name.
+fn map_fields(v: &redis::Value) -> HashMap<String, String> {
+    match v {
+        redis::Value::Map(pairs) => pairs.iter().filter_map(|(k, v)| Some((reply_text(k)?, reply_text(v)?))).collect(),
+        _ => HashMap::new(),
+    }
+}
+
+/// The hits of an `FT.SEARCH` reply, each as its fields by name. RESP2: the count, then each key
+/// with its fields; RESP3 (`?protocol=resp3`): a map whose `results` are maps holding the
+/// fields under `extra_attributes`.
 fn search_hits(reply: &redis::Value) -> Vec<HashMap<String, String>> {
+    if let redis::Value::Map(top) = reply {
+        let results = top.iter().find(|(k, _)| reply_text(k).as_deref() == Some("results")).map(|(_, v)| v);
+        let Some(redis::Value::Array(results)) = results else { return Vec::new() };
+        return results
+            .iter()
+            .filter_map(|r| match r {
+                redis::Value::Map(pairs) => pairs
+                    .iter()
+                    .find(|(k, _)| reply_text(k).as_deref() == Some("extra_attributes"))
+                    .map(|(_, v)| map_fields(v)),
+                _ => None,
+            })
+            .collect();
+    }
     let redis::Value::Array(items) = reply else { return Vec::new() };
     items
         .iter()
@@ -293,8 +343,11 @@ impl SemanticIndex {
                 if self.redis_vector_search(url, prefix, search, vector.len()).await? {
                     // the nearest few of the scope, nearest first; the first fresh one above the
                     // threshold is the hit (cosine distance = 1 - similarity)
+                    // (an entry's own expiry is the key's: the server drops it; s-maxage is asked of
+                    // the index, so that stale neighbours do not hide a fresh one further away)
                     let k = "5";
-                    let query = format!("(@scope:{{{}}})=>[KNN {k} @vector $vec AS dist]", scope_tag(scope));
+                    let age = max_age.map_or_else(String::new, |a| format!(" @created:[{} +inf]", t - a));
+                    let query = format!("(@scope:{{{}}}{age})=>[KNN {k} @vector $vec AS dist]", scope_tag(scope));
                     let name = index_name(prefix, vector.len());
                     let args: [&[u8]; 20] = [
                         b"FT.SEARCH",
@@ -323,7 +376,9 @@ impl SemanticIndex {
                         Err(refused) => {
                             // the index went away (FLUSHALL, FT.DROPINDEX): asked again next time
                             tracing::warn!(error = %refused, "redis-semantic: vector search refused; treated as a miss");
-                            lock(search).remove(&vector.len());
+                            if !transient(&refused) {
+                                lock(search).remove(&vector.len());
+                            }
                             return Ok(None);
                         }
                     };
@@ -428,6 +483,8 @@ impl SemanticIndex {
                 let secs = ttl.map(|t| (t.as_secs_f64().ceil() as u64).max(1).to_string());
                 if self.redis_vector_search(url, prefix, search, vector.len()).await? {
                     // an entry is a hash of its own, which the server's index finds by its vector
+                    let key = redis_key(&entry_prefix(prefix, vector.len()), scope);
+                    let order = format!("{key}:order");
                     let entry = format!("{key}:{id}");
                     let created_s = created.to_string();
                     let tag = scope_tag(scope);
@@ -452,12 +509,12 @@ impl SemanticIndex {
                     if let Some(secs) = &secs {
                         cmds.push(vec![b"EXPIRE", entry.as_bytes(), secs.as_bytes()]);
                     }
+                    // the order is not given an expiry: entries of one scope may have different
+                    // lifetimes, and an order that went before its entries could not trim them
+                    // (members whose entry expired are trimmed like the others)
                     cmds.push(vec![b"ZADD", order.as_bytes(), created_s.as_bytes(), entry.as_bytes()]);
                     let at = cmds.len();
                     cmds.push(vec![b"ZCARD", order.as_bytes()]);
-                    if let Some(secs) = &secs {
-                        cmds.push(vec![b"EXPIRE", order.as_bytes(), secs.as_bytes()]);
-                    }
                     let replies = crate::store::redis::transaction(url, &cmds).await?;
                     let count = match replies.get(at) {
                         Some(redis::Value::Int(n)) => *n as usize,
@@ -536,8 +593,9 @@ impl SemanticIndex {
                 Ok(())
             }
             Store::Redis { url, prefix, .. } => {
+                // (`*` before the brace: the vector entries sit under a size prefix, `d<dim>:`)
                 let pattern = match namespace {
-                    Some(n) => format!("{prefix}{{{n}:*"),
+                    Some(n) => format!("{prefix}*{{{n}:*"),
                     None => format!("{prefix}*"),
                 };
                 crate::store::redis::delete_matching(url, &pattern).await
@@ -581,16 +639,21 @@ impl SemanticIndex {
         }
         use crate::store::redis::command_or_refusal;
         let name = index_name(prefix, dim);
+        let busy = |refused: String| {
+            LlmError::new(ErrorKind::ApiConnection, format!("redis-semantic: Redis refused for now: {refused}"))
+        };
         let usable = if crate::store::redis::is_cluster(url) {
             false // a cluster's search needs a coordinator (Redis Enterprise): not assumed
         } else {
             match command_or_refusal(url, &["FT.INFO", name.as_str()]).await? {
                 Ok(info) => has_vector_field(&info),
                 Err(refused) if refused.to_ascii_lowercase().contains("unknown command") => false,
+                Err(refused) if transient(&refused) => return Err(busy(refused)),
                 Err(_) => {
                     // a search module without this index yet: make it (RediSearch 1.x refuses
                     // the vector field)
                     let dim_s = dim.to_string();
+                    let entries = entry_prefix(prefix, dim);
                     let create = [
                         "FT.CREATE",
                         &name,
@@ -598,10 +661,12 @@ impl SemanticIndex {
                         "HASH",
                         "PREFIX",
                         "1",
-                        prefix,
+                        &entries,
                         "SCHEMA",
                         "scope",
                         "TAG",
+                        "created",
+                        "NUMERIC",
                         "vector",
                         "VECTOR",
                         "HNSW",
@@ -616,6 +681,7 @@ impl SemanticIndex {
                     match command_or_refusal(url, &create).await? {
                         Ok(_) => true,
                         Err(refused) if refused.to_ascii_lowercase().contains("already exists") => true,
+                        Err(refused) if transient(&refused) => return Err(busy(refused)),
                         Err(refused) => {
                             tracing::warn!(
                                 error = %refused,
@@ -720,6 +786,29 @@ mod tests {
         let info = |t: &str| V::Array(vec![b("attributes"), V::Array(vec![V::Array(vec![b("type"), b(t)])])]);
         assert!(has_vector_field(&info("VECTOR")));
         assert!(!has_vector_field(&info("TAG")));
+    }
+
+    #[test]
+    fn resp3_search_replies_are_read_too() {
+        use redis::Value as V;
+        let b = |s: &str| V::BulkString(s.as_bytes().to_vec());
+        let hit = V::Map(vec![
+            (b("id"), b("k1")),
+            (b("extra_attributes"), V::Map(vec![(b("dist"), b("0.01")), (b("response"), b("{}"))])),
+        ]);
+        let reply = V::Map(vec![(b("total_results"), V::Int(1)), (b("results"), V::Array(vec![hit]))]);
+        let hits = search_hits(&reply);
+        assert_eq!(hits.len(), 1);
+        assert_eq!((hits[0]["dist"].as_str(), hits[0]["response"].as_str()), ("0.01", "{}"));
+    }
+
+    #[test]
+    fn passing_refusals_are_told_from_missing_features() {
+        assert!(transient("LOADING Redis is loading the dataset in memory"));
+        assert!(transient("\"READONLY\": You can't write against a read only replica."));
+        assert!(!transient("Unknown Index name"));
+        assert!(!transient("Could not parse field spec"));
+        assert!(!transient("ERR unknown command 'FT.INFO'"));
     }
 
     #[test]

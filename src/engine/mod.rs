@@ -7,6 +7,8 @@ pub mod options;
 pub mod stream;
 mod stream_flight;
 
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
@@ -55,11 +57,10 @@ impl Hidden {
         self.response_cost.or_else(|| self.stream_cost.lock().ok().and_then(|g| *g))
     }
 
-    /// This caller joined an identical call in flight: it shares the answer, but the upstream
-    /// call (and its cost) was the first caller's, so its own cost is 0, as a cache hit's.
+    /// Another caller of an identical call in flight took the answer first and reports the
+    /// upstream call's cost: this one shares the answer at a cost of 0, as a cache hit.
     pub(crate) fn joined_flight(&mut self) {
         self.response_cost = Some(0.0);
-        self.stream_cost = crate::cost::CostCell::default();
     }
 
     /// Prices the response of this call (`response_cost`) from its usage.
@@ -421,7 +422,9 @@ type Flight<T> = futures_util::future::Shared<std::pin::Pin<Box<dyn Future<Outpu
 
 /// Calls in flight by key (with the flight's number), in this process (a forked child starts
 /// with none: the parent's futures would never finish there).
-type FlightMap<T> = (u32, std::collections::HashMap<String, (u64, Flight<T>)>);
+/// Each flight has its number and whether one of its callers took its answer already (that
+/// caller reports the call's cost; the others paid nothing).
+type FlightMap<T> = (u32, std::collections::HashMap<String, (u64, Flight<T>, Arc<AtomicBool>)>);
 type Flights<T> = std::sync::LazyLock<std::sync::Mutex<FlightMap<T>>>;
 
 /// Chat and embedding calls in flight, by cache key: identical requests made while one is on its
@@ -444,7 +447,7 @@ struct Retire<T: 'static> {
 impl<T> Drop for Retire<T> {
     fn drop(&mut self) {
         let mut guard = lock_flights(self.flights);
-        if guard.1.get(&self.key).is_some_and(|(n, _)| *n == self.number) {
+        if guard.1.get(&self.key).is_some_and(|(n, _, _)| *n == self.number) {
             guard.1.remove(&self.key);
         }
     }
@@ -452,21 +455,22 @@ impl<T> Drop for Retire<T> {
 
 /// Joins the call in flight for `key`, or starts it. The call runs as its own task: it finishes
 /// (and retires itself) even when every caller waiting for it went away. The answer comes with
-/// whether this caller joined a call another one started (which made no upstream call).
+/// whether another caller took it first: the first caller to get the answer pays for the upstream
+/// call (also when the caller that started it went away before it came), the others nothing.
 async fn one_flight_in<T: Clone + Send + Sync + 'static>(
     flights: &'static Flights<T>,
     key: &str,
     start: impl FnOnce() -> std::pin::Pin<Box<dyn Future<Output = Result<T, LlmError>> + Send>>,
 ) -> Result<(T, bool), LlmError> {
     use futures_util::FutureExt;
-    let (flight, joined) = {
+    let (flight, taken) = {
         let mut guard = lock_flights(flights);
         let pid = std::process::id();
         if guard.0 != pid {
             *guard = (pid, Default::default());
         }
         match guard.1.get(key) {
-            Some((_, f)) => (f.clone(), true),
+            Some((_, f, taken)) => (f.clone(), taken.clone()),
             None => {
                 let number = FLIGHT_NUMBER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let retire = Retire { flights, key: key.to_owned(), number };
@@ -482,12 +486,14 @@ async fn one_flight_in<T: Clone + Send + Sync + 'static>(
                         })
                     });
                 let f = joined.shared();
-                guard.1.insert(key.to_owned(), (number, f.clone()));
-                (f, false)
+                let taken = Arc::new(AtomicBool::new(false));
+                guard.1.insert(key.to_owned(), (number, f.clone(), taken.clone()));
+                (f, taken)
             }
         }
     };
-    Ok((flight.await?, joined))
+    let answer = flight.await?;
+    Ok((answer, taken.swap(true, std::sync::atomic::Ordering::AcqRel)))
 }
 
 /// The key of a call in flight: its cache key, and the Router's deployment when routed (two
@@ -501,9 +507,9 @@ fn flight_key(cache_key: &str, opts: &CallOptions) -> String {
 
 async fn one_flight(key: &str, req: ChatRequest, opts: &CallOptions) -> Result<(ChatResponse, Hidden), LlmError> {
     let opts = opts.clone();
-    let ((resp, mut hidden), joined) =
+    let ((resp, mut hidden), taken_before) =
         one_flight_in(&CHAT_FLIGHTS, key, move || Box::pin(async move { chat_uncached(req, &opts).await })).await?;
-    if joined {
+    if taken_before {
         hidden.joined_flight();
     }
     Ok((resp, hidden))
@@ -617,11 +623,11 @@ pub async fn embedding(req: EmbeddingRequest, opts: &CallOptions) -> Result<(Emb
         let keys: Vec<&str> = missing.iter().filter_map(|i| caches[*i].as_ref().map(|c| c.key.as_str())).collect();
         let flight = flight_key(&crate::util::sha256_hex(keys.join("\n").as_bytes()), opts);
         let opts_owned = opts.clone();
-        let ((resp, mut hidden), joined) = one_flight_in(&EMBEDDING_FLIGHTS, &flight, move || {
+        let ((resp, mut hidden), taken_before) = one_flight_in(&EMBEDDING_FLIGHTS, &flight, move || {
             Box::pin(async move { embedding_uncached(sub, &opts_owned).await })
         })
         .await?;
-        if joined {
+        if taken_before {
             hidden.joined_flight();
         }
         Some((resp, hidden))

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
@@ -23,6 +23,9 @@ struct Flight {
     news: Notify,
     /// Readers still reading (each holds a [`Reader`]).
     readers: AtomicUsize,
+    /// Set by the first reader that read the stream to its end: that reader reports the upstream
+    /// stream's cost, the others 0 (they made no upstream call).
+    paid: AtomicBool,
 }
 
 #[derive(Default)]
@@ -72,19 +75,24 @@ pub(crate) async fn shared<F>(key: String, open: F) -> Result<ChunkStream, LlmEr
 where
     F: Future<Output = Result<ChunkStream, LlmError>> + Send + 'static,
 {
-    let (reader, joined) = {
+    let reader = {
         let mut guard = flights();
-        let (flight, joined) = match guard.1.get(&key) {
-            Some(f) => (f.clone(), true),
+        let flight = match guard.1.get(&key) {
+            Some(f) => f.clone(),
             None => {
-                let f = Arc::new(Flight { state: Mutex::default(), news: Notify::new(), readers: AtomicUsize::new(0) });
+                let f = Arc::new(Flight {
+                    state: Mutex::default(),
+                    news: Notify::new(),
+                    readers: AtomicUsize::new(0),
+                    paid: AtomicBool::new(false),
+                });
                 guard.1.insert(key.clone(), f.clone());
                 crate::transport::core().rt.spawn(run(key, f.clone(), open));
-                (f, false)
+                f
             }
         };
         flight.readers.fetch_add(1, Ordering::AcqRel);
-        (Reader(flight), joined)
+        Reader(flight)
     };
     let flight = reader.0.clone();
     let hidden = loop {
@@ -92,13 +100,7 @@ where
         tokio::pin!(news);
         news.as_mut().enable();
         match &flight.state().opened {
-            Some(Ok(h)) => {
-                let mut h = h.clone();
-                if joined {
-                    h.joined_flight(); // the first reader's stream pays for the upstream one
-                }
-                break h;
-            }
+            Some(Ok(h)) => break h.clone(),
             Some(Err(e)) => return Err(e.clone()),
             None => {}
         }
@@ -107,8 +109,12 @@ where
     Ok(read(reader, hidden))
 }
 
-/// A stream of the flight's chunks from the first, as they come.
-fn read(reader: Reader, hidden: Hidden) -> ChunkStream {
+/// A stream of the flight's chunks from the first, as they come. Its cost is its own: the
+/// upstream stream's (which the upstream reader records once it saw the usage) when it is the
+/// first to reach the end, 0 otherwise.
+fn read(reader: Reader, mut hidden: Hidden) -> ChunkStream {
+    let upstream_cost = std::mem::take(&mut hidden.stream_cost);
+    let own_cost = hidden.stream_cost.clone();
     let (tx, rx) = mpsc::channel(32);
     let task = tokio::spawn(async move {
         let flight = reader.0.clone();
@@ -129,7 +135,17 @@ fn read(reader: Reader, hidden: Hidden) -> ChunkStream {
                 continue;
             }
             match end {
-                Some(Ok(())) => break,
+                Some(Ok(())) => {
+                    let cost = if reader.0.paid.swap(true, Ordering::AcqRel) {
+                        Some(0.0)
+                    } else {
+                        upstream_cost.lock().ok().and_then(|c| *c)
+                    };
+                    if let Ok(mut c) = own_cost.lock() {
+                        *c = cost;
+                    }
+                    break;
+                }
                 Some(Err(e)) => {
                     let _ = tx.send(Err(e)).await;
                     break;

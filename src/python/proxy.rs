@@ -51,6 +51,14 @@ impl ProxyServer {
         // a server wants a worker per core (when the runtime is not running yet: SDK calls made
         // before in this process keep theirs; LITELLM_RS_WORKER_THREADS decides in any case)
         crate::transport::prefer_workers(crate::transport::cores());
+        let workers = core().workers;
+        if workers < crate::transport::cores() && std::env::var_os("LITELLM_RS_WORKER_THREADS").is_none() {
+            tracing::warn!(
+                workers,
+                "the proxy shares the runtime SDK calls started in this process ({workers} worker thread(s) for {} cores); set LITELLM_RS_WORKER_THREADS before the first call for more",
+                crate::transport::cores()
+            );
+        }
         let config = config_of(py, config, model)?;
         let mut state = ProxyState::new(&config).map_err(|e| to_pyerr(py, &LlmError::bad_request(e)))?;
         let state = block_on(py, async move {

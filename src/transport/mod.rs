@@ -20,6 +20,8 @@ use crate::providers::HttpRequest;
 pub struct Core {
     pid: u32,
     pub rt: Runtime,
+    /// The runtime's worker threads.
+    pub workers: usize,
     pub client: reqwest::Client,
     /// For `ssl_verify=False` only, built on first use.
     insecure: std::sync::OnceLock<reqwest::Client>,
@@ -65,14 +67,15 @@ fn workers() -> usize {
 }
 
 fn build_core() -> Core {
+    let workers = workers();
     let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers())
+        .worker_threads(workers)
         .thread_name("litellm-rs")
         .enable_all()
         .build()
         .unwrap_or_else(|e| panic!("cannot start the tokio runtime: {e}"));
     let client = client_builder().build().unwrap_or_else(|_| reqwest::Client::new());
-    Core { pid: std::process::id(), rt, client, insecure: std::sync::OnceLock::new() }
+    Core { pid: std::process::id(), rt, workers, client, insecure: std::sync::OnceLock::new() }
 }
 
 fn client_builder() -> reqwest::ClientBuilder {

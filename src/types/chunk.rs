@@ -213,7 +213,9 @@ object_visitor!(
 object_visitor!(ChunkChoice, "a chunk's choice", ChunkChoice::default(), |c, key, map| {
     match &*key {
         "index" => {
-            c.index = u32::try_from(map.next_value::<Whole>()?.0).unwrap_or_default();
+            let index = map.next_value::<Whole>()?.0;
+            c.index = u32::try_from(index)
+                .map_err(|_| serde::de::Error::custom(format!("a choice index must be 0 or more, not {index}")))?;
             true
         }
         "delta" => {
@@ -310,5 +312,6 @@ mod tests {
         assert_eq!(empty.object, "chat.completion.chunk");
         assert!(serde_json::from_str::<ChatChunk>(r#"{"created": "soon"}"#).is_err());
         assert!(serde_json::from_str::<ChatChunk>("[1]").is_err());
+        assert!(serde_json::from_str::<ChatChunk>(r#"{"choices": [{"index": -1}]}"#).is_err());
     }
 }

@@ -108,9 +108,47 @@ class Upstream:
 
 
 KNN = re.compile(
-    r"^\s*(?:\*|\(?\s*@(?P<tagfield>\w+):\{(?P<tag>[^}]*)\}\s*\)?)\s*"
+    r"^\s*(?P<filter>\*|\([^)]*\)|@[^=]*?)\s*"
     r"=>\s*\[KNN\s+(?P<k>\d+|\$\w+)\s+@(?P<field>\w+)\s+\$(?P<param>\w+)(?:\s+AS\s+(?P<alias>\w+))?\s*\]\s*$"
 )
+# the pre-filter's terms: @tag:{a|b} and @num:[lo hi] (a "(" before a bound excludes it)
+TERM = re.compile(r"@(?P<field>\w+):(?:\{(?P<tags>[^}]*)\}|\[(?P<lo>\S+)\s+(?P<hi>\S+)\])")
+
+
+def bound(text: str) -> tuple[float, bool]:
+    exclusive = text.startswith("(")
+    text = text.lstrip("(")
+    value = {"-inf": -math.inf, "+inf": math.inf, "inf": math.inf}.get(text)
+    return (float(text) if value is None else value), exclusive
+
+
+def matches(filter_text: str, spec: dict[str, Any], fields: dict[str, bytes]) -> bool | Error:
+    if filter_text.strip() == "*":
+        return True
+    body = filter_text.strip().removeprefix("(").removesuffix(")")
+    terms = list(TERM.finditer(body))
+    if not terms or TERM.sub("", body).strip():
+        return Error(f"Syntax error in filter `{filter_text}`")
+    for t in terms:
+        kind = spec["fields"].get(t["field"], {}).get("type")
+        value = fields.get(t["field"])
+        if t["tags"] is not None:
+            if kind != "TAG":
+                return Error(f"Unknown field `{t['field']}`")
+            want = {x.strip().lower() for x in t["tags"].split("|")}
+            if value is None or value.decode().lower() not in want:
+                return False
+        else:
+            if kind != "NUMERIC":
+                return Error(f"Unknown field `{t['field']}`")
+            (lo, lo_x), (hi, hi_x) = bound(t["lo"]), bound(t["hi"])
+            try:
+                x = float(value) if value is not None else None
+            except ValueError:
+                x = None
+            if x is None or x < lo or x > hi or (lo_x and x == lo) or (hi_x and x == hi):
+                return False
+    return True
 
 
 class SearchShim:
@@ -119,6 +157,7 @@ class SearchShim:
         self.indexes: dict[str, dict[str, Any]] = {}
         self.lock = threading.Lock()
         self.searches = 0  # FT.SEARCH commands answered
+        self.refuse_next: list[str] = []  # errors to answer the next FT.* commands with (then as usual)
         shim = self
 
         class Handler(socketserver.StreamRequestHandler):
@@ -167,6 +206,10 @@ class SearchShim:
     # --- the FT.* commands -------------------------------------------------------------------
 
     def ft(self, name: str, args: list[bytes], data: Upstream) -> Reply:
+        with self.lock:
+            refusal = self.refuse_next.pop(0) if self.refuse_next else None
+        if refusal is not None:
+            return Error(refusal)
         try:
             if name == "FT.CREATE":
                 return self.create(args)
@@ -301,10 +344,11 @@ class SearchShim:
             vec = fields.get(m["field"])
             if vec is None or len(vec) != field["dim"] * 4:
                 continue  # not indexed: the server skips a hash whose vector has the wrong size
-            if m["tagfield"] is not None:
-                want = {t.strip().lower() for t in m["tag"].split("|")}
-                if fields.get(m["tagfield"], b"").decode().lower() not in want:
-                    continue
+            ok = matches(m["filter"], spec, fields)
+            if isinstance(ok, Error):
+                return ok
+            if not ok:
+                continue
             v = struct.unpack(f"<{field['dim']}f", vec)
             fields[alias] = repr(distance(field["metric"], target, v)).encode()
             scored.append((key, fields))

@@ -305,6 +305,38 @@ async def test_readers_of_a_shared_stream_pay_once(mock, local_cache):
     assert costs[:2] == [0.0, 0.0] and costs[2] > 0, costs
 
 
+async def test_when_the_caller_that_started_a_call_leaves_the_next_one_pays(mock, local_cache):
+    import asyncio
+
+    mock.slow(0.3)
+    first = asyncio.ensure_future(achat(mock, seed=43))
+    await asyncio.sleep(0.05)
+    second = asyncio.ensure_future(achat(mock, seed=43))
+    await asyncio.sleep(0.05)
+    first.cancel()
+    answer = await second
+    assert mock.count() == 1
+    assert answer._hidden_params["response_cost"] > 0, "the upstream call is paid by the caller that got it"
+
+    # streams: the first reader to reach the end pays, also when the one that opened it left
+    mock.stream_interval = 0.02
+
+    async def read(delay: float, stop_after: int | None = None) -> float | None:
+        await asyncio.sleep(delay)
+        stream = await achat(mock, stream=True, seed=44, stream_options={"include_usage": True})
+        n = 0
+        async for _ in stream:
+            n += 1
+            if stop_after is not None and n >= stop_after:
+                await stream.aclose()
+                return None
+        return stream._hidden_params.get("response_cost")
+
+    costs = await asyncio.gather(read(0, stop_after=4), read(0.01), read(0.02))
+    assert mock.count() == 2
+    assert min(costs[1:]) == 0.0 and max(costs[1:]) > 0, costs
+
+
 def test_a_failed_flight_is_not_remembered(mock, local_cache):
     mock.fail(500)
     with pytest.raises(litellm_rs.InternalServerError):

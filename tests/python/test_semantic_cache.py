@@ -144,10 +144,12 @@ def test_redis_semantic_with_vector_search(embedder: MockServer, redis_server: A
         assert shim.searches >= 4, "lookups went through FT.SEARCH"
         [index] = shim.indexes.values()
         assert index["fields"]["vector"] == {"type": "VECTOR", "dim": DIM, "metric": "COSINE"}
+        # one index per embedding size, reading only the entries of that size
+        assert index["prefixes"] == [f"litellm_rs:semantic:litellm_semantic_cache_index:d{DIM}:"]
         keys = entry_keys(redis_url, expect=3)
         assert len(keys) == 3, keys  # three answers stored, each its own hash
         for k in keys:
-            assert k.startswith("litellm_rs:semantic:litellm_semantic_cache_index:{team:")
+            assert k.startswith(f"litellm_rs:semantic:litellm_semantic_cache_index:d{DIM}:{{team:")
             fields = _core.redis_commands(redis_url, [["HKEYS", k]])[0]
             assert {"scope", "vector", "response", "created"} <= set(fields)
         # another Cache on the same server (another process, say) finds the index and the answers
@@ -187,6 +189,31 @@ def test_redis_vector_search_keeps_a_bounded_scope_and_ttl(
         assert ask(embedder, f"question number {'x' * 6}")._hidden_params.get("cache_hit") is not True
         hit = eventually_hit(lambda: ask(embedder, f"question number {'x' * 6}"))
         assert hit._hidden_params.get("cache_hit") is True and len(shim.indexes) == 1
+    finally:
+        shim.stop()
+
+
+def test_redis_vector_search_filters_by_age_and_outlasts_a_busy_server(
+    embedder: MockServer, redis_server: Any, redis_url: str
+) -> None:
+    from searchshim import SearchShim
+
+    shim = SearchShim(redis_server.port).start()
+    try:
+        # a server still loading its data answers the first question with LOADING: the cache
+        # misses, and does not settle on the client-searched index for good
+        shim.refuse_next = ["LOADING Redis is loading the dataset in memory"]
+        litellm.cache = Cache(type="redis-semantic", redis_url=shim.url, similarity_threshold=0.9)
+        assert ask(embedder, "Which river flows through Paris?")._hidden_params.get("cache_hit") is not True
+        hit = eventually_hit(lambda: ask(embedder, "which river flows through paris"))
+        assert hit._hidden_params["cache_hit"] is True and len(shim.indexes) == 1 and shim.searches > 0
+        assert all(f":d{DIM}:{{" in k for k in entry_keys(redis_url))
+        # s-maxage is asked of the index: an answer older than that is not a hit
+        time.sleep(0.3)
+        old = ask(embedder, "which river flows through paris", cache={"s-maxage": 0.2})
+        assert old._hidden_params.get("cache_hit") is not True
+        young = ask(embedder, "which river flows through paris", cache={"s-maxage": 60})
+        assert young._hidden_params["cache_hit"] is True
     finally:
         shim.stop()
 
