@@ -478,15 +478,23 @@ class Bench:
             }
         )
 
+    PHASES = ("completion", "callback", "cache_hit", "router", "embedding", "acompletion", "stream")
+
     def run(self) -> None:
         self.setup()
-        self.phase("completion", self.sync_completion)
-        self.phase("callback", self.callback_overhead)
-        self.phase("cache_hit", self.cache_hit)
-        self.phase("router", self.router_overhead)
-        self.phase("embedding", self.sync_embedding)
-        self.phase("acompletion", self.async_completion)
-        self.phase("stream", self.stream)
+        methods = {
+            "completion": self.sync_completion,
+            "callback": self.callback_overhead,
+            "cache_hit": self.cache_hit,
+            "router": self.router_overhead,
+            "embedding": self.sync_embedding,
+            "acompletion": self.async_completion,
+            "stream": self.stream,
+        }
+        wanted = getattr(self.args, "phases", None)
+        for name in self.PHASES:
+            if not wanted or name in wanted.split(","):
+                self.phase(name, methods[name])
         self.r["peak_rss_mb"] = peak_rss_mb()
         if self.args.flat:
             self.phase("flat", self.flatness)
@@ -693,6 +701,9 @@ def main() -> None:
     pr.add_argument("--mock-pid", type=int, default=None)
     pr.add_argument("--flat", action="store_true", help="also measure RSS after N and 10×N calls")
     pr.add_argument("--scale", type=float, default=1.0, help="scale every count and time limit (0.1 = smoke)")
+    pr.add_argument(
+        "--phases", default=None, help="comma-separated phases to run (default: all): " + ",".join(Bench.PHASES)
+    )
     pr.add_argument("--out", required=True)
     pt = sub.add_parser("table")
     pt.add_argument("files", nargs="+")
