@@ -175,15 +175,7 @@ fn scope_tag(scope: &str) -> String {
     crate::util::sha256_hex(scope.as_bytes())[..32].to_owned()
 }
 
-fn reply_text(v: &redis::Value) -> Option<String> {
-    match v {
-        redis::Value::BulkString(b) => String::from_utf8(b.clone()).ok(),
-        redis::Value::SimpleString(s) => Some(s.clone()),
-        redis::Value::Int(n) => Some(n.to_string()),
-        redis::Value::Double(x) => Some(x.to_string()),
-        _ => None,
-    }
-}
+use crate::store::redis::text as reply_text;
 
 /// Whether an `FT.INFO` reply describes an index with a vector field.
 fn has_vector_field(v: &redis::Value) -> bool {

@@ -221,11 +221,14 @@ pub async fn transaction<A: AsRef<[u8]>>(url: &str, commands: &[Vec<A>]) -> Resu
     conn.query_pipe(&pipe).await.map_err(|e| error(url, &e))
 }
 
-fn text(v: &redis::Value) -> Option<String> {
+/// A reply as text: strings, and numbers written out (an FT.SEARCH score may come as either).
+pub fn text(v: &redis::Value) -> Option<String> {
     match v {
         redis::Value::BulkString(b) => String::from_utf8(b.clone()).ok(),
         redis::Value::SimpleString(s) => Some(s.clone()),
         redis::Value::VerbatimString { text, .. } => Some(text.clone()),
+        redis::Value::Int(n) => Some(n.to_string()),
+        redis::Value::Double(x) => Some(x.to_string()),
         _ => None,
     }
 }

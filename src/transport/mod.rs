@@ -58,8 +58,7 @@ pub fn cores() -> usize {
 }
 
 fn workers() -> usize {
-    std::env::var("LITELLM_RS_WORKER_THREADS")
-        .ok()
+    crate::util::env_var("LITELLM_RS_WORKER_THREADS")
         .and_then(|v| v.trim().parse::<usize>().ok())
         .filter(|n| *n > 0)
         .unwrap_or_else(|| DEFAULT_WORKERS.load(Ordering::Relaxed))

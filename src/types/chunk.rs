@@ -141,10 +141,10 @@ impl<'de> Deserialize<'de> for Whole {
     }
 }
 
-/// Reads a chunk type's object: `$body` takes a known key (and says true) or leaves it to the
-/// extras (false); unknown keys keep their values, as `flatten` did.
+/// Reads a chunk type's object: `$body` is a `match` on the key that reads the known fields and
+/// gives every other key to `keep_extra` (unknown keys keep their values, as `flatten` did).
 macro_rules! object_visitor {
-    ($ty:ident, $what:literal, $init:expr, |$this:ident, $key:ident, $map:ident| $body:block) => {
+    ($ty:ident, $what:literal, $init:expr, |$this:ident, $key:ident, $map:ident| $body:expr) => {
         impl<'de> Deserialize<'de> for $ty {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 struct V;
@@ -156,11 +156,7 @@ macro_rules! object_visitor {
                     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut $map: A) -> Result<$ty, A::Error> {
                         let mut $this: $ty = $init;
                         while let Some(Key($key)) = $map.next_key::<Key<'de>>()? {
-                            let known: bool = $body;
-                            if !known {
-                                let value: Value = $map.next_value()?;
-                                $this.extra.insert($key.into_owned(), value);
-                            }
+                            $body
                         }
                         Ok($this)
                     }
@@ -171,101 +167,58 @@ macro_rules! object_visitor {
     };
 }
 
+/// An unknown key's value, kept in the extras.
+fn keep_extra<'de, A: serde::de::MapAccess<'de>>(
+    extra: &mut Extra,
+    key: std::borrow::Cow<'de, str>,
+    map: &mut A,
+) -> Result<(), A::Error> {
+    extra.insert(key.into_owned(), map.next_value()?);
+    Ok(())
+}
+
 object_visitor!(
     ChatChunk,
     "a chat.completion.chunk object",
     ChatChunk { object: chunk_object(), ..Default::default() },
-    |c, key, map| {
-        match &*key {
-            "id" => {
-                c.id = or_default(&mut map)?;
-                true
-            }
-            "object" => {
-                c.object = map.next_value::<Option<String>>()?.unwrap_or_else(chunk_object);
-                true
-            }
-            "created" => {
-                c.created = map.next_value::<Whole>()?.0;
-                true
-            }
-            "model" => {
-                c.model = or_default(&mut map)?;
-                true
-            }
-            "system_fingerprint" => {
-                c.system_fingerprint = map.next_value()?;
-                true
-            }
-            "choices" => {
-                c.choices = or_default(&mut map)?;
-                true
-            }
-            "usage" => {
-                c.usage = map.next_value()?;
-                true
-            }
-            _ => false,
-        }
+    |c, key, map| match &*key {
+        "id" => c.id = or_default(&mut map)?,
+        "object" => c.object = map.next_value::<Option<String>>()?.unwrap_or_else(chunk_object),
+        "created" => c.created = map.next_value::<Whole>()?.0,
+        "model" => c.model = or_default(&mut map)?,
+        "system_fingerprint" => c.system_fingerprint = map.next_value()?,
+        "choices" => c.choices = or_default(&mut map)?,
+        "usage" => c.usage = map.next_value()?,
+        _ => keep_extra(&mut c.extra, key, &mut map)?,
     }
 );
 
-object_visitor!(ChunkChoice, "a chunk's choice", ChunkChoice::default(), |c, key, map| {
-    match &*key {
-        "index" => {
-            let index = map.next_value::<Whole>()?.0;
-            c.index = u32::try_from(index)
-                .map_err(|_| serde::de::Error::custom(format!("a choice index must be 0 or more, not {index}")))?;
-            true
-        }
-        "delta" => {
-            c.delta = or_default(&mut map)?;
-            true
-        }
-        "finish_reason" => {
-            c.finish_reason = map.next_value()?;
-            true
-        }
-        "logprobs" => {
-            c.logprobs = map.next_value::<Option<Value>>()?.filter(|v| !v.is_null());
-            true
-        }
-        _ => false,
+object_visitor!(ChunkChoice, "a chunk's choice", ChunkChoice::default(), |c, key, map| match &*key {
+    "index" => {
+        let index = map.next_value::<Whole>()?.0;
+        c.index = u32::try_from(index)
+            .map_err(|_| serde::de::Error::custom(format!("a choice index must be 0 or more, not {index}")))?;
     }
+    "delta" => c.delta = or_default(&mut map)?,
+    "finish_reason" => c.finish_reason = map.next_value()?,
+    "logprobs" => c.logprobs = map.next_value::<Option<Value>>()?.filter(|v| !v.is_null()),
+    _ => keep_extra(&mut c.extra, key, &mut map)?,
 });
 
-object_visitor!(Delta, "a chunk's delta", Delta::default(), |d, key, map| {
-    match &*key {
-        "role" => {
-            d.role = map.next_value()?;
-            true
+object_visitor!(Delta, "a chunk's delta", Delta::default(), |d, key, map| match &*key {
+    "role" => d.role = map.next_value()?,
+    "content" => d.content = map.next_value()?,
+    "reasoning_content" => d.reasoning_content = map.next_value()?,
+    // OpenRouter's and vLLM's name for it (reasoning_content wins when both come)
+    "reasoning" => {
+        let v: Option<String> = map.next_value()?;
+        if d.reasoning_content.is_none() {
+            d.reasoning_content = v;
         }
-        "content" => {
-            d.content = map.next_value()?;
-            true
-        }
-        "reasoning_content" => {
-            d.reasoning_content = map.next_value()?;
-            true
-        }
-        // OpenRouter's and vLLM's name for it (reasoning_content wins when both come)
-        "reasoning" => {
-            let v: Option<String> = map.next_value()?;
-            if d.reasoning_content.is_none() {
-                d.reasoning_content = v;
-            }
-            true
-        }
-        "tool_calls" => {
-            d.tool_calls = map.next_value()?;
-            true
-        }
-        "function_call" => {
-            d.function_call = map.next_value::<Option<Value>>()?.filter(|v| !v.is_null());
-            true
-        }
-        _ => false,
     }
+    "tool_calls" => d.tool_calls = map.next_value()?,
+    "function_call" => d.function_call = map.next_value::<Option<Value>>()?.filter(|v| !v.is_null()),
+    _ => keep_extra(&mut d.extra, key, &mut map)?,
 });
 
 #[cfg(test)]
