@@ -170,7 +170,17 @@ def test_multiprocessing_fork_pool(mock):
     assert mock.count() == 5
 
 
+@pytest.fixture
+def sigint_raises():
+    """Ctrl-C raises KeyboardInterrupt, also where the test run was started with SIGINT ignored
+    (a background job of a non-interactive shell inherits SIG_IGN, and Python then keeps it)."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
 @posix_only
+@pytest.mark.usefixtures("sigint_raises")
 def test_ctrl_c_interrupts_a_blocking_call(mock):
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals are delivered to the main thread only")
@@ -191,6 +201,7 @@ def test_ctrl_c_interrupts_a_blocking_call(mock):
 
 
 @posix_only
+@pytest.mark.usefixtures("sigint_raises")
 def test_ctrl_c_interrupts_a_blocking_stream(mock):
     if threading.current_thread() is not threading.main_thread():
         pytest.skip("signals are delivered to the main thread only")
