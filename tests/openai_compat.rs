@@ -241,6 +241,66 @@ fn decodes_recorded_streams_whatever_the_network_split() {
     assert_eq!(full.choices[0].finish_reason.as_deref(), Some("stop"));
 }
 
+/// Every event through both paths: where `chat_event_as_is` hands the bytes on, they read back as
+/// the chunk `parse_chat_event` makes, and the stream's state ends the same. Returns how many
+/// events went on as they came.
+fn as_is_agrees_with_the_full_path(p: &OpenAiCompat, events: &[&str]) -> usize {
+    let (mut full, mut quick) = (StreamState::default(), StreamState::default());
+    let mut handed_on = 0;
+    for data in events {
+        let made = p.parse_chat_event(&mut full, None, data).unwrap();
+        match p.chat_event_as_is(&mut quick, None, data) {
+            Some(range) => {
+                handed_on += 1;
+                let read: ChatChunk = serde_json::from_str(&data[range]).unwrap();
+                let encoded: Vec<ChatChunk> =
+                    made.iter().map(|c| serde_json::from_slice(&serde_json::to_vec(c).unwrap()).unwrap()).collect();
+                assert_eq!(encoded, vec![read], "{data}");
+            }
+            None => {
+                assert_eq!(p.parse_chat_event(&mut quick, None, data).unwrap(), made, "{data}");
+            }
+        }
+        let fields = |s: &StreamState| (s.id.clone(), s.model.clone(), s.created, s.role_sent, s.finished, s.done);
+        assert_eq!(fields(&quick), fields(&full), "{data}");
+    }
+    handed_on
+}
+
+#[test]
+fn canonical_chunks_go_on_as_they_came_and_read_back_the_same() {
+    let openai = OpenAiCompat { row: ROWS.iter().find(|r| r.id == "openai").unwrap() };
+    let events = |sse: &str| -> Vec<String> {
+        let mut dec = SseDecoder::new();
+        let mut out = Vec::new();
+        dec.feed(sse.as_bytes(), &mut out);
+        dec.finish(&mut out);
+        out.into_iter().map(|e| e.data).collect()
+    };
+    // text: every event but [DONE] goes on as it came (the extras, x_groq, come along)
+    let groq = events(&fixture("stream_groq_text.sse"));
+    let refs: Vec<&str> = groq.iter().map(String::as_str).collect();
+    assert_eq!(as_is_agrees_with_the_full_path(&openai, &refs), groq.len() - 1);
+    // tool calls and `usage` take the full path
+    let tools = events(&fixture("stream_tools_usage.sse"));
+    let refs: Vec<&str> = tools.iter().map(String::as_str).collect();
+    assert_eq!(as_is_agrees_with_the_full_path(&openai, &refs), 0);
+    // a stream whose first chunk has no role (it gets one), no id and no created; later chunks
+    // with a provider's finish reason, a float index, padding around the JSON
+    let head = r#""object":"chat.completion.chunk","model":"m","choices":[{"index":0,"delta":"#;
+    let odd = [
+        format!(r#"{{"id":"c1","created":5,{head}{{"content":"a"}},"finish_reason":null}}]}}"#),
+        format!(r#"{{"id":"c1","created":5,{head}{{"content":"b"}},"finish_reason":null}}]}}"#),
+        format!(r#"  {{"id":"c1","created":5,{head}{{"content":"c"}},"finish_reason":null}}]}}  "#),
+        format!(r#"{{"created":5,{head}{{"content":"d"}},"finish_reason":null}}]}}"#),
+        r#"{"id":"c1","created":5,"object":"chat.completion.chunk","model":"m","choices":[{"index":1.0,"delta":{"content":"e"}}]}"#.to_owned(),
+        format!(r#"{{"id":"c1","created":5,{head}{{}},"finish_reason":"end_turn"}}]}}"#),
+        "[DONE]".to_owned(),
+    ];
+    let refs: Vec<&str> = odd.iter().map(String::as_str).collect();
+    assert_eq!(as_is_agrees_with_the_full_path(&openai, &refs), 2);
+}
+
 #[test]
 fn stream_without_role_gets_one_and_errors_mid_stream_surface() {
     let openai = OpenAiCompat { row: ROWS.iter().find(|r| r.id == "openai").unwrap() };

@@ -251,7 +251,13 @@ pub(super) async fn open_chat(
     let framing = provider.get().framing();
     let state = StreamState { include_usage, model: p.resolved.model.clone(), ..StreamState::default() };
     Ok(spawn_reader(resp, p, state, hidden, chunk_timeout, framing, move |state, event, data| {
-        let mut chunks = provider.get().parse_chat_event(state, event, data)?;
+        if let Some(range) = provider.get().chat_event_as_is(state, event, &data) {
+            // a canonical chunk already: its bytes go on as they came
+            let whole = range.start == 0 && range.end == data.len();
+            let bytes = Bytes::from(data);
+            return Ok(vec![if whole { bytes } else { bytes.slice(range) }]);
+        }
+        let mut chunks = provider.get().parse_chat_event(state, event, &data)?;
         for usage in chunks.iter_mut().filter_map(|c| c.usage.as_mut()) {
             pricer.on_usage(usage);
         }
@@ -271,7 +277,7 @@ pub(super) async fn open_text(
     let provider = p.resolved.provider;
     let framing = provider.get().framing();
     Ok(spawn_reader(resp, p, StreamState::default(), hidden, chunk_timeout, framing, move |state, event, data| {
-        let mut chunks = provider.get().parse_text_event(state, event, data)?;
+        let mut chunks = provider.get().parse_text_event(state, event, &data)?;
         for usage in chunks.iter_mut().filter_map(|c| c.usage.as_mut()) {
             pricer.on_usage(usage);
         }
@@ -289,7 +295,7 @@ fn spawn_reader<F>(
     mut on_event: F,
 ) -> ChunkStream
 where
-    F: FnMut(&mut StreamState, Option<&str>, &str) -> Result<Vec<Bytes>, LlmError> + Send + 'static,
+    F: FnMut(&mut StreamState, Option<&str>, String) -> Result<Vec<Bytes>, LlmError> + Send + 'static,
 {
     let (tx, rx) = mpsc::channel(CHANNEL);
     let chunk_timeout = Duration::from_secs_f64(chunk_timeout.clamp(0.001, 1e7));
@@ -341,7 +347,7 @@ where
             let mut batch = Vec::new();
             let mut failure = None;
             for ev in events.drain(..) {
-                match on_event(&mut state, ev.event.as_deref(), &ev.data) {
+                match on_event(&mut state, ev.event.as_deref(), ev.data) {
                     Ok(chunks) => batch.extend(chunks),
                     Err(e) => {
                         failure = Some(fail(e));

@@ -144,6 +144,15 @@ impl Provider for Azure {
         self.compat().parse_chat_event(state, event, data)
     }
 
+    fn chat_event_as_is(
+        &self,
+        state: &mut StreamState,
+        event: Option<&str>,
+        data: &str,
+    ) -> Option<std::ops::Range<usize>> {
+        self.compat().chat_event_as_is(state, event, data)
+    }
+
     fn build_embedding(&self, req: &EmbeddingRequest, target: &CallTarget) -> Result<HttpRequest, LlmError> {
         let mut http = self.compat().build_embedding(req, target)?;
         http.url = self.url(target, &req.model, "embeddings");

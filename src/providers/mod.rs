@@ -272,6 +272,19 @@ pub trait Provider: Send + Sync {
         data: &str,
     ) -> Result<Vec<ChatChunk>, LlmError>;
 
+    /// When an event's payload is already a canonical chunk that `parse_chat_event` would hand on
+    /// unchanged, its byte range in `data` (the stream then passes those bytes on as they came,
+    /// without reading them into a `ChatChunk` and writing them out again), with `state` updated
+    /// as `parse_chat_event` would have. None: `parse_chat_event` reads the event.
+    fn chat_event_as_is(
+        &self,
+        _state: &mut StreamState,
+        _event: Option<&str>,
+        _data: &str,
+    ) -> Option<std::ops::Range<usize>> {
+        None
+    }
+
     fn build_embedding(&self, _req: &EmbeddingRequest, _target: &CallTarget) -> Result<HttpRequest, LlmError> {
         Err(LlmError::bad_request(format!("embeddings through {} are not supported by litellm_rs yet", self.id())))
     }

@@ -2,6 +2,7 @@
 //! (`Option` + `skip_serializing_if`); unknown fields pass through a flattened map.
 
 mod chunk;
+mod chunk_peek;
 mod embedding;
 mod message;
 mod request;
@@ -9,6 +10,7 @@ mod response;
 mod text;
 
 pub use chunk::{ChatChunk, ChunkChoice, Delta, FunctionDelta, ToolCallDelta};
+pub use chunk_peek::{ChunkPeek, peek_plain_chunk};
 pub use embedding::{EmbeddingRequest, EmbeddingResponse};
 pub use message::{Content, ContentPart, FunctionCall, KnownPart, Message, Role, ToolCall};
 pub use request::{ChatRequest, OPENAI_CHAT_PARAMS, StreamOptions, Tool};

@@ -187,6 +187,29 @@ impl Provider for OpenAiCompat {
         Ok(vec![c])
     }
 
+    fn chat_event_as_is(
+        &self,
+        state: &mut StreamState,
+        _event: Option<&str>,
+        data: &str,
+    ) -> Option<std::ops::Range<usize>> {
+        let json = data.trim();
+        let peek = crate::types::peek_plain_chunk(json, |r| map_finish_reason(r) == r)?;
+        // the first choice of the stream gets a role from parse_chat_event when it has none
+        if !state.role_sent && !peek.first_has_role {
+            return None;
+        }
+        if state.id.is_empty() {
+            state.id = peek.id.into_owned();
+            state.created = peek.created;
+            state.model = peek.model.into_owned();
+        }
+        state.role_sent = true;
+        state.finished |= peek.finished;
+        let start = data.len() - data.trim_start().len();
+        Some(start..start + json.len())
+    }
+
     fn build_embedding(&self, req: &EmbeddingRequest, target: &CallTarget) -> Result<HttpRequest, LlmError> {
         if !self.row.has(quirk::EMBEDDINGS) && !matches!(self.row.id, "custom_openai" | "openai_like") {
             return Err(LlmError::bad_request(format!(
