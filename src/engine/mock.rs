@@ -108,7 +108,7 @@ pub(super) fn chat_stream(req: &ChatRequest, opts: &CallOptions, text: &str, tie
         });
     }
     let (tx, rx) = mpsc::channel(1);
-    let _ = tx.try_send(Ok(chunks.iter().map(encode).collect()));
+    let _ = tx.try_send(Ok(chunks.iter().map(encode).collect::<Vec<_>>().into()));
     ChunkStream::from_parts(rx, None, hidden)
 }
 
@@ -164,6 +164,6 @@ pub(super) fn replay(resp: ChatResponse, include_usage: bool, hidden: Hidden) ->
         chunks.push(last);
     }
     let (tx, rx) = mpsc::channel(1);
-    let _ = tx.try_send(Ok(chunks.iter().map(encode).collect()));
+    let _ = tx.try_send(Ok(chunks.iter().map(encode).collect::<Vec<_>>().into()));
     ChunkStream::from_parts(rx, None, hidden)
 }

@@ -13,14 +13,45 @@ use tokio::task::AbortHandle;
 use super::{Hidden, Prepared, with_retries};
 use crate::cost::StreamPricer;
 use crate::error::{ErrorKind, LlmError};
-use crate::providers::{Framing, HttpRequest, StreamState};
+use crate::providers::{AsIs, Framing, HttpRequest, StreamState};
 use crate::transport::{self, FrameDecoder};
-use crate::types::{ChatChunk, ChatResponse, Choice, FunctionCall, ResponseMessage, ToolCall};
+use crate::types::{ChatChunk, ChatResponse, Choice, FunctionCall, Layout, ResponseMessage, ToolCall};
 
 /// Items of the channel: the encoded chunks (JSON) of one network read, or the error that ended
 /// the stream. Sending a read's worth at a time keeps the hand-off to the consumer at one wake-up
 /// per read instead of one per chunk.
-pub type StreamItem = Result<Vec<Bytes>, LlmError>;
+pub type StreamItem = Result<Batch, LlmError>;
+
+/// The chunks of one network read, with their layouts when the reader took them (chunks that
+/// went on as they came): the Python side then makes their objects without reading the JSON
+/// again. `layouts` is empty or as long as `chunks`, an empty layout standing for none.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub chunks: Vec<Bytes>,
+    pub layouts: Vec<Layout>,
+}
+
+impl From<Vec<Bytes>> for Batch {
+    fn from(chunks: Vec<Bytes>) -> Self {
+        Self { chunks, layouts: Vec::new() }
+    }
+}
+
+impl Batch {
+    fn push(&mut self, chunk: Bytes, layout: Option<Layout>) {
+        if let Some(l) = layout {
+            self.layouts.resize(self.chunks.len(), Layout::default());
+            self.layouts.push(l);
+        } else if !self.layouts.is_empty() {
+            self.layouts.push(Layout::default());
+        }
+        self.chunks.push(chunk);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.chunks.is_empty()
+    }
+}
 
 const CHANNEL: usize = 32;
 
@@ -28,6 +59,8 @@ const CHANNEL: usize = 32;
 pub struct ChunkStream {
     rx: mpsc::Receiver<StreamItem>,
     buf: VecDeque<Bytes>,
+    /// The layouts of the chunks in `buf` (as long as it, or empty when none came).
+    laid: VecDeque<Layout>,
     err: Option<LlmError>,
     ended: bool,
     abort: Option<AbortHandle>,
@@ -41,7 +74,17 @@ pub struct ChunkStream {
 
 impl ChunkStream {
     pub fn from_parts(rx: mpsc::Receiver<StreamItem>, abort: Option<AbortHandle>, hidden: Hidden) -> Self {
-        Self { rx, buf: VecDeque::new(), err: None, ended: false, abort, hidden, cache: None, held: None }
+        Self {
+            rx,
+            buf: VecDeque::new(),
+            laid: VecDeque::new(),
+            err: None,
+            ended: false,
+            abort,
+            hidden,
+            cache: None,
+            held: None,
+        }
     }
 
     /// Keeps `v` until the stream ends, fails or is dropped.
@@ -56,11 +99,11 @@ impl ChunkStream {
         self
     }
 
-    fn observe(&mut self, r: &Result<Vec<Bytes>, LlmError>) {
+    fn observe(&mut self, r: &Result<Batch, LlmError>) {
         match r {
             Ok(batch) if !batch.is_empty() => {
                 if let Some((_, seen)) = self.cache.as_mut() {
-                    seen.extend(batch.iter().cloned());
+                    seen.extend(batch.chunks.iter().cloned());
                 }
             }
             Ok(_) => {
@@ -79,7 +122,19 @@ impl ChunkStream {
 
     fn absorb(&mut self, item: Option<StreamItem>) {
         match item {
-            Some(Ok(chunks)) => self.buf.extend(chunks),
+            // into an empty buffer, the item's vectors become the buffer (no copying)
+            Some(Ok(Batch { chunks, layouts })) if self.buf.is_empty() => {
+                self.buf = chunks.into();
+                self.laid = layouts.into();
+            }
+            Some(Ok(Batch { chunks, layouts })) => {
+                if !layouts.is_empty() || !self.laid.is_empty() {
+                    self.laid.resize(self.buf.len(), Layout::default());
+                    self.laid.extend(layouts);
+                    self.laid.resize(self.buf.len() + chunks.len(), Layout::default());
+                }
+                self.buf.extend(chunks);
+            }
             Some(Err(e)) => self.err = Some(e),
             None => self.ended = true,
         }
@@ -100,6 +155,11 @@ impl ChunkStream {
     /// end, `Some(Err)` when the stream failed (after the chunks that came before the failure),
     /// `None` when the caller has to wait.
     pub fn try_next_batch(&mut self, max: usize) -> Option<Result<Vec<Bytes>, LlmError>> {
+        Some(self.try_next_laid(max)?.map(|b| b.chunks))
+    }
+
+    /// The same, with the chunks' layouts where the reader took them.
+    pub fn try_next_laid(&mut self, max: usize) -> Option<Result<Batch, LlmError>> {
         let r = self.take_ready(max)?;
         if self.cache.is_some() {
             self.observe(&r);
@@ -107,11 +167,17 @@ impl ChunkStream {
         Some(r)
     }
 
-    fn take_ready(&mut self, max: usize) -> Option<Result<Vec<Bytes>, LlmError>> {
+    fn take_ready(&mut self, max: usize) -> Option<Result<Batch, LlmError>> {
         self.fill_ready();
         if !self.buf.is_empty() {
             let n = self.buf.len().min(max.max(1));
-            return Some(Ok(self.buf.drain(..n).collect()));
+            if n == self.buf.len() {
+                // all of it: the buffer's vectors are handed out (no copying when contiguous)
+                let chunks = Vec::from(std::mem::take(&mut self.buf));
+                return Some(Ok(Batch { chunks, layouts: Vec::from(std::mem::take(&mut self.laid)) }));
+            }
+            let layouts = if self.laid.is_empty() { Vec::new() } else { self.laid.drain(..n).collect() };
+            return Some(Ok(Batch { chunks: self.buf.drain(..n).collect(), layouts }));
         }
         if let Some(e) = self.err.take() {
             self.ended = true;
@@ -120,15 +186,20 @@ impl ChunkStream {
         }
         if self.ended {
             self.held = None;
-            return Some(Ok(Vec::new()));
+            return Some(Ok(Batch::default()));
         }
         None
     }
 
     /// Waits for the next chunks (up to `max`); `[]` at the end.
     pub async fn next_batch(&mut self, max: usize) -> Result<Vec<Bytes>, LlmError> {
+        self.next_laid(max).await.map(|b| b.chunks)
+    }
+
+    /// The same, with the chunks' layouts where the reader took them.
+    pub async fn next_laid(&mut self, max: usize) -> Result<Batch, LlmError> {
         loop {
-            if let Some(r) = self.try_next_batch(max) {
+            if let Some(r) = self.try_next_laid(max) {
                 return r;
             }
             let item = self.rx.recv().await;
@@ -149,6 +220,7 @@ impl ChunkStream {
         }
         self.rx.close();
         self.buf.clear();
+        self.laid.clear();
         self.ended = true;
         self.cache = None;
         self.held = None;
@@ -173,7 +245,7 @@ impl ChunkStream {
                     Err(e) => Err(e),
                 };
                 let failed = out.is_err();
-                if tx.send(out).await.is_err() || failed {
+                if tx.send(out.map(Batch::from)).await.is_err() || failed {
                     break;
                 }
             }
@@ -250,18 +322,22 @@ pub(super) async fn open_chat(
     let provider = p.resolved.provider;
     let framing = provider.get().framing();
     let state = StreamState { include_usage, model: p.resolved.model.clone(), ..StreamState::default() };
-    Ok(spawn_reader(resp, p, state, hidden, chunk_timeout, framing, move |state, event, data| {
-        if let Some(range) = provider.get().chat_event_as_is(state, event, &data) {
+    Ok(spawn_reader(resp, p, state, hidden, chunk_timeout, framing, move |state, event, data, batch| {
+        if let Some(AsIs { range, layout }) = provider.get().chat_event_as_is(state, event, &data) {
             // a canonical chunk already: its bytes go on as they came
             let whole = range.start == 0 && range.end == data.len();
             let bytes = Bytes::from(data);
-            return Ok(vec![if whole { bytes } else { bytes.slice(range) }]);
+            batch.push(if whole { bytes } else { bytes.slice(range) }, layout);
+            return Ok(());
         }
         let mut chunks = provider.get().parse_chat_event(state, event, &data)?;
         for usage in chunks.iter_mut().filter_map(|c| c.usage.as_mut()) {
             pricer.on_usage(usage);
         }
-        Ok(chunks.iter().map(encode).collect())
+        for c in &chunks {
+            batch.push(encode(c), None);
+        }
+        Ok(())
     }))
 }
 
@@ -276,13 +352,24 @@ pub(super) async fn open_text(
     hidden.response_headers = transport::header_pairs(resp.headers());
     let provider = p.resolved.provider;
     let framing = provider.get().framing();
-    Ok(spawn_reader(resp, p, StreamState::default(), hidden, chunk_timeout, framing, move |state, event, data| {
-        let mut chunks = provider.get().parse_text_event(state, event, &data)?;
-        for usage in chunks.iter_mut().filter_map(|c| c.usage.as_mut()) {
-            pricer.on_usage(usage);
-        }
-        Ok(chunks.iter().map(encode).collect())
-    }))
+    Ok(spawn_reader(
+        resp,
+        p,
+        StreamState::default(),
+        hidden,
+        chunk_timeout,
+        framing,
+        move |state, event, data, batch| {
+            let mut chunks = provider.get().parse_text_event(state, event, &data)?;
+            for usage in chunks.iter_mut().filter_map(|c| c.usage.as_mut()) {
+                pricer.on_usage(usage);
+            }
+            for c in &chunks {
+                batch.push(encode(c), None);
+            }
+            Ok(())
+        },
+    ))
 }
 
 fn spawn_reader<F>(
@@ -295,7 +382,7 @@ fn spawn_reader<F>(
     mut on_event: F,
 ) -> ChunkStream
 where
-    F: FnMut(&mut StreamState, Option<&str>, String) -> Result<Vec<Bytes>, LlmError> + Send + 'static,
+    F: FnMut(&mut StreamState, Option<&str>, String, &mut Batch) -> Result<(), LlmError> + Send + 'static,
 {
     let (tx, rx) = mpsc::channel(CHANNEL);
     let chunk_timeout = Duration::from_secs_f64(chunk_timeout.clamp(0.001, 1e7));
@@ -344,15 +431,12 @@ where
                     true
                 }
             };
-            let mut batch = Vec::new();
+            let mut batch = Batch::default();
             let mut failure = None;
             for ev in events.drain(..) {
-                match on_event(&mut state, ev.event.as_deref(), ev.data) {
-                    Ok(chunks) => batch.extend(chunks),
-                    Err(e) => {
-                        failure = Some(fail(e));
-                        break;
-                    }
+                if let Err(e) = on_event(&mut state, ev.event.as_deref(), ev.data, &mut batch) {
+                    failure = Some(fail(e));
+                    break;
                 }
             }
             if !batch.is_empty() && tx.send(Ok(batch)).await.is_err() {

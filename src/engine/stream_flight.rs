@@ -129,7 +129,7 @@ fn read(reader: Reader, mut hidden: Hidden) -> ChunkStream {
             };
             if !batch.is_empty() {
                 pos += batch.len();
-                if tx.send(Ok(batch)).await.is_err() {
+                if tx.send(Ok(batch.into())).await.is_err() {
                     break; // the reader went away
                 }
                 continue;

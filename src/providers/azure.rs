@@ -144,12 +144,7 @@ impl Provider for Azure {
         self.compat().parse_chat_event(state, event, data)
     }
 
-    fn chat_event_as_is(
-        &self,
-        state: &mut StreamState,
-        event: Option<&str>,
-        data: &str,
-    ) -> Option<std::ops::Range<usize>> {
+    fn chat_event_as_is(&self, state: &mut StreamState, event: Option<&str>, data: &str) -> Option<super::AsIs> {
         self.compat().chat_event_as_is(state, event, data)
     }
 

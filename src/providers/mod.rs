@@ -207,6 +207,14 @@ pub fn params_to_drop<'a>(
     Ok(skip)
 }
 
+/// An event that is a canonical chunk already: its JSON's byte range in the event's data, and
+/// where the chunk's parts are in that JSON (None when they do not fit a layout).
+#[derive(Debug, Clone)]
+pub struct AsIs {
+    pub range: std::ops::Range<usize>,
+    pub layout: Option<crate::types::Layout>,
+}
+
 /// Per-stream state kept between events by the per-event function.
 #[derive(Debug, Default)]
 pub struct StreamState {
@@ -273,15 +281,10 @@ pub trait Provider: Send + Sync {
     ) -> Result<Vec<ChatChunk>, LlmError>;
 
     /// When an event's payload is already a canonical chunk that `parse_chat_event` would hand on
-    /// unchanged, its byte range in `data` (the stream then passes those bytes on as they came,
+    /// unchanged, where it is in `data` (the stream then passes those bytes on as they came,
     /// without reading them into a `ChatChunk` and writing them out again), with `state` updated
     /// as `parse_chat_event` would have. None: `parse_chat_event` reads the event.
-    fn chat_event_as_is(
-        &self,
-        _state: &mut StreamState,
-        _event: Option<&str>,
-        _data: &str,
-    ) -> Option<std::ops::Range<usize>> {
+    fn chat_event_as_is(&self, _state: &mut StreamState, _event: Option<&str>, _data: &str) -> Option<AsIs> {
         None
     }
 

@@ -14,7 +14,7 @@ use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use bytes::Bytes;
+use crate::engine::stream::Batch;
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
@@ -36,7 +36,7 @@ pub enum Ready {
     /// An opened stream, and its log.
     Stream(Box<ChunkStream>, Option<StreamLog>),
     /// A batch of stream chunks (empty at the end of the stream), and the stream's chunk maker.
-    Batch(Vec<Bytes>, Option<Arc<Maker>>),
+    Batch(Batch, Option<Arc<Maker>>),
     /// A failed call whose log was asked for.
     Failed(LlmError, LogOut),
 }
@@ -139,7 +139,7 @@ impl CompletionQueue {
                 }
                 Ok(Ready::Stream(s, log)) => (true, Py::new(py, PyStream::new(*s, log))?.into_any()),
                 Ok(Ready::Failed(e, log)) => (false, super::logged_err(py, &e, Some(log)).into_value(py).into_any()),
-                Ok(Ready::Batch(items, maker)) => (true, to_list(py, &items, maker.as_deref())?.into_any()),
+                Ok(Ready::Batch(batch, maker)) => (true, to_list(py, &batch, maker.as_deref())?.into_any()),
                 Err(e) => (false, to_pyerr(py, &e).into_value(py).into_any()),
             };
             out.push((id, item.0, item.1));

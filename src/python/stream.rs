@@ -22,6 +22,7 @@ use super::aio::{CompletionQueue, Ready};
 use super::runtime::block_on;
 use super::{LogOut, logged_err};
 use crate::callbacks::StreamLog;
+use crate::engine::stream::Batch;
 use crate::engine::{ChunkStream, Hidden};
 use crate::error::LlmError;
 
@@ -75,11 +76,11 @@ impl PyStream {
 }
 
 /// Shows a batch to the stream's log; the end of the stream (or its error) finishes the log.
-fn track(log: Option<&StdMutex<StreamLog>>, hidden: &Hidden, r: &Result<Vec<Bytes>, LlmError>) -> Option<Vec<u8>> {
+fn track(log: Option<&StdMutex<StreamLog>>, hidden: &Hidden, r: &Result<Batch, LlmError>) -> Option<Vec<u8>> {
     let mut log = log?.lock().ok()?;
     match r {
-        Ok(batch) if batch.is_empty() => log.end(hidden, None),
-        Ok(batch) => log.observe(batch),
+        Ok(batch) if batch.chunks.is_empty() => log.end(hidden, None),
+        Ok(batch) => log.observe(&batch.chunks),
         Err(e) => {
             log.end(hidden, Some(e));
             return log.payload().map(<[u8]>::to_vec);
@@ -89,18 +90,18 @@ fn track(log: Option<&StdMutex<StreamLog>>, hidden: &Hidden, r: &Result<Vec<Byte
 }
 
 /// Records a batch as handed out.
-fn keep(handed: &StdMutex<Vec<Bytes>>, r: &Result<Vec<Bytes>, LlmError>) {
+fn keep(handed: &StdMutex<Vec<Bytes>>, r: &Result<Batch, LlmError>) {
     if let (Ok(batch), Ok(mut h)) = (r, handed.lock()) {
-        h.extend(batch.iter().cloned());
+        h.extend(batch.chunks.iter().cloned());
     }
 }
 
 /// A batch as a Python list: chunk objects (with a maker) or JSON bytes.
-pub fn to_list(py: Python<'_>, items: &[Bytes], maker: Option<&Maker>) -> PyResult<Py<PyList>> {
+pub fn to_list(py: Python<'_>, batch: &Batch, maker: Option<&Maker>) -> PyResult<Py<PyList>> {
     if let Some(m) = maker {
-        return Ok(m.list(py, items)?.unbind());
+        return Ok(m.list(py, &batch.chunks, &batch.layouts)?.unbind());
     }
-    Ok(PyList::new(py, items.iter().map(|b| PyBytes::new(py, b)))?.unbind())
+    Ok(PyList::new(py, batch.chunks.iter().map(|b| PyBytes::new(py, b)))?.unbind())
 }
 
 #[pymethods]
@@ -109,14 +110,14 @@ impl PyStream {
     fn next_batch(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
         // Fast path: chunks are already waiting, no need to release the GIL.
         let ready = match self.inner.try_lock() {
-            Ok(mut g) => g.try_next_batch(BATCH),
+            Ok(mut g) => g.try_next_laid(BATCH),
             Err(_) => None,
         };
         let r = match ready {
             Some(r) => r,
             None => {
                 let inner = self.inner.clone();
-                block_on(py, async move { Ok(inner.lock().await.next_batch(BATCH).await) })?
+                block_on(py, async move { Ok(inner.lock().await.next_laid(BATCH).await) })?
             }
         };
         let failure = track(self.log.as_deref(), &self.hidden, &r);
@@ -134,14 +135,14 @@ impl PyStream {
         let handed = self.handed.clone();
         let Some(log) = self.log.clone() else {
             return queue.submit(async move {
-                let r = inner.lock().await.next_batch(BATCH).await;
+                let r = inner.lock().await.next_laid(BATCH).await;
                 keep(&handed, &r);
                 r.map(|b| Ready::Batch(b, maker))
             });
         };
         let hidden = self.hidden.clone();
         queue.submit(async move {
-            let r = inner.lock().await.next_batch(BATCH).await;
+            let r = inner.lock().await.next_laid(BATCH).await;
             keep(&handed, &r);
             match (track(Some(&log), &hidden, &r), r) {
                 (_, Ok(batch)) => Ok(Ready::Batch(batch, maker)),
@@ -153,29 +154,30 @@ impl PyStream {
 
     /// From now on, hand out chat chunks as objects where the direct construction applies.
     /// `spec` is `((cls, ((field, required, default), ...)), ...)` for the chunk, choice and
-    /// delta classes; False (and bytes as before) when the classes have fields it does not know.
-    /// None goes back to bytes only.
-    fn build_chunks(&self, py: Python<'_>, spec: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
-        let maker = match spec {
-            Some(spec) => chunks::Builder::for_spec(py, spec)?.map(|b| Arc::new(Maker::new(b))),
+    /// delta classes. Answers 0 (and bytes as before) when the classes have fields it does not
+    /// know, 2 when pydantic's slots of all three classes were found (stored directly), 1 when
+    /// they are set the generic way. None goes back to bytes only.
+    fn build_chunks(&self, py: Python<'_>, spec: Option<&Bound<'_, PyAny>>) -> PyResult<u8> {
+        let builder = match spec {
+            Some(spec) => chunks::Builder::for_spec(py, spec)?,
             None => None,
         };
-        let built = maker.is_some();
+        let level = builder.as_ref().map_or(0, |b| if b.slots_found() { 2 } else { 1 });
         if let Ok(mut m) = self.maker.lock() {
-            *m = maker;
+            *m = builder.map(|b| Arc::new(Maker::new(b)));
         }
-        Ok(built)
+        Ok(level)
     }
 
     /// The chunks handed out so far, less the last `unread` (still in the wrapper's batch), made
     /// as the batches were: chunk objects where the direct construction applies, JSON bytes
     /// elsewhere.
     fn handed_out(&self, py: Python<'_>, unread: usize) -> PyResult<Py<PyList>> {
-        let items = match self.handed.lock() {
+        let chunks = match self.handed.lock() {
             Ok(h) => h[..h.len().saturating_sub(unread)].to_vec(),
             Err(_) => Vec::new(),
         };
-        to_list(py, &items, self.maker().as_deref())
+        to_list(py, &Batch::from(chunks), self.maker().as_deref())
     }
 
     /// How many chunks were handed out so far.

@@ -1,22 +1,180 @@
 //! A look at a stream chunk's JSON without keeping it: whether it is already in the canonical
-//! shape, so that a stream can hand it on as it came instead of reading it into a `ChatChunk` and
-//! writing it out again (which, for an OpenAI-compatible stream, was two thirds of the reader's
-//! work per chunk and changed nothing).
+//! shape, and where its parts are.
 //!
-//! The look borrows every string and skips every value it does not need; it allocates nothing
-//! for the usual chunk. It answers `None` for anything the full reading would change or reject
-//! (a missing or empty id, model or `created`, `usage`, tool calls, `reasoning` under its other
-//! name, a `null` where the full reading puts a default, a float index, a duplicated key, ...):
-//! those chunks take the full path.
+//! A stream uses the first to hand such a chunk on as it came instead of reading it into a
+//! `ChatChunk` and writing it out again (which, for an OpenAI-compatible stream, was two thirds of
+//! the reader's work per chunk and changed nothing). The Python side uses the second, the
+//! [`Layout`], to make the chunk's objects without reading the JSON again.
+//!
+//! The look borrows every string and allocates nothing for the usual chunk. It answers `None` for
+//! anything the full reading would change or reject (a missing or empty id, model or `created`,
+//! `usage`, tool calls, `reasoning` under its other name, a `null` where the full reading puts a
+//! default, a float index, a duplicated known key, ...): those chunks take the full path.
 
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
 use super::chunk::Key;
 
-/// What a stream needs to know of a chunk that goes on as it came.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// At most this many members (of the chunk, its choices and their deltas, together) in a layout.
+pub const LAYOUT_MEMBERS: usize = 24;
+/// No member: the end of a chain, or an empty object.
+pub const NONE: u8 = u8::MAX;
+
+/// A member's value, by where it is in the chunk's JSON (byte offsets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// A string without escapes: the text between its quotes.
+    Str(u32, u32),
+    /// A string with escapes: its JSON text, quotes included.
+    Escaped(u32, u32),
+    /// Any other value (a float, an object or an array other than the choices and deltas): its
+    /// JSON text.
+    Raw(u32, u32),
+    /// An object (a delta, a choice): its first member; members chain through `next`.
+    Object(u8),
+    /// The choices: the first; choices chain through `next`.
+    Array(u8),
+}
+
+/// One member of an object (or one element of the choices, with an empty key), in 16 bytes: a
+/// layout is copied from the reader's thread to the Python thread with its chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Member {
+    key_start: u32,
+    key_len: u16,
+    tag: u8,
+    /// The next member of the same object, or NONE.
+    next: u8,
+    a: u32,
+    b: u32,
+}
+
+const EMPTY: Member = Member { key_start: 0, key_len: 0, tag: 0, next: NONE, a: 0, b: 0 };
+
+impl Member {
+    fn new(key: (u32, u32), part: Part) -> Option<Self> {
+        let key_len = u16::try_from(key.1.checked_sub(key.0)?).ok()?;
+        let (tag, a, b) = match part {
+            Part::Null => (0, 0, 0),
+            Part::Bool(x) => (1, u32::from(x), 0),
+            Part::Int(n) => (2, n as u32, (n >> 32) as u32),
+            Part::Str(a, b) => (3, a, b),
+            Part::Escaped(a, b) => (4, a, b),
+            Part::Raw(a, b) => (5, a, b),
+            Part::Object(f) => (6, u32::from(f), 0),
+            Part::Array(f) => (7, u32::from(f), 0),
+        };
+        Some(Self { key_start: key.0, key_len, tag, next: NONE, a, b })
+    }
+
+    /// The key's text (keys with escapes give no layout).
+    pub fn key(&self) -> (u32, u32) {
+        (self.key_start, self.key_start + u32::from(self.key_len))
+    }
+
+    pub fn part(&self) -> Part {
+        match self.tag {
+            0 => Part::Null,
+            1 => Part::Bool(self.a != 0),
+            2 => Part::Int((i64::from(self.b) << 32) | i64::from(self.a)),
+            3 => Part::Str(self.a, self.b),
+            4 => Part::Escaped(self.a, self.b),
+            5 => Part::Raw(self.a, self.b),
+            6 => Part::Object(self.a as u8),
+            _ => Part::Array(self.a as u8),
+        }
+    }
+
+    /// The next member of the same object, or NONE.
+    pub fn next(&self) -> u8 {
+        self.next
+    }
+}
+
+/// Where a chunk's parts are: the chunk object's members in order, the choices and their members
+/// chained in the same table. Owns no heap memory, so it can go from the stream's reader to the
+/// Python thread by value.
+#[derive(Debug, Clone, Copy)]
+pub struct Layout {
+    members: [Member; LAYOUT_MEMBERS],
+    len: u8,
+    /// Too many members, a key with escapes, or a chunk over 4 GB: no layout.
+    broken: bool,
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Self { members: [EMPTY; LAYOUT_MEMBERS], len: 0, broken: false }
+    }
+}
+
+impl Layout {
+    /// The chunk object's first member (the table starts with it), or NONE.
+    pub fn root(&self) -> u8 {
+        if self.len == 0 { NONE } else { 0 }
+    }
+
+    pub fn member(&self, i: u8) -> &Member {
+        &self.members[usize::from(i)]
+    }
+
+    /// The members of the object whose first member is `first`, in order.
+    pub fn chain(&self, first: u8) -> impl Iterator<Item = &Member> {
+        let mut at = first;
+        std::iter::from_fn(move || {
+            let m = self.members.get(usize::from(at))?;
+            at = m.next;
+            Some(m)
+        })
+    }
+
+    fn push(&mut self, key: (u32, u32), part: Part, prev: &mut u8) -> u8 {
+        let i = self.len;
+        if self.broken || usize::from(i) >= LAYOUT_MEMBERS {
+            self.broken = true;
+            return NONE;
+        }
+        let Some(m) = Member::new(key, part) else {
+            self.broken = true;
+            return NONE;
+        };
+        self.members[usize::from(i)] = m;
+        if *prev != NONE {
+            self.members[usize::from(*prev)].next = i;
+        }
+        *prev = i;
+        self.len += 1;
+        i
+    }
+
+    /// Takes back the member `i` just pushed; `before` was the member before it.
+    fn pop(&mut self, i: u8, before: u8) {
+        if self.broken || i == NONE {
+            return;
+        }
+        self.len -= 1;
+        if before != NONE {
+            self.members[usize::from(before)].next = NONE;
+        }
+    }
+
+    fn set_part(&mut self, i: u8, part: Part) {
+        if let Some(m) = self.members.get_mut(usize::from(i))
+            && let Some(new) = Member::new(m.key(), part)
+        {
+            *m = Member { next: m.next, ..new };
+        }
+    }
+}
+
+/// What a stream needs to know of a chunk that goes on as it came, and where its parts are.
+#[derive(Debug, Clone)]
 pub struct ChunkPeek<'a> {
     pub id: std::borrow::Cow<'a, str>,
     pub created: i64,
@@ -25,15 +183,72 @@ pub struct ChunkPeek<'a> {
     pub first_has_role: bool,
     /// Some choice has a finish_reason.
     pub finished: bool,
+    /// Where its parts are; None when they do not fit a layout.
+    pub layout: Option<Layout>,
 }
 
 /// The chunk's summary when `json` is a chat chunk in the canonical shape with at least one
 /// choice, whose finish reasons are all spelled as `canonical_finish` wants them.
 pub fn peek_plain_chunk<'a>(json: &'a str, canonical_finish: fn(&str) -> bool) -> Option<ChunkPeek<'a>> {
+    let mut rec = Rec { base: json.as_ptr() as usize, len: json.len(), layout: Layout::default(), canonical_finish };
+    if u32::try_from(json.len()).is_err() {
+        rec.layout.broken = true;
+    }
     let mut de = serde_json::Deserializer::from_str(json);
-    let top = de::DeserializeSeed::deserialize(TopSeed { canonical_finish }, &mut de).ok()?;
+    let top = TopSeed(&mut rec).deserialize(&mut de).ok()?;
     de.end().ok()?;
-    Some(top)
+    let (id, created, model) = (top.id?, top.created?, top.model?);
+    if id.is_empty() || model.is_empty() || top.choices.count == 0 {
+        return None;
+    }
+    Some(ChunkPeek {
+        id,
+        created,
+        model,
+        first_has_role: top.choices.first_has_role,
+        finished: top.choices.finished,
+        layout: (!rec.layout.broken).then_some(rec.layout),
+    })
+}
+
+/// The recording of one look.
+struct Rec {
+    base: usize,
+    len: usize,
+    layout: Layout,
+    canonical_finish: fn(&str) -> bool,
+}
+
+impl Rec {
+    fn span(&self, s: &str) -> (u32, u32) {
+        let start = (s.as_ptr() as usize).wrapping_sub(self.base) as u32;
+        (start, start.wrapping_add(s.len() as u32))
+    }
+
+    /// A key's span; a key with escapes (read into a buffer of its own, not in the JSON as it is)
+    /// breaks the layout.
+    fn key(&mut self, key: &str) -> (u32, u32) {
+        let start = (key.as_ptr() as usize).wrapping_sub(self.base);
+        if start.saturating_add(key.len()) > self.len {
+            self.layout.broken = true;
+            return (0, 0);
+        }
+        self.span(key)
+    }
+
+    /// A scalar or whole value, by its JSON text.
+    fn part(&self, raw: &str) -> Part {
+        let (start, end) = self.span(raw);
+        match raw.as_bytes().first() {
+            Some(b'"') if raw.as_bytes().contains(&b'\\') => Part::Escaped(start, end),
+            Some(b'"') => Part::Str(start + 1, end - 1),
+            Some(b'n') => Part::Null,
+            Some(b't') => Part::Bool(true),
+            Some(b'f') => Part::Bool(false),
+            Some(b'-' | b'0'..=b'9') => raw.parse().map_or(Part::Raw(start, end), Part::Int),
+            _ => Part::Raw(start, end),
+        }
+    }
 }
 
 /// Stops the look: the chunk takes the full path.
@@ -41,7 +256,7 @@ fn refuse<E: de::Error>() -> E {
     E::custom("not plain")
 }
 
-/// Marks a key as seen; a second time refuses.
+/// Marks a known key as seen; a second time refuses.
 fn once<E: de::Error>(seen: &mut u32, bit: u32) -> Result<(), E> {
     if *seen & bit != 0 {
         return Err(refuse());
@@ -50,160 +265,140 @@ fn once<E: de::Error>(seen: &mut u32, bit: u32) -> Result<(), E> {
     Ok(())
 }
 
-/// A string (borrowed when it has no escapes), refusing anything else.
-struct Text<'a>(std::borrow::Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Text<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Key::deserialize(d).map(|k| Text(k.0))
+/// A string's value (escapes undone only when it has some).
+fn text<'a>(raw: &'a RawValue, part: Part) -> Option<std::borrow::Cow<'a, str>> {
+    let s = raw.get();
+    match part {
+        Part::Str(..) => Some(std::borrow::Cow::Borrowed(&s[1..s.len() - 1])),
+        Part::Escaped(..) => serde_json::from_str::<String>(s).ok().map(std::borrow::Cow::Owned),
+        _ => None,
     }
 }
 
-/// A string or null, checked without keeping it: `Some(true)` for a string.
-struct StrOrNull(bool);
-
-impl<'de> Deserialize<'de> for StrOrNull {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = StrOrNull;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string or null")
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<StrOrNull, E> {
-                Ok(StrOrNull(true))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<StrOrNull, E> {
-                Ok(StrOrNull(false))
-            }
-            fn visit_none<E: de::Error>(self) -> Result<StrOrNull, E> {
-                Ok(StrOrNull(false))
-            }
-        }
-        d.deserialize_any(V)
-    }
+fn is_str_or_null(p: Part) -> bool {
+    matches!(p, Part::Str(..) | Part::Escaped(..) | Part::Null)
 }
 
-/// A whole number in `lo..=hi`, nothing else (floats, strings and null refuse).
-fn whole<'de, A: MapAccess<'de>>(map: &mut A, lo: i64, hi: i64) -> Result<i64, A::Error> {
-    struct V;
-    impl Visitor<'_> for V {
-        type Value = i64;
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a whole number")
-        }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
-            Ok(v)
-        }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
-            i64::try_from(v).map_err(|_| refuse())
-        }
-    }
-    struct N(i64);
-    impl<'de> Deserialize<'de> for N {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            d.deserialize_any(V).map(N)
-        }
-    }
-    let n = map.next_value::<N>()?.0;
-    if (lo..=hi).contains(&n) { Ok(n) } else { Err(refuse()) }
+struct Top<'a> {
+    id: Option<std::borrow::Cow<'a, str>>,
+    created: Option<i64>,
+    model: Option<std::borrow::Cow<'a, str>>,
+    choices: Choices,
 }
 
-struct TopSeed {
-    canonical_finish: fn(&str) -> bool,
-}
+struct TopSeed<'r>(&'r mut Rec);
 
-impl<'de> de::DeserializeSeed<'de> for TopSeed {
-    type Value = ChunkPeek<'de>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<ChunkPeek<'de>, D::Error> {
+impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
+    type Value = Top<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Top<'de>, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for TopSeed {
-    type Value = ChunkPeek<'de>;
+impl<'de> Visitor<'de> for TopSeed<'_> {
+    type Value = Top<'de>;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a chat.completion.chunk object")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ChunkPeek<'de>, A::Error> {
-        let (mut id, mut created, mut model, mut choices) = (None, None, None, None);
-        let mut seen = 0u32;
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top<'de>, A::Error> {
+        let rec = self.0;
+        let mut top = Top { id: None, created: None, model: None, choices: Choices::default() };
+        let (mut seen, mut prev) = (0u32, NONE);
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            let k = rec.key(&key);
+            if &*key == "choices" {
+                once(&mut seen, 1)?;
+                let at = rec.layout.push(k, Part::Array(NONE), &mut prev);
+                top.choices = map.next_value_seed(ChoicesSeed(rec, at))?;
+                continue;
+            }
+            // read into its own type, priced, `null` dropped: the full path's
+            if &*key == "usage" {
+                return Err(refuse());
+            }
+            let raw: &'de RawValue = map.next_value()?;
+            let part = rec.part(raw.get());
+            rec.layout.push(k, part, &mut prev);
             match &*key {
                 "id" => {
-                    once(&mut seen, 1)?;
-                    id = Some(map.next_value::<Text<'de>>()?.0);
+                    once(&mut seen, 2)?;
+                    top.id = Some(text(raw, part).ok_or_else(refuse)?);
                 }
                 "object" => {
-                    once(&mut seen, 2)?;
-                    map.next_value::<Text<'de>>()?;
+                    once(&mut seen, 4)?;
+                    text(raw, part).ok_or_else(refuse)?;
                 }
                 "created" => {
-                    once(&mut seen, 4)?;
-                    created = Some(whole(&mut map, 1, i64::MAX)?);
+                    once(&mut seen, 8)?;
+                    top.created = Some(match part {
+                        Part::Int(n) if n > 0 => n,
+                        _ => return Err(refuse()),
+                    });
                 }
                 "model" => {
-                    once(&mut seen, 8)?;
-                    model = Some(map.next_value::<Text<'de>>()?.0);
+                    once(&mut seen, 16)?;
+                    top.model = Some(text(raw, part).ok_or_else(refuse)?);
                 }
                 "system_fingerprint" => {
-                    once(&mut seen, 16)?;
-                    map.next_value::<StrOrNull>()?;
-                }
-                "choices" => {
                     once(&mut seen, 32)?;
-                    choices = Some(map.next_value_seed(ChoicesSeed { canonical_finish: self.canonical_finish })?);
+                    if !is_str_or_null(part) {
+                        return Err(refuse());
+                    }
                 }
-                // read into its own type, priced, `null` dropped: the full path's
-                "usage" => return Err(refuse()),
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+                _ => {}
             }
         }
-        let (Some(id), Some(created), Some(model), Some(choices)) = (id, created, model, choices) else {
-            return Err(refuse());
-        };
-        if id.is_empty() || model.is_empty() || choices.count == 0 {
-            return Err(refuse());
-        }
-        Ok(ChunkPeek { id, created, model, first_has_role: choices.first_has_role, finished: choices.finished })
+        Ok(top)
     }
 }
 
 /// What the choices say, together.
+#[derive(Default)]
 struct Choices {
     count: usize,
     first_has_role: bool,
     finished: bool,
 }
 
-struct ChoicesSeed {
-    canonical_finish: fn(&str) -> bool,
-}
+/// The choices; `at` is their member in the layout.
+struct ChoicesSeed<'r>(&'r mut Rec, u8);
 
-impl<'de> de::DeserializeSeed<'de> for ChoicesSeed {
+impl<'de> DeserializeSeed<'de> for ChoicesSeed<'_> {
     type Value = Choices;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Choices, D::Error> {
         d.deserialize_seq(self)
     }
 }
 
-impl<'de> Visitor<'de> for ChoicesSeed {
+impl<'de> Visitor<'de> for ChoicesSeed<'_> {
     type Value = Choices;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a list of choices")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Choices, A::Error> {
-        let mut out = Choices { count: 0, first_has_role: false, finished: false };
-        while let Some(c) = seq.next_element_seed(ChoiceSeed { canonical_finish: self.canonical_finish })? {
+        let (rec, at) = (self.0, self.1);
+        let mut out = Choices::default();
+        let mut prev = NONE;
+        loop {
+            // each element's place is taken before it is read (its members follow it)
+            let before = prev;
+            let element = rec.layout.push((0, 0), Part::Object(NONE), &mut prev);
+            if out.count == 0 {
+                rec.layout.set_part(at, Part::Array(element));
+            }
+            let Some(c) = seq.next_element_seed(ChoiceSeed(rec, element))? else {
+                rec.layout.pop(element, before);
+                if out.count == 0 {
+                    rec.layout.set_part(at, Part::Array(NONE));
+                }
+                return Ok(out);
+            };
             if out.count == 0 {
                 out.first_has_role = c.has_role;
             }
             out.count += 1;
             out.finished |= c.finished;
         }
-        Ok(out)
     }
 }
 
@@ -212,51 +407,57 @@ struct Choice {
     finished: bool,
 }
 
-struct ChoiceSeed {
-    canonical_finish: fn(&str) -> bool,
-}
+/// One choice; `at` is its element in the layout.
+struct ChoiceSeed<'r>(&'r mut Rec, u8);
 
-impl<'de> de::DeserializeSeed<'de> for ChoiceSeed {
+impl<'de> DeserializeSeed<'de> for ChoiceSeed<'_> {
     type Value = Choice;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Choice, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for ChoiceSeed {
+impl<'de> Visitor<'de> for ChoiceSeed<'_> {
     type Value = Choice;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a chunk's choice")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Choice, A::Error> {
+        let (rec, at) = (self.0, self.1);
         let (mut has_role, mut finished) = (None, false);
-        let mut seen = 0u32;
+        let (mut seen, mut prev) = (0u32, NONE);
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            let k = rec.key(&key);
+            if &*key == "delta" {
+                once(&mut seen, 1)?;
+                let d = rec.layout.push(k, Part::Object(NONE), &mut prev);
+                link_first(rec, at, d);
+                has_role = Some(map.next_value_seed(DeltaSeed(rec, d))?);
+                continue;
+            }
+            let raw: &'de RawValue = map.next_value()?;
+            let part = rec.part(raw.get());
+            let i = rec.layout.push(k, part, &mut prev);
+            link_first(rec, at, i);
             match &*key {
                 "index" => {
-                    once(&mut seen, 1)?;
-                    whole(&mut map, 0, i64::from(u32::MAX))?;
-                }
-                "delta" => {
                     once(&mut seen, 2)?;
-                    has_role = Some(map.next_value::<DeltaPeek>()?.has_role);
+                    if !matches!(part, Part::Int(n) if (0..=i64::from(u32::MAX)).contains(&n)) {
+                        return Err(refuse());
+                    }
                 }
                 "finish_reason" => {
                     once(&mut seen, 4)?;
-                    if let Some(Text(r)) = map.next_value::<Option<Text<'de>>>()? {
-                        if !(self.canonical_finish)(&r) {
+                    if part != Part::Null {
+                        let r = text(raw, part).ok_or_else(refuse)?;
+                        if !(rec.canonical_finish)(&r) {
                             return Err(refuse());
                         }
                         finished = true;
                     }
                 }
-                "logprobs" => {
-                    once(&mut seen, 8)?;
-                    map.next_value::<IgnoredAny>()?;
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+                "logprobs" => once(&mut seen, 8)?,
+                _ => {}
             }
         }
         // a choice without its delta gets an empty one on the full path
@@ -265,47 +466,56 @@ impl<'de> Visitor<'de> for ChoiceSeed {
     }
 }
 
-/// A delta of text: role, content, reasoning_content, refusal and extras (no tool calls, no
-/// function call, no `reasoning`: the full path reads those into their own types or renames them).
-struct DeltaPeek {
-    has_role: bool,
+/// Points the object member `at` at its first member, once it has one (`member` is the latest).
+fn link_first(rec: &mut Rec, at: u8, member: u8) {
+    if at != NONE && member != NONE && rec.layout.member(at).part() == Part::Object(NONE) {
+        rec.layout.set_part(at, Part::Object(member));
+    }
 }
 
-impl<'de> Deserialize<'de> for DeltaPeek {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = DeltaPeek;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a chunk's delta")
+/// A delta of text: role, content, reasoning_content, refusal and extras (no tool calls, no
+/// function call, no `reasoning`: the full path reads those into their own types or renames them).
+/// Answers whether it names its role.
+struct DeltaSeed<'r>(&'r mut Rec, u8);
+
+impl<'de> DeserializeSeed<'de> for DeltaSeed<'_> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DeltaSeed<'_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a chunk's delta")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let (rec, at) = (self.0, self.1);
+        let mut has_role = false;
+        let (mut seen, mut prev) = (0u32, NONE);
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            let k = rec.key(&key);
+            if matches!(&*key, "tool_calls" | "function_call" | "reasoning") {
+                return Err(refuse());
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<DeltaPeek, A::Error> {
-                let mut has_role = false;
-                let mut seen = 0u32;
-                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-                    match &*key {
-                        "role" => {
-                            once(&mut seen, 1)?;
-                            has_role = map.next_value::<StrOrNull>()?.0;
-                        }
-                        "content" => {
-                            once(&mut seen, 2)?;
-                            map.next_value::<StrOrNull>()?;
-                        }
-                        "reasoning_content" => {
-                            once(&mut seen, 4)?;
-                            map.next_value::<StrOrNull>()?;
-                        }
-                        "tool_calls" | "function_call" | "reasoning" => return Err(refuse()),
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(DeltaPeek { has_role })
+            let raw: &'de RawValue = map.next_value()?;
+            let part = rec.part(raw.get());
+            let i = rec.layout.push(k, part, &mut prev);
+            link_first(rec, at, i);
+            let bit = match &*key {
+                "role" => 1,
+                "content" => 2,
+                "reasoning_content" => 4,
+                _ => continue,
+            };
+            once(&mut seen, bit)?;
+            if !is_str_or_null(part) {
+                return Err(refuse());
             }
+            has_role |= bit == 1 && part != Part::Null;
         }
-        d.deserialize_map(V)
+        Ok(has_role)
     }
 }
 
@@ -320,12 +530,48 @@ mod tests {
 
     const RECORDED: &str = r#"{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1717000000,"model":"gpt-4o-mini","service_tier":"default","system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"content":"Hi \"there\"","refusal":null},"logprobs":null,"finish_reason":null}],"obfuscation":"x9"}"#;
 
+    /// The layout read back as JSON-like text: `{key: part, ...}`, strings as their text.
+    fn show(json: &str, l: &Layout, first: u8) -> String {
+        let at = |a: u32, b: u32| &json[a as usize..b as usize];
+        let part = |p: Part| match p {
+            Part::Null => "null".to_owned(),
+            Part::Bool(b) => b.to_string(),
+            Part::Int(n) => n.to_string(),
+            Part::Str(a, b) => format!("'{}'", at(a, b)),
+            Part::Escaped(a, b) | Part::Raw(a, b) => at(a, b).to_owned(),
+            Part::Object(f) => show(json, l, f),
+            Part::Array(f) => {
+                let items: Vec<String> = l
+                    .chain(f)
+                    .map(|e| match e.part() {
+                        Part::Object(o) => show(json, l, o),
+                        other => format!("{other:?}"),
+                    })
+                    .collect();
+                format!("[{}]", items.join(", "))
+            }
+        };
+        let members: Vec<String> = l
+            .chain(first)
+            .map(|m| {
+                let (a, b) = m.key();
+                format!("{}: {}", at(a, b), part(m.part()))
+            })
+            .collect();
+        format!("{{{}}}", members.join(", "))
+    }
+
     #[test]
-    fn a_recorded_openai_chunk_is_plain_and_its_fields_are_borrowed() {
+    fn a_recorded_openai_chunk_is_plain_and_its_layout_says_where_everything_is() {
         let p = peek_plain_chunk(RECORDED, canonical).unwrap();
         assert_eq!((&*p.id, p.created, &*p.model), ("chatcmpl-1", 1717000000, "gpt-4o-mini"));
         assert!(matches!(p.id, std::borrow::Cow::Borrowed(_)));
         assert!(!p.first_has_role && !p.finished);
+        let l = p.layout.unwrap();
+        assert_eq!(
+            show(RECORDED, &l, l.root()),
+            r#"{id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 1717000000, model: 'gpt-4o-mini', service_tier: 'default', system_fingerprint: 'fp_1', choices: [{index: 0, delta: {content: "Hi \"there\"", refusal: null}, logprobs: null, finish_reason: null}], obfuscation: 'x9'}"#
+        );
         let first =
             RECORDED.replace(r#"{"content":"Hi \"there\"","refusal":null}"#, r#"{"role":"assistant","content":""}"#);
         assert!(peek_plain_chunk(&first, canonical).unwrap().first_has_role);
@@ -334,6 +580,31 @@ mod tests {
         // and the full reading agrees on what it found
         let full: ChatChunk = serde_json::from_str(RECORDED).unwrap();
         assert_eq!((full.id.as_str(), full.created, full.model.as_str()), ("chatcmpl-1", 1717000000, "gpt-4o-mini"));
+    }
+
+    #[test]
+    fn layouts_of_several_choices_empty_deltas_and_nested_extras() {
+        let json = r#"{"id":"c","created":1,"model":"m","choices":[{"index":0,"delta":{}},{"delta":{"role":"assistant"},"index":1,"finish_reason":"stop"}],"x":{"a":[1,2.5]},"n":-3,"b":true}"#;
+        let p = peek_plain_chunk(json, canonical).unwrap();
+        assert!(p.finished && !p.first_has_role);
+        let l = p.layout.unwrap();
+        assert_eq!(
+            show(json, &l, l.root()),
+            r#"{id: 'c', created: 1, model: 'm', choices: [{index: 0, delta: {}}, {delta: {role: 'assistant'}, index: 1, finish_reason: 'stop'}], x: {"a":[1,2.5]}, n: -3, b: true}"#
+        );
+        // whole numbers keep their 64 bits in a 16-byte member
+        assert_eq!(std::mem::size_of::<Member>(), 16);
+        let big = json.replacen(r#""n":-3"#, r#""n":-9007199254740993"#, 1);
+        let l = peek_plain_chunk(&big, canonical).unwrap().layout.unwrap();
+        assert!(l.chain(l.root()).any(|m| m.part() == Part::Int(-9_007_199_254_740_993)));
+        // too many members for a layout: the look still answers, without one
+        let extras: String = (0..LAYOUT_MEMBERS).map(|i| format!(r#","e{i}":{i}"#)).collect();
+        let big = json.replacen(r#""b":true"#, &format!(r#""b":true{extras}"#), 1);
+        let p = peek_plain_chunk(&big, canonical).unwrap();
+        assert!(p.layout.is_none());
+        // so does a key with escapes
+        let escaped = json.replacen(r#""x":"#, r#""\u0078y":"#, 1);
+        assert!(peek_plain_chunk(&escaped, canonical).unwrap().layout.is_none());
     }
 
     #[test]

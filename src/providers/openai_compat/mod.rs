@@ -187,12 +187,7 @@ impl Provider for OpenAiCompat {
         Ok(vec![c])
     }
 
-    fn chat_event_as_is(
-        &self,
-        state: &mut StreamState,
-        _event: Option<&str>,
-        data: &str,
-    ) -> Option<std::ops::Range<usize>> {
+    fn chat_event_as_is(&self, state: &mut StreamState, _event: Option<&str>, data: &str) -> Option<super::AsIs> {
         let json = data.trim();
         let peek = crate::types::peek_plain_chunk(json, |r| map_finish_reason(r) == r)?;
         // the first choice of the stream gets a role from parse_chat_event when it has none
@@ -207,7 +202,7 @@ impl Provider for OpenAiCompat {
         state.role_sent = true;
         state.finished |= peek.finished;
         let start = data.len() - data.trim_start().len();
-        Some(start..start + json.len())
+        Some(super::AsIs { range: start..start + json.len(), layout: peek.layout })
     }
 
     fn build_embedding(&self, req: &EmbeddingRequest, target: &CallTarget) -> Result<HttpRequest, LlmError> {

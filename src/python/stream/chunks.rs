@@ -10,6 +10,11 @@
 //! generic setattr. Anything else (tool calls, usage, logprobs, floats, a missing required field,
 //! a duplicated key, JSON that serde_json rejects, ...) is left as bytes for pydantic.
 //!
+//! The JSON is not read again here: the chunk's [`Layout`] (from `types::peek_plain_chunk`, the
+//! same look the stream's reader takes to decide whether a chunk goes on as it came) says where
+//! each member is, and only values of other shapes (nested extras, strings with escapes) are read.
+//! A chunk with `usage` is left to pydantic too (its `model_post_init` converts it).
+//!
 //! The Python side hands over the three classes with their fields (`Stream.build_chunks`); the
 //! builder refuses (and everything goes through pydantic) when a field is not one it knows.
 
@@ -21,6 +26,8 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFrozenSet, PyList, PySet, PyString, PyTuple, PyType};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use crate::types::{LAYOUT_MEMBERS, Layout, Member, Part, peek_plain_chunk};
 
 /// A JSON value, strings borrowed from the input where they have no escapes.
 enum J<'a> {
@@ -129,13 +136,8 @@ const DELTA_FIELDS: &[(&str, Kind)] = &[
     ("annotations", Kind::Null),
 ];
 
-/// At most this many fields per class, and keys per JSON object, on the direct path.
+/// At most this many fields per class on the direct path.
 const MAX_FIELDS: usize = 16;
-const MAX_KEYS: usize = 64;
-
-/// Extras of the chunk that its `model_post_init` converts (`usage` becomes a `Usage`): such
-/// chunks go to pydantic.
-const CONVERTED_EXTRAS: &[&str] = &["usage"];
 
 struct Field {
     key: Box<str>,
@@ -154,6 +156,89 @@ struct Class {
     template: Py<PyDict>,
     /// `__pydantic_fields_set__` templates by the bit mask of the fields present.
     sets: Mutex<Vec<(u32, Py<PyFrozenSet>)>>,
+    /// Where its instances keep pydantic's slots, when found.
+    slots: Option<Slots>,
+}
+
+/// Where an instance keeps `__pydantic_extra__`, `__pydantic_fields_set__` and
+/// `__pydantic_private__` (BaseModel's `__slots__`), as byte offsets into the object. Storing
+/// there is what `object.__setattr__` does through the slot's member descriptor, without looking
+/// the descriptor up through the class's MRO for every instance.
+#[derive(Clone, Copy)]
+struct Slots([usize; 3]);
+
+/// The slots' offsets for `cls`, found by experiment: each attribute set the generic way on a
+/// probe instance, then looked for among the instance's words; checked by storing directly into a
+/// second probe and reading back through the descriptors. None (and the generic way is kept) when
+/// anything is not as expected.
+fn find_slots(py: Python<'_>, cls: &Bound<'_, PyType>, new: ffi::newfunc, names: [&Py<PyString>; 3]) -> Option<Slots> {
+    let basicsize: usize = cls.getattr("__basicsize__").ok()?.extract().ok()?;
+    let words = basicsize / std::mem::size_of::<usize>();
+    let empty = PyTuple::empty(py);
+    let make = || {
+        // SAFETY: the class's own tp_new with an empty tuple and no keywords (as in `object`);
+        // a new reference or NULL.
+        unsafe { Bound::from_owned_ptr_or_opt(py, new(cls.as_type_ptr(), empty.as_ptr(), std::ptr::null_mut())) }
+    };
+    let probe = make()?;
+    let mut offsets = [0usize; 3];
+    for (at, name) in offsets.iter_mut().zip(names) {
+        let descriptor = cls.getattr(name.bind(py)).ok()?;
+        if descriptor.get_type().name().ok()?.extract::<String>().ok()? != "member_descriptor" {
+            return None;
+        }
+        let marker = PyList::empty(py);
+        force_set(&probe, name, marker.as_any()).ok()?;
+        let base = probe.as_ptr().cast::<usize>();
+        // SAFETY: the instance is at least `__basicsize__` bytes; words past the header are read.
+        let hits: Vec<usize> = (2..words).filter(|&w| unsafe { *base.add(w) } == marker.as_ptr() as usize).collect();
+        let [word] = hits[..] else { return None };
+        *at = word * std::mem::size_of::<usize>();
+    }
+    let check = make()?;
+    for (&at, name) in offsets.iter().zip(names) {
+        let marker = PyList::empty(py);
+        // SAFETY: `at` is where the probe of the same class kept this slot, inside the object.
+        unsafe { store(&check, at, marker.clone().into_any()) };
+        if !check.getattr(name.bind(py)).ok()?.is(&marker) {
+            return None;
+        }
+    }
+    Some(Slots(offsets))
+}
+
+/// Stores `value` in an instance's slot at byte offset `at` (releasing what was there).
+///
+/// SAFETY: `at` must come from `find_slots` for the object's exact class.
+unsafe fn store(obj: &Bound<'_, PyAny>, at: usize, value: Bound<'_, PyAny>) {
+    // SAFETY: per the contract, `at` is an object-pointer slot inside this object.
+    unsafe {
+        let slot = obj.as_ptr().cast::<u8>().add(at).cast::<*mut ffi::PyObject>();
+        let old = std::mem::replace(&mut *slot, value.into_ptr());
+        if !old.is_null() {
+            ffi::Py_DecRef(old);
+        }
+    }
+}
+
+impl Class {
+    /// Sets pydantic's slot `which` (0: extra, 1: fields set, 2: private) of a new instance.
+    fn set_slot(
+        &self,
+        obj: &Bound<'_, PyAny>,
+        which: usize,
+        name: &Py<PyString>,
+        value: Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        match self.slots {
+            // SAFETY: offsets found for this exact class; `obj` is an instance of it.
+            Some(Slots(at)) => {
+                unsafe { store(obj, at[which], value) };
+                Ok(())
+            }
+            None => force_set(obj, name, &value),
+        }
+    }
 }
 
 impl Class {
@@ -198,7 +283,12 @@ pub struct Builder {
 /// default.
 type ClassSpec<'py> = (Bound<'py, PyType>, Vec<(String, bool, Bound<'py, PyAny>)>);
 
-fn class(py: Python<'_>, spec: &Bound<'_, PyAny>, known: &[(&str, Kind)]) -> PyResult<Option<Class>> {
+fn class(
+    py: Python<'_>,
+    spec: &Bound<'_, PyAny>,
+    known: &[(&str, Kind)],
+    slot_names: [&Py<PyString>; 3],
+) -> PyResult<Option<Class>> {
     let (cls, fields): ClassSpec<'_> = spec.extract()?;
     // SAFETY: `cls` is a live type object; PyType_GetSlot only reads its slot table.
     let slot = unsafe { ffi::PyType_GetSlot(cls.as_type_ptr(), ffi::Py_tp_new) };
@@ -230,12 +320,18 @@ fn class(py: Python<'_>, spec: &Bound<'_, PyAny>, known: &[(&str, Kind)]) -> PyR
         out.push(Field { name: name.unbind(), key: key.into(), kind, default });
     }
     let sets = Mutex::new(Vec::new());
-    Ok(Some(Class { cls: cls.unbind(), new, fields: out, template: template.unbind(), sets }))
+    let slots = find_slots(py, &cls, new, slot_names);
+    Ok(Some(Class { cls: cls.unbind(), new, fields: out, template: template.unbind(), sets, slots }))
 }
 
 static BUILDER: Mutex<Option<Arc<Builder>>> = Mutex::new(None);
 
 impl Builder {
+    /// Whether pydantic's slots were found in all three classes (stored directly).
+    pub fn slots_found(&self) -> bool {
+        [&self.chunk, &self.choice, &self.delta].iter().all(|c| c.slots.is_some())
+    }
+
     /// The builder for `spec` (`((cls, ((field, required, default), ...)), ...)` for the chunk,
     /// choice and delta classes); None when a class has a field the direct path does not know.
     pub fn for_spec(py: Python<'_>, spec: &Bound<'_, PyAny>) -> PyResult<Option<Arc<Builder>>> {
@@ -249,21 +345,26 @@ impl Builder {
         {
             return Ok(Some(b.clone()));
         }
-        let (Some(chunk), Some(choice), Some(delta)) =
-            (class(py, &c, CHUNK_FIELDS)?, class(py, &ch, CHOICE_FIELDS)?, class(py, &d, DELTA_FIELDS)?)
-        else {
+        let name = |s: &str| PyString::intern(py, s).unbind();
+        let (extra, fields_set, private) =
+            (name("__pydantic_extra__"), name("__pydantic_fields_set__"), name("__pydantic_private__"));
+        let slot_names = [&extra, &fields_set, &private];
+        let (Some(chunk), Some(choice), Some(delta)) = (
+            class(py, &c, CHUNK_FIELDS, slot_names)?,
+            class(py, &ch, CHOICE_FIELDS, slot_names)?,
+            class(py, &d, DELTA_FIELDS, slot_names)?,
+        ) else {
             return Ok(None);
         };
-        let name = |s: &str| PyString::intern(py, s).unbind();
         let b = Arc::new(Builder {
             chunk,
             choice,
             delta,
             empty: PyTuple::empty(py).unbind(),
             dict: name("__dict__"),
-            extra: name("__pydantic_extra__"),
-            fields_set: name("__pydantic_fields_set__"),
-            private: name("__pydantic_private__"),
+            extra,
+            fields_set,
+            private,
             hidden_params: name("_hidden_params"),
             response_headers: name("_response_headers"),
         });
@@ -282,8 +383,8 @@ fn force_set(obj: &Bound<'_, PyAny>, name: &Py<PyString>, value: &Bound<'_, PyAn
     if r < 0 { Err(PyErr::fetch(obj.py())) } else { Ok(()) }
 }
 
-/// The string objects of one stream: the id, model, object and fingerprint repeat in every
-/// chunk, so they are made once (as pydantic's string cache does).
+/// The string objects of one stream: the id, model, object, fingerprint and the extras' keys
+/// repeat in every chunk, so they are made once (as pydantic's string cache does).
 #[derive(Default)]
 pub struct Strings(Mutex<Vec<(Box<str>, Py<PyString>)>>);
 
@@ -294,11 +395,28 @@ impl Strings {
             return v.bind(py).clone();
         }
         let v = PyString::new(py, s);
-        if seen.len() < 8 && s.len() <= 64 {
+        if seen.len() < 16 && s.len() <= 64 {
             seen.push((s.into(), v.clone().unbind()));
         }
         v
     }
+}
+
+/// A chunk's JSON and where its parts are.
+struct Chunk<'a> {
+    json: &'a str,
+    layout: &'a Layout,
+}
+
+impl<'a> Chunk<'a> {
+    fn text(&self, (a, b): (u32, u32)) -> &'a str {
+        self.json.get(a as usize..b as usize).unwrap_or("")
+    }
+}
+
+/// Finish reasons as the engine hands them on.
+fn canonical_finish(r: &str) -> bool {
+    crate::providers::openai_compat::map_finish_reason(r) == r
 }
 
 /// A stream's chunk maker: the builder and the stream's repeated strings.
@@ -313,10 +431,17 @@ impl Maker {
     }
 
     /// The chunks of a batch: objects where the direct path applies, the JSON bytes elsewhere.
-    pub fn list<'py>(&self, py: Python<'py>, items: &[bytes::Bytes]) -> PyResult<Bound<'py, PyList>> {
+    /// `layouts` is empty or one per chunk (an empty layout: none).
+    pub fn list<'py>(
+        &self,
+        py: Python<'py>,
+        items: &[bytes::Bytes],
+        layouts: &[Layout],
+    ) -> PyResult<Bound<'py, PyList>> {
         let list = PyList::empty(py);
-        for b in items {
-            match self.chunk(py, b)? {
+        for (i, b) in items.iter().enumerate() {
+            let layout = layouts.get(i).filter(|l| l.root() != crate::types::NONE);
+            match self.chunk(py, b, layout)? {
                 Some(obj) => list.append(obj)?,
                 None => list.append(PyBytes::new(py, b))?,
             }
@@ -324,46 +449,61 @@ impl Maker {
         Ok(list)
     }
 
-    fn chunk<'py>(&self, py: Python<'py>, raw: &[u8]) -> PyResult<Option<Bound<'py, PyAny>>> {
+    /// A chunk's objects, from its layout (read here when not given); None when the direct path
+    /// does not apply.
+    fn chunk<'py>(&self, py: Python<'py>, raw: &[u8], layout: Option<&Layout>) -> PyResult<Option<Bound<'py, PyAny>>> {
         // one UTF-8 check for the whole chunk instead of one per string
-        let Ok(text) = std::str::from_utf8(raw) else { return Ok(None) };
-        let Ok(J::Obj(top)) = serde_json::from_str::<J<'_>>(text) else { return Ok(None) };
-        if top.iter().any(|(k, _)| CONVERTED_EXTRAS.contains(&&**k)) {
-            return Ok(None);
-        }
+        let Ok(json) = std::str::from_utf8(raw) else { return Ok(None) };
+        let read;
+        let layout = match layout {
+            Some(l) => l,
+            None => match peek_plain_chunk(json, canonical_finish).and_then(|p| p.layout) {
+                Some(l) => {
+                    read = l;
+                    &read
+                }
+                None => return Ok(None),
+            },
+        };
         let b = &self.builder;
-        let Some(obj) = self.object(py, &b.chunk, &top, true)? else { return Ok(None) };
+        let c = Chunk { json, layout };
+        let Some(obj) = self.object(py, &b.chunk, &c, layout.root(), true)? else { return Ok(None) };
         // what `_response_post_init` sets for the exact class
         let private = PyDict::new(py);
         private.set_item(&b.hidden_params, PyDict::new(py))?;
         private.set_item(&b.response_headers, py.None())?;
-        force_set(&obj, &b.private, private.as_any())?;
+        b.chunk.set_slot(&obj, 2, &b.private, private.into_any())?;
         Ok(Some(obj))
     }
 
-    /// One model instance from a JSON object; None when the direct path does not apply.
+    /// One model instance from the object whose first member is `first`; None when the direct
+    /// path does not apply.
     fn object<'py>(
         &self,
         py: Python<'py>,
         class: &Class,
-        pairs: &[(Cow<'_, str>, J<'_>)],
+        c: &Chunk<'_>,
+        first: u8,
         top: bool,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
-        if pairs.len() > MAX_KEYS {
-            return Ok(None);
-        }
-        let mut found: [Option<&J<'_>>; MAX_FIELDS] = [None; MAX_FIELDS];
-        let mut mask = 0u32;
-        let mut extras = 0u64;
-        for (i, (key, value)) in pairs.iter().enumerate() {
-            match class.fields.iter().position(|f| *f.key == **key) {
+        let mut found: [Option<Part>; MAX_FIELDS] = [None; MAX_FIELDS];
+        let mut extras: [Option<&Member>; LAYOUT_MEMBERS] = [None; LAYOUT_MEMBERS];
+        let (mut mask, mut n_extras) = (0u32, 0);
+        for m in c.layout.chain(first) {
+            let key = c.text(m.key());
+            match class.fields.iter().position(|f| *f.key == *key) {
                 Some(f) if found[f].is_some() => return Ok(None),
                 Some(f) => {
-                    found[f] = Some(value);
+                    found[f] = Some(m.part());
                     mask |= 1 << f;
                 }
-                None if key.starts_with('_') || pairs[..i].iter().any(|(k, _)| k == key) => return Ok(None),
-                None => extras |= 1 << i,
+                None if key.starts_with('_') || extras[..n_extras].iter().flatten().any(|e| c.text(e.key()) == key) => {
+                    return Ok(None);
+                }
+                None => {
+                    extras[n_extras] = Some(m);
+                    n_extras += 1;
+                }
             }
         }
         if class.fields.iter().zip(&found).any(|(f, v)| f.default.is_none() && v.is_none()) {
@@ -371,23 +511,19 @@ impl Maker {
         }
         let b = &self.builder;
         let dict = class.template.bind(py).copy()?;
-        for (f, value) in class.fields.iter().zip(found) {
-            if let Some(v) = value {
-                let Some(v) = self.field(py, f.kind, v, top)? else { return Ok(None) };
+        for (f, part) in class.fields.iter().zip(found) {
+            if let Some(part) = part {
+                let Some(v) = self.field(py, f.kind, c, part, top)? else { return Ok(None) };
                 dict.set_item(f.name.bind(py), v)?;
             }
         }
         let set = class.fields_set(py, mask)?;
         let extra = PyDict::new(py);
-        if extras != 0 {
-            for (i, (key, value)) in pairs.iter().enumerate() {
-                if extras & (1 << i) != 0 {
-                    let Some(v) = self.any(py, value, top)? else { return Ok(None) };
-                    let k = PyString::intern(py, key);
-                    extra.set_item(&k, v)?;
-                    set.add(k)?;
-                }
-            }
+        for m in extras[..n_extras].iter().flatten() {
+            let Some(v) = self.any(py, c, m.part(), top)? else { return Ok(None) };
+            let k = self.strings.get(py, c.text(m.key()));
+            extra.set_item(&k, v)?;
+            set.add(k)?;
         }
         // SAFETY: `class.new` is the class's tp_new, called with the class, an empty tuple and no
         // keywords, as pydantic's validation calls it; it returns a new reference or NULL.
@@ -398,35 +534,39 @@ impl Maker {
             )?
         };
         force_set(&obj, &b.dict, dict.as_any())?;
-        force_set(&obj, &b.extra, extra.as_any())?;
-        force_set(&obj, &b.fields_set, set.as_any())?;
+        class.set_slot(&obj, 0, &b.extra, extra.into_any())?;
+        class.set_slot(&obj, 1, &b.fields_set, set.into_any())?;
         if !top {
-            force_set(&obj, &b.private, &py.None().into_bound(py))?;
+            class.set_slot(&obj, 2, &b.private, py.None().into_bound(py))?;
         }
         Ok(Some(obj))
     }
 
-    fn field<'py>(&self, py: Python<'py>, kind: Kind, v: &J<'_>, top: bool) -> PyResult<Option<Bound<'py, PyAny>>> {
-        Ok(Some(match (kind, v) {
-            (Kind::Str | Kind::OptStr, J::Str(s)) => {
-                if top {
-                    self.strings.get(py, s).into_any()
-                } else {
-                    PyString::new(py, s).into_any()
-                }
-            }
-            (Kind::OptStr | Kind::Null, J::Null) => py.None().into_bound(py),
-            (Kind::Int, J::Int(i)) => i.into_pyobject(py)?.into_any(),
-            (Kind::Choices, J::Arr(items)) => {
+    fn field<'py>(
+        &self,
+        py: Python<'py>,
+        kind: Kind,
+        c: &Chunk<'_>,
+        part: Part,
+        top: bool,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        Ok(Some(match (kind, part) {
+            (Kind::Str | Kind::OptStr, Part::Str(..) | Part::Escaped(..)) => match self.any(py, c, part, top)? {
+                Some(s) => s,
+                None => return Ok(None),
+            },
+            (Kind::OptStr | Kind::Null, Part::Null) => py.None().into_bound(py),
+            (Kind::Int, Part::Int(i)) => i.into_pyobject(py)?.into_any(),
+            (Kind::Choices, Part::Array(first)) => {
                 let list = PyList::empty(py);
-                for item in items {
-                    let J::Obj(pairs) = item else { return Ok(None) };
-                    let Some(choice) = self.object(py, &self.builder.choice, pairs, false)? else { return Ok(None) };
+                for element in c.layout.chain(first) {
+                    let Part::Object(o) = element.part() else { return Ok(None) };
+                    let Some(choice) = self.object(py, &self.builder.choice, c, o, false)? else { return Ok(None) };
                     list.append(choice)?;
                 }
                 list.into_any()
             }
-            (Kind::Delta, J::Obj(pairs)) => match self.object(py, &self.builder.delta, pairs, false)? {
+            (Kind::Delta, Part::Object(first)) => match self.object(py, &self.builder.delta, c, first, false)? {
                 Some(d) => d,
                 None => return Ok(None),
             },
@@ -435,7 +575,26 @@ impl Maker {
     }
 
     /// An extra value (pydantic keeps it as the plain Python value of the JSON).
-    fn any<'py>(&self, py: Python<'py>, v: &J<'_>, top: bool) -> PyResult<Option<Bound<'py, PyAny>>> {
+    fn any<'py>(&self, py: Python<'py>, c: &Chunk<'_>, part: Part, top: bool) -> PyResult<Option<Bound<'py, PyAny>>> {
+        Ok(Some(match part {
+            Part::Null => py.None().into_bound(py),
+            Part::Bool(x) => PyBool::new(py, x).to_owned().into_any(),
+            Part::Int(i) => i.into_pyobject(py)?.into_any(),
+            Part::Str(a, b) if top => self.strings.get(py, c.text((a, b))).into_any(),
+            Part::Str(a, b) => PyString::new(py, c.text((a, b))).into_any(),
+            Part::Escaped(a, b) | Part::Raw(a, b) => match serde_json::from_str::<J<'_>>(c.text((a, b))) {
+                Ok(v) => match self.json(py, &v, top)? {
+                    Some(v) => v,
+                    None => return Ok(None),
+                },
+                Err(_) => return Ok(None),
+            },
+            Part::Object(_) | Part::Array(_) => return Ok(None),
+        }))
+    }
+
+    /// A JSON value read whole, as the plain Python value pydantic keeps.
+    fn json<'py>(&self, py: Python<'py>, v: &J<'_>, top: bool) -> PyResult<Option<Bound<'py, PyAny>>> {
         Ok(Some(match v {
             J::Null => py.None().into_bound(py),
             J::Bool(x) => PyBool::new(py, *x).to_owned().into_any(),
@@ -445,7 +604,7 @@ impl Maker {
             J::Arr(items) => {
                 let list = PyList::empty(py);
                 for x in items {
-                    let Some(x) = self.any(py, x, false)? else { return Ok(None) };
+                    let Some(x) = self.json(py, x, false)? else { return Ok(None) };
                     list.append(x)?;
                 }
                 list.into_any()
@@ -456,7 +615,7 @@ impl Maker {
                     if pairs[..i].iter().any(|(seen, _)| seen == k) {
                         return Ok(None);
                     }
-                    let Some(x) = self.any(py, x, false)? else { return Ok(None) };
+                    let Some(x) = self.json(py, x, false)? else { return Ok(None) };
                     d.set_item(k.as_ref(), x)?;
                 }
                 d.into_any()
