@@ -7,7 +7,9 @@ pub mod sse;
 
 use crate::providers::Framing;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -121,7 +123,29 @@ impl RawResponse {
 }
 
 fn prepare(client: &reqwest::Client, req: &HttpRequest) -> reqwest::RequestBuilder {
-    with_headers(client.post(&req.url), req).body(req.body.clone()) // a reference-count increment, not a copy
+    let b = match parsed_url(&req.url) {
+        Some(url) => client.post(url),
+        None => client.post(&req.url), // reqwest reports what is wrong with it
+    };
+    with_headers(b, req).body(req.body.clone()) // a reference-count increment, not a copy
+}
+
+/// URLs parsed so far: a process calls the same few endpoints, and parsing one (with its host's
+/// IDNA check) cost about an eighth of the engine's work for a small completion.
+static URLS: LazyLock<Mutex<HashMap<String, reqwest::Url>>> = LazyLock::new(Mutex::default);
+const URLS_KEPT: usize = 256;
+
+fn parsed_url(s: &str) -> Option<reqwest::Url> {
+    let mut urls = URLS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(u) = urls.get(s) {
+        return Some(u.clone());
+    }
+    let u = reqwest::Url::parse(s).ok()?;
+    if urls.len() >= URLS_KEPT {
+        urls.clear();
+    }
+    urls.insert(s.to_owned(), u.clone());
+    Some(u)
 }
 
 fn with_headers(mut b: reqwest::RequestBuilder, req: &HttpRequest) -> reqwest::RequestBuilder {
@@ -150,7 +174,12 @@ pub async fn send_with(
 ) -> Result<RawResponse, LlmError> {
     let method = reqwest::Method::from_bytes(method.as_bytes())
         .map_err(|_| LlmError::bad_request(format!("invalid HTTP method {method:?}")))?;
-    let mut b = with_headers(core().client(verify).request(method, &req.url), req);
+    let client = core().client(verify);
+    let b = match parsed_url(&req.url) {
+        Some(url) => client.request(method, url),
+        None => client.request(method, &req.url),
+    };
+    let mut b = with_headers(b, req);
     if !req.body.is_empty() {
         b = b.body(req.body.clone());
     }
@@ -247,5 +276,23 @@ impl FrameDecoder {
             Self::Ndjson(d) => d.finish(out),
             Self::AwsEventStream(d) => d.finish(out),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_parsed_once_and_bad_ones_left_to_reqwest() {
+        let a = parsed_url("http://127.0.0.1:9/v1/chat/completions").unwrap();
+        assert_eq!(a.as_str(), "http://127.0.0.1:9/v1/chat/completions");
+        assert!(URLS.lock().unwrap().contains_key("http://127.0.0.1:9/v1/chat/completions"));
+        assert_eq!(parsed_url("http://127.0.0.1:9/v1/chat/completions"), Some(a));
+        assert!(parsed_url("not a url").is_none());
+        for i in 0..URLS_KEPT + 1 {
+            parsed_url(&format!("http://127.0.0.1:9/{i}")).unwrap();
+        }
+        assert!(URLS.lock().unwrap().len() <= URLS_KEPT);
     }
 }
