@@ -14,6 +14,7 @@ use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::engine::Hidden;
 use crate::engine::stream::Batch;
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
@@ -32,7 +33,7 @@ use crate::transport::core;
 /// What a finished async call delivers.
 pub enum Ready {
     /// A complete response: JSON bytes, hidden params and the call's log (when asked for).
-    Response(Vec<u8>, serde_json::Value, Option<LogOut>),
+    Response(Vec<u8>, Option<Hidden>, Option<LogOut>),
     /// An opened stream, and its log.
     Stream(Box<ChunkStream>, Option<StreamLog>),
     /// A batch of stream chunks (empty at the end of the stream), and the stream's chunk maker.
@@ -133,7 +134,10 @@ impl CompletionQueue {
         for (id, outcome) in done {
             let item = match outcome {
                 Ok(Ready::Response(bytes, hidden, log)) => {
-                    let h = pythonize::pythonize(py, &hidden)?;
+                    let h = match hidden {
+                        Some(h) => super::hidden_dict(py, &h)?.into_any(),
+                        None => py.None().into_bound(py),
+                    };
                     let l = super::logs::to_py(py, log)?;
                     (true, PyTuple::new(py, [PyBytes::new(py, &bytes).into_any(), h, l])?.into_any().unbind())
                 }

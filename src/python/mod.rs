@@ -14,7 +14,7 @@ mod runtime;
 mod stream;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyTuple};
 use serde::de::DeserializeOwned;
 
 use std::sync::Arc;
@@ -41,8 +41,33 @@ fn convert_request<T: DeserializeOwned>(py: Python<'_>, obj: &Bound<'_, PyAny>, 
 }
 
 fn result_tuple(py: Python<'_>, bytes: &[u8], hidden: &Hidden, log: Option<LogOut>) -> PyResult<Py<PyAny>> {
-    let h = pythonize::pythonize(py, &hidden.to_json())?;
+    let h = hidden_dict(py, hidden)?.into_any();
     Ok(PyTuple::new(py, [PyBytes::new(py, bytes).into_any(), h, logs::to_py(py, log)?])?.into_any().unbind())
+}
+
+/// A call's hidden params as the dict `Hidden::to_json` describes, made directly (no JSON value
+/// in between: this runs once per call).
+pub(crate) fn hidden_dict<'py>(py: Python<'py>, h: &Hidden) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item(pyo3::intern!(py, "custom_llm_provider"), &h.custom_llm_provider)?;
+    d.set_item(pyo3::intern!(py, "api_base"), (!h.api_base.is_empty()).then_some(&h.api_base))?;
+    d.set_item(pyo3::intern!(py, "model_id"), h.model_id.as_deref())?;
+    d.set_item(pyo3::intern!(py, "litellm_model_name"), &h.model)?;
+    d.set_item(pyo3::intern!(py, "response_cost"), h.cost())?;
+    let additional = PyDict::new(py);
+    for (k, v) in &h.response_headers {
+        additional.set_item(format!("llm_provider-{k}"), v)?;
+    }
+    d.set_item(pyo3::intern!(py, "additional_headers"), additional)?;
+    d.set_item(pyo3::intern!(py, "_response_ms"), h.response_ms)?;
+    if let Some(group) = &h.model_group {
+        d.set_item(pyo3::intern!(py, "model_group"), group)?;
+    }
+    if let Some(key) = &h.cache_key {
+        d.set_item(pyo3::intern!(py, "cache_key"), key)?;
+        d.set_item(pyo3::intern!(py, "cache_hit"), h.cache_hit)?;
+    }
+    Ok(d)
 }
 
 type Finished = (Result<(Vec<u8>, Hidden), LlmError>, Option<LogOut>);
@@ -158,7 +183,7 @@ where
 {
     queue.submit(async move {
         match run_logged(call_type, req, opts, f).await {
-            (Ok((bytes, hidden)), log) => Ok(Ready::Response(bytes, hidden.to_json(), log)),
+            (Ok((bytes, hidden)), log) => Ok(Ready::Response(bytes, Some(hidden), log)),
             (Err(e), Some(log)) => Ok(Ready::Failed(e, log)),
             (Err(e), None) => Err(e),
         }

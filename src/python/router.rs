@@ -203,7 +203,7 @@ impl RouterHandle {
             let out: Vec<Value> =
                 router.health_check(group.as_deref(), defaults).await.iter().map(|c| c.to_json()).collect();
             let bytes = serde_json::to_vec(&out).map_err(|e| LlmError::bad_request(e.to_string()))?;
-            Ok(super::aio::Ready::Response(bytes, Value::Null, None))
+            Ok(super::aio::Ready::Response(bytes, None, None))
         }))
     }
 

@@ -191,7 +191,7 @@ impl PyStream {
     }
 
     fn hidden_params(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(pythonize::pythonize(py, &self.hidden.to_json())?.unbind())
+        Ok(super::hidden_dict(py, &self.hidden)?.into_any().unbind())
     }
 
     /// The stream's logging payload (JSON bytes) once it has ended; None before, or when none

@@ -386,6 +386,32 @@ def test_additional_headers_in_hidden_params(mock):
     assert extra["llm_provider-x-ratelimit-remaining-requests"] == "9999"
 
 
+def test_hidden_params_read_alike_sync_async_and_streamed(mock):
+    import asyncio
+
+    async def acall() -> dict:
+        r = await litellm_rs.acompletion(model="openai/gpt-4o-mini", messages=MSGS, api_base=mock.url, api_key=KEY)
+        return r._hidden_params
+
+    stream = chat(mock, stream=True)
+    list(stream)
+    keys = [
+        "custom_llm_provider",
+        "api_base",
+        "model_id",
+        "litellm_model_name",
+        "response_cost",
+        "additional_headers",
+        "_response_ms",
+    ]
+    for h in (chat(mock)._hidden_params, asyncio.run(acall()), stream._hidden_params):
+        assert list(h) == keys
+        assert (h["custom_llm_provider"], h["api_base"], h["model_id"]) == ("openai", mock.url, None)
+        assert h["litellm_model_name"] == "openai/gpt-4o-mini"
+        assert h["response_cost"] is None or h["response_cost"] > 0
+        assert type(h["_response_ms"]) is float and h["additional_headers"]["llm_provider-x-request-id"]
+
+
 def test_n_choices(mock):
     r = chat(mock, n=2)
 
