@@ -5,6 +5,7 @@
 mod aio;
 mod cache;
 mod cost;
+mod depy;
 mod errors;
 mod logs;
 #[cfg(feature = "proxy")]
@@ -29,12 +30,20 @@ pub(crate) use logs::{LogOut, logged_err};
 use runtime::block_on;
 use stream::PyStream;
 
+/// A call's options (or any plain argument) read into `T`: plain values directly, anything else
+/// (and every error message) through pythonize.
 fn convert<T: DeserializeOwned>(py: Python<'_>, obj: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
+    if let Some(v) = depy::plain(obj) {
+        return Ok(v);
+    }
     pythonize::depythonize(obj).map_err(|e| to_pyerr(py, &LlmError::bad_request(format!("invalid {what}: {e}"))))
 }
 
 /// The request of a call type (`acompletion` takes a completion request).
 fn convert_request<T: DeserializeOwned>(py: Python<'_>, obj: &Bound<'_, PyAny>, call_type: &str) -> PyResult<T> {
+    if let Some(v) = depy::plain(obj) {
+        return Ok(v);
+    }
     let kind = call_type.strip_prefix('a').unwrap_or(call_type);
     pythonize::depythonize(obj)
         .map_err(|e| to_pyerr(py, &LlmError::bad_request(format!("invalid {kind} request: {e}"))))

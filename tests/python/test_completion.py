@@ -412,6 +412,42 @@ def test_hidden_params_read_alike_sync_async_and_streamed(mock):
         assert type(h["_response_ms"]) is float and h["additional_headers"]["llm_provider-x-request-id"]
 
 
+def test_arguments_of_plain_and_unusual_python_types_reach_the_upstream(mock):
+    """Plain values are read directly by the engine; subclasses, tuples, dataclasses and big or
+    negative numbers take the general path: the upstream sees the same request either way."""
+    import collections
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Schema:
+        type: str
+        properties: dict
+
+    plain = {"role": "user", "content": [{"type": "text", "text": "hi"}]}
+    odd = collections.OrderedDict(plain)
+    extra = {"metadata": {"k": [1, 2.5, None, True, -3, 2**40]}}
+    for messages in ([plain], (odd,)):
+        chat(
+            mock,
+            messages=messages,
+            temperature=1,
+            top_p=0.5,
+            stop=("a", "b"),
+            seed=2**40,
+            logit_bias={"50256": -100},
+            extra_body=extra,
+        )
+        body = mock.last.body
+        assert body["messages"] == [plain]
+        assert (body["temperature"], body["top_p"], body["stop"], body["seed"]) == (1, 0.5, ["a", "b"], 2**40)
+        assert body["logit_bias"] == {"50256": -100} and body["metadata"] == extra["metadata"]
+    schema = {"type": "json_schema", "json_schema": {"name": "s", "schema": Schema("object", {})}}
+    chat(mock, response_format=schema)
+    assert mock.last.body["response_format"]["json_schema"]["schema"] == {"type": "object", "properties": {}}
+    with pytest.raises(litellm_rs.BadRequestError, match="invalid completion request"):
+        chat(mock, messages=[{"role": "user", "content": object()}])
+
+
 def test_n_choices(mock):
     r = chat(mock, n=2)
 
