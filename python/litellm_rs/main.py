@@ -614,7 +614,7 @@ async def _alogged(
 # ---------------------------------------------------------------------------------------------
 
 
-def completion(
+def _completion_params(
     model: str,
     messages: list[Any] = [],  # noqa: B006 (litellm's signature; never mutated)
     timeout: Any = None,
@@ -664,7 +664,16 @@ def completion(
 ) -> Any:
     """Chat completion for any supported provider. Returns a ``ModelResponse``, or a
     ``CustomStreamWrapper`` when ``stream=True``."""
-    request, options = _prepare_chat(locals())
+    # litellm's signature of ``completion`` (what introspection and type checkers show); calls run
+    # ``_completion``, which takes the same arguments without making a dict of all its locals
+    raise NotImplementedError
+
+
+def _completion(model: str, messages: list[Any] = [], *args: Any, **kwargs: Any) -> Any:  # noqa: B006
+    loc = _chat_locals(model, messages, args, kwargs, _COMPLETION_POSITIONAL, _COMPLETION_DEFAULTS)
+    stream = loc["stream"]
+
+    request, options = _prepare_chat(loc)
     log = _callbacks.start("completion", request, options)
     if log is not None:
         return _logged(log, _core.completion, _chat_response, _core.completion_stream, _chat_stream)
@@ -678,7 +687,7 @@ def completion(
     return _chat_response(data, hidden)
 
 
-async def acompletion(
+async def _acompletion_params(
     model: str,
     messages: list[Any] = [],  # noqa: B006 (litellm's signature; never mutated)
     functions: Optional[list[Any]] = None,
@@ -728,7 +737,15 @@ async def acompletion(
 ) -> Any:
     """Async ``completion``. With ``stream=True`` the awaited result is an async-iterable
     ``CustomStreamWrapper``."""
-    request, options = _prepare_chat(locals())
+    # litellm's signature of ``acompletion``, as for ``completion``
+    raise NotImplementedError
+
+
+async def _acompletion(model: str, messages: list[Any] = [], *args: Any, **kwargs: Any) -> Any:  # noqa: B006
+    loc = _chat_locals(model, messages, args, kwargs, _ACOMPLETION_POSITIONAL, _ACOMPLETION_DEFAULTS)
+    stream = loc["stream"]
+
+    request, options = _prepare_chat(loc)
     log = _callbacks.start("acompletion", request, options)
     if log is not None:
         return await _alogged(
@@ -742,6 +759,63 @@ async def acompletion(
         return _chat_stream(await _aio.submit(_core.acompletion_stream_submit, request, options), request, options)
     data, hidden, _ = await _aio.submit(_core.acompletion_submit, request, options)
     return _chat_response(data, hidden)
+
+
+def _positional(params: Callable[..., Any]) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """The parameters after ``model`` and ``messages`` of a signature function, in order, and
+    their defaults (read from its code object: no ``inspect`` import)."""
+    code = params.__code__
+    names = code.co_varnames[2 : code.co_argcount]
+    defaults = params.__defaults__ or ()
+    return names, dict(zip(names, defaults[len(defaults) - len(names) :]))
+
+
+def _chat_locals(
+    model: Any,
+    messages: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    positional: tuple[str, ...],
+    defaults: dict[str, Any],
+) -> dict[str, Any]:
+    """What ``locals()`` held in a function with the full signature: every named parameter (its
+    default when not passed) and the rest under ``kwargs``."""
+    loc = defaults.copy()
+    if args:
+        if len(args) > len(positional):
+            raise TypeError(f"takes at most {len(positional) + 2} positional arguments ({len(args) + 2} given)")
+        loc.update(zip(positional, args))
+    extra: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        if key in defaults:
+            if args and key in positional[: len(args)]:
+                raise TypeError(f"got multiple values for argument '{key}'")
+            loc[key] = value
+        else:
+            extra[key] = value
+    loc["model"] = model
+    loc["messages"] = messages
+    loc["kwargs"] = extra
+    return loc
+
+
+def _exposed(fast: Any, params: Any, name: str) -> Any:
+    """``fast`` under the name, documentation and signature of ``params``."""
+    fast.__name__ = fast.__qualname__ = name
+    fast.__doc__ = params.__doc__
+    fast.__wrapped__ = params  # inspect.signature shows the full parameter list
+    fast.__annotations__ = params.__annotations__
+    return fast
+
+
+_COMPLETION_POSITIONAL, _COMPLETION_DEFAULTS = _positional(_completion_params)
+_ACOMPLETION_POSITIONAL, _ACOMPLETION_DEFAULTS = _positional(_acompletion_params)
+if TYPE_CHECKING:
+    completion = _completion_params
+    acompletion = _acompletion_params
+else:
+    completion = _exposed(_completion, _completion_params, "completion")
+    acompletion = _exposed(_acompletion, _acompletion_params, "acompletion")
 
 
 def mock_completion(

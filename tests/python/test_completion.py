@@ -9,6 +9,7 @@ import time
 import litellm_rs
 import pytest
 from support import KEY, MSGS, TOOL_CALLS, WEATHER_TOOL, chat
+from support import MODEL as MODEL_NAME
 
 # -- the response object ------------------------------------------------------------------------
 
@@ -446,6 +447,27 @@ def test_arguments_of_plain_and_unusual_python_types_reach_the_upstream(mock):
     assert mock.last.body["response_format"]["json_schema"]["schema"] == {"type": "object", "properties": {}}
     with pytest.raises(litellm_rs.BadRequestError, match="invalid completion request"):
         chat(mock, messages=[{"role": "user", "content": object()}])
+
+
+def test_signatures_and_positional_arguments_are_litellms(mock):
+    import asyncio
+    import inspect
+
+    params = list(inspect.signature(litellm_rs.completion).parameters)
+    assert params[:5] == ["model", "messages", "timeout", "temperature", "top_p"] and params[-1] == "kwargs"
+    aparams = list(inspect.signature(litellm_rs.acompletion).parameters)
+    assert aparams[:4] == ["model", "messages", "functions", "function_call"] and "stream" in aparams
+    assert inspect.iscoroutinefunction(litellm_rs.acompletion) and litellm_rs.completion.__name__ == "completion"
+
+    litellm_rs.completion(MODEL_NAME, MSGS, None, 0.3, api_base=mock.url, api_key=KEY)
+    assert mock.last.body["temperature"] == 0.3
+    fn = [{"name": "f", "parameters": {"type": "object", "properties": {}}}]
+    asyncio.run(litellm_rs.acompletion(MODEL_NAME, MSGS, fn, api_base=mock.url, api_key=KEY))
+    assert mock.last.body["functions"] == fn
+    with pytest.raises(TypeError, match="multiple values for argument 'timeout'"):
+        litellm_rs.completion(MODEL_NAME, MSGS, 30, timeout=3)
+    with pytest.raises(TypeError, match="positional arguments"):
+        litellm_rs.completion(MODEL_NAME, MSGS, *([None] * 60))
 
 
 def test_n_choices(mock):
