@@ -62,13 +62,14 @@ pub(crate) fn hidden_dict<'py>(py: Python<'py>, h: &Hidden) -> PyResult<Bound<'p
     d.set_item(pyo3::intern!(py, "api_base"), (!h.api_base.is_empty()).then_some(&h.api_base))?;
     d.set_item(pyo3::intern!(py, "model_id"), h.model_id.as_deref())?;
     d.set_item(pyo3::intern!(py, "litellm_model_name"), &h.model)?;
-    d.set_item(pyo3::intern!(py, "response_cost"), h.cost())?;
+    // as `to_json` has it: a number that is not finite is null
+    d.set_item(pyo3::intern!(py, "response_cost"), h.cost().filter(|c| c.is_finite()))?;
     let additional = PyDict::new(py);
     for (k, v) in &h.response_headers {
         additional.set_item(format!("llm_provider-{k}"), v)?;
     }
     d.set_item(pyo3::intern!(py, "additional_headers"), additional)?;
-    d.set_item(pyo3::intern!(py, "_response_ms"), h.response_ms)?;
+    d.set_item(pyo3::intern!(py, "_response_ms"), Some(h.response_ms).filter(|ms| ms.is_finite()))?;
     if let Some(group) = &h.model_group {
         d.set_item(pyo3::intern!(py, "model_group"), group)?;
     }

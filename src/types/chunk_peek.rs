@@ -236,18 +236,82 @@ impl Rec {
         self.span(key)
     }
 
-    /// A scalar or whole value, by its JSON text.
-    fn part(&self, raw: &str) -> Part {
+    /// A scalar or whole value, by its JSON text; None when the full reading would refuse it
+    /// (skipping a value checks its syntax only: a lone surrogate escape or a number out of
+    /// range is found by reading it).
+    fn part(&self, raw: &str) -> Option<Part> {
         let (start, end) = self.span(raw);
-        match raw.as_bytes().first() {
-            Some(b'"') if raw.as_bytes().contains(&b'\\') => Part::Escaped(start, end),
-            Some(b'"') => Part::Str(start + 1, end - 1),
+        let bytes = raw.as_bytes();
+        Some(match bytes.first() {
+            Some(b'"') if bytes.contains(&b'\\') => {
+                if raw.contains("\\u") {
+                    checked(raw)?;
+                }
+                Part::Escaped(start, end)
+            }
+            Some(b'"') => Part::Str(start.wrapping_add(1), end.wrapping_sub(1)),
             Some(b'n') => Part::Null,
             Some(b't') => Part::Bool(true),
             Some(b'f') => Part::Bool(false),
-            Some(b'-' | b'0'..=b'9') => raw.parse().map_or(Part::Raw(start, end), Part::Int),
-            _ => Part::Raw(start, end),
+            Some(b'-' | b'0'..=b'9') => match raw.parse() {
+                Ok(n) => Part::Int(n),
+                Err(_) => {
+                    checked(raw)?;
+                    Part::Raw(start, end)
+                }
+            },
+            _ => {
+                checked(raw)?;
+                Part::Raw(start, end)
+            }
+        })
+    }
+}
+
+/// Whether a value's JSON reads whole (strings unescaped, numbers in range), without keeping it.
+fn checked(raw: &str) -> Option<()> {
+    serde_json::from_str::<Checked>(raw).ok().map(|_| ())
+}
+
+/// Reads a value the way the full path does and keeps nothing.
+struct Checked;
+
+impl<'de> de::Deserialize<'de> for Checked {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Checked;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Checked, A::Error> {
+                while a.next_element::<Checked>()?.is_some() {}
+                Ok(Checked)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Checked, A::Error> {
+                while a.next_entry::<Checked, Checked>()?.is_some() {}
+                Ok(Checked)
+            }
         }
+        d.deserialize_any(V)
     }
 }
 
@@ -317,7 +381,7 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
                 return Err(refuse());
             }
             let raw: &'de RawValue = map.next_value()?;
-            let part = rec.part(raw.get());
+            let part = rec.part(raw.get()).ok_or_else(refuse)?;
             rec.layout.push(k, part, &mut prev);
             match &*key {
                 "id" => {
@@ -347,6 +411,10 @@ impl<'de> Visitor<'de> for TopSeed<'_> {
                 }
                 _ => {}
             }
+        }
+        // the full path writes an `object` where there was none
+        if seen & 4 == 0 {
+            return Err(refuse());
         }
         Ok(top)
     }
@@ -436,7 +504,7 @@ impl<'de> Visitor<'de> for ChoiceSeed<'_> {
                 continue;
             }
             let raw: &'de RawValue = map.next_value()?;
-            let part = rec.part(raw.get());
+            let part = rec.part(raw.get()).ok_or_else(refuse)?;
             let i = rec.layout.push(k, part, &mut prev);
             link_first(rec, at, i);
             match &*key {
@@ -460,8 +528,11 @@ impl<'de> Visitor<'de> for ChoiceSeed<'_> {
                 _ => {}
             }
         }
-        // a choice without its delta gets an empty one on the full path
+        // a choice without its delta, index or finish_reason gets them on the full path
         let Some(has_role) = has_role else { return Err(refuse()) };
+        if seen & (2 | 4) != 2 | 4 {
+            return Err(refuse());
+        }
         Ok(Choice { has_role, finished })
     }
 }
@@ -500,7 +571,7 @@ impl<'de> Visitor<'de> for DeltaSeed<'_> {
                 return Err(refuse());
             }
             let raw: &'de RawValue = map.next_value()?;
-            let part = rec.part(raw.get());
+            let part = rec.part(raw.get()).ok_or_else(refuse)?;
             let i = rec.layout.push(k, part, &mut prev);
             link_first(rec, at, i);
             let bit = match &*key {
@@ -584,13 +655,13 @@ mod tests {
 
     #[test]
     fn layouts_of_several_choices_empty_deltas_and_nested_extras() {
-        let json = r#"{"id":"c","created":1,"model":"m","choices":[{"index":0,"delta":{}},{"delta":{"role":"assistant"},"index":1,"finish_reason":"stop"}],"x":{"a":[1,2.5]},"n":-3,"b":true}"#;
+        let json = r#"{"id":"c","object":"o","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":null},{"delta":{"role":"assistant"},"index":1,"finish_reason":"stop"}],"x":{"a":[1,2.5]},"n":-3,"b":true}"#;
         let p = peek_plain_chunk(json, canonical).unwrap();
         assert!(p.finished && !p.first_has_role);
         let l = p.layout.unwrap();
         assert_eq!(
             show(json, &l, l.root()),
-            r#"{id: 'c', created: 1, model: 'm', choices: [{index: 0, delta: {}}, {delta: {role: 'assistant'}, index: 1, finish_reason: 'stop'}], x: {"a":[1,2.5]}, n: -3, b: true}"#
+            r#"{id: 'c', object: 'o', created: 1, model: 'm', choices: [{index: 0, delta: {}, finish_reason: null}, {delta: {role: 'assistant'}, index: 1, finish_reason: 'stop'}], x: {"a":[1,2.5]}, n: -3, b: true}"#
         );
         // whole numbers keep their 64 bits in a 16-byte member
         assert_eq!(std::mem::size_of::<Member>(), 16);
@@ -631,6 +702,15 @@ mod tests {
             (r#""content":"Hi \"there\"""#, r#""content":5"#),
             (r#""delta":{"content":"Hi \"there\"","refusal":null},"#, ""),
             (r#""delta":{"content":"Hi \"there\"","refusal":null}"#, r#""delta":null"#),
+            // what the full path fills in when it is missing
+            (r#""object":"chat.completion.chunk","#, ""),
+            (r#""index":0,"#, ""),
+            (r#","finish_reason":null"#, ""),
+            // what the full path's reading refuses although the syntax is right
+            (r#""content":"Hi \"there\"""#, r#""content":"\ud83d""#),
+            (r#""obfuscation":"x9""#, r#""obfuscation":"\udc00x""#),
+            (r#""obfuscation":"x9""#, r#""obfuscation":1e400"#),
+            (r#""obfuscation":"x9""#, r#""obfuscation":{"a":[1,"\ud800"]}"#),
         ];
         for (from, to) in cases {
             let changed = RECORDED.replacen(from, to, 1);
@@ -645,6 +725,11 @@ mod tests {
         for bad in ["", "[DONE]", "[1]", "null", "{", &format!("{RECORDED} x"), &RECORDED[..RECORDED.len() - 1]] {
             assert!(peek_plain_chunk(bad, canonical).is_none(), "{bad}");
         }
+        // a surrogate pair, floats and nested extras in range are fine
+        let fine = RECORDED
+            .replace(r#""content":"Hi \"there\"""#, r#""content":"\ud83d\ude00 \u00e9""#)
+            .replace(r#""obfuscation":"x9""#, r#""obfuscation":{"a":[1.5e300,"\u00e9"]}"#);
+        assert!(peek_plain_chunk(&fine, canonical).is_some());
         // escaped strings are read, and whitespace around the object is fine
         let spaced = format!(" {} \n", RECORDED.replace(r#""model":"gpt-4o-mini""#, r#""model":"gpt\u002d4o""#));
         assert_eq!(peek_plain_chunk(&spaced, canonical).unwrap().model, "gpt-4o");

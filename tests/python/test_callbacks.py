@@ -367,6 +367,23 @@ def test_unserialisable_metadata_does_not_fail_the_call(mock):
     assert seen[0]["standard_logging_object"]["status"] == "success"
 
 
+def test_metadata_of_subclassed_values_reaches_the_logging_object(mock):
+    """Values that are not plain (a str enum, an OrderedDict) are read the general way: a lenient
+    field such as metadata must not lose them."""
+    import collections
+    import enum
+
+    class Team(str, enum.Enum):
+        SEARCH = "search"
+
+    seen = []
+    litellm_rs.success_callback = [lambda kw, resp, st, et: seen.append(kw)]
+    chat(mock, metadata={"team": Team.SEARCH, "nested": collections.OrderedDict(a=1)}, tags=("beta",))
+    slo = _wait(seen)[0]["standard_logging_object"]
+    assert slo["metadata"]["team"] == "search" and slo["metadata"]["nested"] == {"a": 1}
+    assert slo["request_tags"] == ["beta"]
+
+
 def test_the_standard_logging_object_has_litellms_fields(mock):
     import os
 

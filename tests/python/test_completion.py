@@ -414,8 +414,9 @@ def test_hidden_params_read_alike_sync_async_and_streamed(mock):
 
 
 def test_arguments_of_plain_and_unusual_python_types_reach_the_upstream(mock):
-    """Plain values are read directly by the engine; subclasses, tuples, dataclasses and big or
-    negative numbers take the general path: the upstream sees the same request either way."""
+    """Plain values are read directly by the engine, others (here a dataclass inside
+    response_format; messages are made plain dicts by the Python layer first) the general way: the
+    upstream sees the same request either way."""
     import collections
     import dataclasses
 

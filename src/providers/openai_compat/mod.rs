@@ -189,6 +189,11 @@ impl Provider for OpenAiCompat {
 
     fn chat_event_as_is(&self, state: &mut StreamState, _event: Option<&str>, data: &str) -> Option<super::AsIs> {
         let json = data.trim();
+        // JSON spread over several `data:` lines (or with a bare CR) would cut an SSE event where
+        // it is written out again (the proxy): the full path writes it on one line
+        if json.as_bytes().iter().any(|&b| b == b'\n' || b == b'\r') {
+            return None;
+        }
         let peek = crate::types::peek_plain_chunk(json, |r| map_finish_reason(r) == r)?;
         // the first choice of the stream gets a role from parse_chat_event when it has none
         if !state.role_sent && !peek.first_has_role {

@@ -178,7 +178,7 @@ fn find_slots(py: Python<'_>, cls: &Bound<'_, PyType>, new: ffi::newfunc, names:
     let make = || {
         // SAFETY: the class's own tp_new with an empty tuple and no keywords (as in `object`);
         // a new reference or NULL.
-        unsafe { Bound::from_owned_ptr_or_opt(py, new(cls.as_type_ptr(), empty.as_ptr(), std::ptr::null_mut())) }
+        unsafe { Bound::from_owned_ptr_or_err(py, new(cls.as_type_ptr(), empty.as_ptr(), std::ptr::null_mut())).ok() }
     };
     let probe = make()?;
     let mut offsets = [0usize; 3];
