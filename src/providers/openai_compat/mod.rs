@@ -191,7 +191,7 @@ impl Provider for OpenAiCompat {
         let json = data.trim();
         // JSON spread over several `data:` lines (or with a bare CR) would cut an SSE event where
         // it is written out again (the proxy): the full path writes it on one line
-        if json.as_bytes().iter().any(|&b| b == b'\n' || b == b'\r') {
+        if json.as_bytes().contains(&b'\n') || json.as_bytes().contains(&b'\r') {
             return None;
         }
         let peek = crate::types::peek_plain_chunk(json, |r| map_finish_reason(r) == r)?;
