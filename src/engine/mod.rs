@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 pub use options::CallOptions;
 pub use stream::{ChunkStream, aggregate_chunks};
@@ -114,30 +114,6 @@ impl Hidden {
             self.stream_cost.clone(),
             self.stream_tokens.clone(),
         )
-    }
-
-    pub fn to_json(&self) -> Value {
-        let mut additional = Map::new();
-        for (k, v) in &self.response_headers {
-            additional.insert(format!("llm_provider-{k}"), Value::String(v.clone()));
-        }
-        let mut out = json!({
-            "custom_llm_provider": self.custom_llm_provider,
-            "api_base": if self.api_base.is_empty() { Value::Null } else { Value::String(self.api_base.clone()) },
-            "model_id": self.model_id.as_deref().map_or(Value::Null, |id| Value::String(id.to_owned())),
-            "litellm_model_name": self.model,
-            "response_cost": self.cost().map_or(Value::Null, Value::from),
-            "additional_headers": additional,
-            "_response_ms": self.response_ms,
-        });
-        if let Some(group) = &self.model_group {
-            out["model_group"] = Value::String(group.clone());
-        }
-        if let Some(key) = &self.cache_key {
-            out["cache_key"] = Value::String(key.clone());
-            out["cache_hit"] = Value::Bool(self.cache_hit);
-        }
-        out
     }
 
     /// The hidden params of an answer served from the cache (it cost nothing).

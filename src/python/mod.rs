@@ -54,15 +54,15 @@ fn result_tuple(py: Python<'_>, bytes: &[u8], hidden: &Hidden, log: Option<LogOu
     Ok(PyTuple::new(py, [PyBytes::new(py, bytes).into_any(), h, logs::to_py(py, log)?])?.into_any().unbind())
 }
 
-/// A call's hidden params as the dict `Hidden::to_json` describes, made directly (no JSON value
-/// in between: this runs once per call).
+/// A call's hidden params as the dict `_hidden_params` holds (litellm's keys), made directly:
+/// this runs once per call.
 pub(crate) fn hidden_dict<'py>(py: Python<'py>, h: &Hidden) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item(pyo3::intern!(py, "custom_llm_provider"), &h.custom_llm_provider)?;
     d.set_item(pyo3::intern!(py, "api_base"), (!h.api_base.is_empty()).then_some(&h.api_base))?;
     d.set_item(pyo3::intern!(py, "model_id"), h.model_id.as_deref())?;
     d.set_item(pyo3::intern!(py, "litellm_model_name"), &h.model)?;
-    // as `to_json` has it: a number that is not finite is null
+    // a number that is not finite is null, as in JSON
     d.set_item(pyo3::intern!(py, "response_cost"), h.cost().filter(|c| c.is_finite()))?;
     let additional = PyDict::new(py);
     for (k, v) in &h.response_headers {
