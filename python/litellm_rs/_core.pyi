@@ -24,8 +24,11 @@
 #   retry_after (float | None), num_retries (int).
 from typing import Any, final
 
+from typing_extensions import Self, disjoint_base
+
 __all__ = [
     "CacheHandle",
+    "ChunkCursor",
     "CompletionQueue",
     "LogHandle",
     "ProxyServer",
@@ -249,6 +252,25 @@ class Stream:
     def close(self) -> None: ...
     def hidden_params(self) -> dict[str, Any]: ...
     def log_payload(self) -> bytes | None: ...
+
+@disjoint_base
+class ChunkCursor:
+    """Base class of the stream wrapper: the batch being handed out. `__next__` hands out its
+    chunks (JSON bytes through the validator given to `_attach`) and refills from an engine
+    `Stream`, calling the subclass's `_finish()` at the end of the stream and `_failed(exc)` on an
+    error; another kind of stream is refilled by the subclass's `_refill_sync()`."""
+
+    sent_first_chunk: bool
+    sent_last_chunk: bool
+    _kept: list[Any] | None
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self: ...
+    def _attach(self, stream: Any, validate: Any) -> None: ...
+    def _pop(self) -> Any: ...
+    def _put(self, batch: list[Any]) -> None: ...
+    def _pending(self) -> int: ...
+    def _discard(self) -> int: ...
+    def __iter__(self) -> Self: ...
+    def __next__(self) -> Any: ...
 
 @final
 class CompletionQueue:

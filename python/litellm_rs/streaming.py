@@ -17,7 +17,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # no typing import at runtime: importing litellm_rs stays cheap
     from typing import Any, Optional
 
-from . import _aio
+from . import _aio, _core
 
 __all__ = ["CustomStreamWrapper", "TextCompletionStreamWrapper"]
 
@@ -58,8 +58,12 @@ def _complete_type(kind: str) -> Any:
     return utils.TextCompletionResponse if kind == "text" else utils.ModelResponse
 
 
-class CustomStreamWrapper:
-    """Iterator and async iterator over the chunks of one streamed call."""
+class CustomStreamWrapper(_core.ChunkCursor):
+    """Iterator and async iterator over the chunks of one streamed call.
+
+    The batch being handed out lives in the engine's ``ChunkCursor`` base class, whose
+    ``__next__`` hands out each chunk (and refills from the engine stream) without Python code
+    per chunk; the methods here run per batch, at the end and on errors."""
 
     _chunk_kind = "chat"
 
@@ -78,7 +82,6 @@ class CustomStreamWrapper:
         self._provider = custom_llm_provider
         self.logging_obj = logging_obj
         self.stream_options = stream_options
-        self._kept: Optional[list[Any]] = None  # ``chunks``, once asked for
         self._unread = 0  # chunks handed over by the engine but dropped unread by close()
         self.sent_first_chunk = False
         self.sent_last_chunk = False
@@ -87,8 +90,8 @@ class CustomStreamWrapper:
         if build is not None:
             # chunk objects made by the engine for the plain chat chunk type, JSON bytes otherwise
             build(_chunk_spec() if chunk_type is None and self._chunk_kind == "chat" else None)
-        self._batch: list[Any] = []  # the batch being handed out (chunks or JSON bytes), and the position in it
-        self._pos = 0
+        # the cursor (base class) keeps the batch being handed out and ``chunks`` (``_kept``)
+        self._attach(completion_stream, self._validate)
         self._hidden: Optional[dict] = None
         self._log: Any = None  # the call's callbacks (``_callbacks.CallLogging``), when any
 
@@ -117,7 +120,7 @@ class CustomStreamWrapper:
     def _not_yielded(self) -> int:
         """Chunks the engine handed over that were not yielded: the rest of the current batch and
         what close() dropped."""
-        return self._unread + len(self._batch) - self._pos
+        return self._unread + self._pending()
 
     # -- hidden params ------------------------------------------------------------------------
     def _engine_hidden_params(self) -> dict:
@@ -154,61 +157,25 @@ class CustomStreamWrapper:
     def custom_llm_provider(self, value: Optional[str]) -> None:
         self._provider = value
 
-    # -- sync iteration -----------------------------------------------------------------------
-    def __iter__(self) -> CustomStreamWrapper:
-        return self
-
-    def _pop(self) -> Any:
-        """The next chunk of the current batch, or None when the batch is used up."""
-        pos = self._pos
-        batch = self._batch
-        if pos >= len(batch):
-            return None
-        self._pos = pos + 1
-        chunk = batch[pos]
-        if chunk.__class__ is bytes:
-            chunk = self._validate(chunk)
-        kept = self._kept
-        if kept is not None:
-            kept.append(chunk)
-        return chunk
-
+    # -- sync iteration (``__iter__`` and ``__next__``: the cursor's) -------------------------
     def _refill(self, batch: list[Any]) -> bool:
         """Takes a new batch from the engine; False (and the stream finished) when it is empty."""
-        self._batch = batch
-        self._pos = 0
         if not batch:
             self._finish()
             return False
+        self._put(batch)
         self.sent_first_chunk = True
         return True
 
-    def __next__(self) -> Any:
-        # _pop inlined: this runs once per chunk
-        pos = self._pos
-        batch = self._batch
-        if pos < len(batch):
-            self._pos = pos + 1
-            chunk = batch[pos]
-            if chunk.__class__ is bytes:
-                chunk = self._validate(chunk)
-            kept = self._kept
-            if kept is not None:
-                kept.append(chunk)
-            return chunk
-        if self.sent_last_chunk:
-            raise StopIteration
-        if self._log is None:
+    def _refill_sync(self) -> bool:
+        """Refills from a ``completion_stream`` that is not an engine stream (the cursor refills
+        from an engine stream itself)."""
+        try:
             batch = self.completion_stream.next_batch()
-        else:
-            try:
-                batch = self.completion_stream.next_batch()
-            except Exception as exc:
-                self._log_failure(exc)
-                raise
-        if not self._refill(batch):
-            raise StopIteration
-        return self._pop()
+        except Exception as exc:
+            self._failed(exc)
+            raise
+        return self._refill(batch)
 
     # -- async iteration ----------------------------------------------------------------------
     def __aiter__(self) -> CustomStreamWrapper:
@@ -220,14 +187,11 @@ class CustomStreamWrapper:
             return chunk
         if self.sent_last_chunk:
             raise StopAsyncIteration
-        if self._log is None:
+        try:
             batch = await _aio.submit(self.completion_stream.next_batch_submit)
-        else:
-            try:
-                batch = await _aio.submit(self.completion_stream.next_batch_submit)
-            except Exception as exc:
-                self._log_failure(exc)
-                raise
+        except Exception as exc:
+            self._failed(exc)
+            raise
         if not self._refill(batch):
             raise StopAsyncIteration
         return self._pop()
@@ -258,9 +222,11 @@ class CustomStreamWrapper:
                 response.__pydantic_private__["_hidden_params"] = dict(self._hidden or {})
         log.success(response, payload, stream=True)
 
-    def _log_failure(self, exc: BaseException) -> None:
+    def _failed(self, exc: BaseException) -> None:
+        """The stream failed: failure hooks get the error (the caller raises it)."""
         log, self._log = self._log, None
-        log.failure(exc, stream=True)
+        if log is not None:
+            log.failure(exc, stream=True)
 
     def close(self) -> None:
         """Stop the stream and release the upstream connection."""
@@ -268,9 +234,7 @@ class CustomStreamWrapper:
             return
         self._closed = True
         self.sent_last_chunk = True
-        self._unread += len(self._batch) - self._pos
-        self._batch = []
-        self._pos = 0
+        self._unread += self._discard()
         stream = self.completion_stream
         if stream is not None:
             stream.close()

@@ -683,6 +683,7 @@ fn tokenizer_encoding_name(model: &str) -> &'static str {
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<PyStream>()?;
+    m.add_class::<stream::ChunkCursor>()?;
     m.add_class::<CompletionQueue>()?;
     m.add_class::<logs::LogHandle>()?;
     m.add_function(wrap_pyfunction!(completion, m)?)?;

@@ -5,6 +5,7 @@
 //! here (`chunks.rs`), the others as JSON bytes for pydantic.
 
 mod chunks;
+mod cursor;
 
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use tokio::task::AbortHandle;
 use std::sync::Mutex as StdMutex;
 
 pub use chunks::Maker;
+pub use cursor::ChunkCursor;
 
 use super::aio::{CompletionQueue, Ready};
 use super::runtime::block_on;
@@ -65,6 +67,26 @@ impl PyStream {
         self.maker.lock().ok().and_then(|m| m.clone())
     }
 
+    /// The next batch (empty at the end), waited for with the GIL released; the stream's log
+    /// and the handed-out record see it.
+    fn fetch(&self, py: Python<'_>) -> PyResult<Batch> {
+        // Fast path: chunks are already waiting, no need to release the GIL.
+        let ready = match self.inner.try_lock() {
+            Ok(mut g) => g.try_next_laid(BATCH),
+            Err(_) => None,
+        };
+        let r = match ready {
+            Some(r) => r,
+            None => {
+                let inner = self.inner.clone();
+                block_on(py, async move { Ok(inner.lock().await.next_laid(BATCH).await) })?
+            }
+        };
+        let failure = track(self.log.as_deref(), &self.hidden, &r);
+        keep(&self.handed, &r);
+        r.map_err(|e| logged_err(py, &e, failure.map(LogOut::Bytes)))
+    }
+
     fn stop(&self) {
         if let Some(a) = &self.abort {
             a.abort();
@@ -108,24 +130,7 @@ pub fn to_list(py: Python<'_>, batch: &Batch, maker: Option<&Maker>) -> PyResult
 impl PyStream {
     /// The next chunks (JSON bytes): everything already received, at least one; [] at the end.
     fn next_batch(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
-        // Fast path: chunks are already waiting, no need to release the GIL.
-        let ready = match self.inner.try_lock() {
-            Ok(mut g) => g.try_next_laid(BATCH),
-            Err(_) => None,
-        };
-        let r = match ready {
-            Some(r) => r,
-            None => {
-                let inner = self.inner.clone();
-                block_on(py, async move { Ok(inner.lock().await.next_laid(BATCH).await) })?
-            }
-        };
-        let failure = track(self.log.as_deref(), &self.hidden, &r);
-        keep(&self.handed, &r);
-        match r {
-            Ok(items) => to_list(py, &items, self.maker().as_deref()),
-            Err(e) => Err(logged_err(py, &e, failure.map(LogOut::Bytes))),
-        }
+        to_list(py, &self.fetch(py)?, self.maker().as_deref())
     }
 
     /// The same, awaited: submits the wait to a loop's completion queue.

@@ -174,3 +174,52 @@ def test_the_chunk_classes_stay_buildable(mock):
     # 2: built, pydantic's slots found and stored directly (1 would be the generic setattr)
     assert stream.completion_stream.build_chunks(streaming._chunk_spec()) == 2
     assert list(stream)
+
+
+def _chunk(choices: list[Any], **top: Any) -> dict[str, Any]:
+    return {"object": "chat.completion.chunk", **top, "choices": choices}
+
+
+def _choice(index: int, finish: Any = None, **delta: Any) -> dict[str, Any]:
+    return {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
+
+
+# Consecutive chunks whose values change in every way the engine's per-stream memo of the last
+# values must notice: ids, timestamps, models, fingerprints present / null / absent, a second
+# choice, roles, finish reasons, extras that come and go, strings with and without escapes.
+CHANGING = [
+    _chunk([_choice(0, role="assistant", content="")], id="c1", created=1, model="m1", system_fingerprint="fp1"),
+    _chunk([_choice(0, content="a")], id="c1", created=1, model="m1", system_fingerprint="fp1"),
+    _chunk([_choice(0, content="a")], id="c1", created=1, model="m1"),
+    _chunk([_choice(0, content="é")], id="c2", created=2, model="m2", system_fingerprint=None, service_tier="flex"),
+    _chunk([_choice(0, content="b"), _choice(1, role="assistant", content="c")], id="c2", created=2, model="m2"),
+    _chunk([_choice(1, content='"q"')], id="c2", created=2, model="m1", system_fingerprint="fp1"),
+    _chunk([_choice(0, content="")], id="c2", created=2, model="m1", system_fingerprint="fp2", service_tier="x"),
+    _chunk([_choice(0, "length")], id="c2", created=3, model="m1", system_fingerprint="fp2"),
+    _chunk([_choice(1, "stop", content="z")], id="c1", created=3, model="m1", system_fingerprint="fp2"),
+]
+
+
+def test_chunks_whose_values_change_mid_stream_are_built_alike(monkeypatch):
+    from rawmock import RawMock
+
+    def stream() -> list[Any]:
+        with RawMock() as m:
+            m.on("POST", r"/chat/completions$", sse=[*CHANGING, "[DONE]"])
+            return list(litellm_rs.completion(model="openai/m1", messages=[], api_base=m.url, api_key="k", stream=True))
+
+    validated: list[Any] = []
+    validate = ModelResponseStream.model_validate_json
+    monkeypatch.setattr(
+        ModelResponseStream, "model_validate_json", lambda raw, *a, **k: validated.append(raw) or validate(raw, *a, **k)
+    )
+    built = stream()
+    assert validated == []  # every one of them made by the engine
+    monkeypatch.setattr(streaming, "_chunk_spec", lambda: None)
+    by_pydantic = stream()
+    assert len(validated) == len(CHANGING) == len(built)
+    for a, b, sent in zip(built, by_pydantic, CHANGING):
+        assert _state(a) == _state(b)
+        assert a.model_dump(exclude_unset=True) == b.model_dump(exclude_unset=True)
+        assert (a.id, a.created, a.model) == (sent["id"], sent["created"], sent["model"])
+        assert [c.delta.content for c in a.choices] == [c["delta"].get("content") for c in sent["choices"]]

@@ -411,6 +411,60 @@ def test_wrapper_chunks_are_the_chunks_yielded_so_far(mock, fragment):
     assert built.usage.total_tokens == rest[-1].usage.total_tokens
 
 
+@pytest.mark.parametrize("fragment", [None, 0])  # one batch per event, or the whole stream in one batch
+def test_next_and_for_loops_share_one_stream(mock, fragment):
+    mock.sse_fragment = fragment
+    mock.stream_pieces = [f"w{i} " for i in range(30)]
+    stream = chat(mock, stream=True)
+    assert iter(stream) is stream
+    assert not stream.sent_first_chunk
+    first = next(stream)
+    assert stream.sent_first_chunk and not stream.sent_last_chunk
+    middle = [c for _, c in zip(range(5), stream)]  # a loop left early
+    rest = list(stream)
+    assert stream.sent_last_chunk
+    assert len(middle) == 5
+    assert delta_text([first, *middle, *rest]) == "".join(mock.stream_pieces)
+    assert finish_reasons(rest) == ["stop"]
+    with pytest.raises(StopIteration):
+        next(stream)
+    assert list(stream) == []
+
+
+class _Batches:
+    """A completion stream that is not the engine's: batches of chunk JSON, then []."""
+
+    def __init__(self, *batches: list[bytes]) -> None:
+        self.batches = list(batches)
+        self.closed = False
+
+    def next_batch(self) -> list[bytes]:
+        return self.batches.pop(0) if self.batches else []
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_wrapper_over_another_kind_of_completion_stream():
+    def raw(i: int, finish: str | None = None) -> bytes:
+        choice = {"index": 0, "delta": {"content": f"p{i}"}, "finish_reason": finish}
+        return json.dumps(
+            {"id": "x", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": [choice]}
+        ).encode()
+
+    source = _Batches([raw(0), raw(1)], [raw(2, "stop")])
+    stream = litellm_rs.CustomStreamWrapper(source, model="m", custom_llm_provider="openai")
+    first = next(stream)
+    got = [first, *stream]
+    assert all(type(c) is litellm_rs.ModelResponseStream for c in got)
+    assert delta_text(got) == "p0p1p2"
+    assert finish_reasons(got) == ["stop"]
+    assert stream.sent_last_chunk and stream.chunks == []  # no engine record of handed-out chunks
+    assert stream._hidden_params["custom_llm_provider"] == "openai"
+    stream.close()
+    assert source.closed
+
+
 def test_wrapper_chunks_leave_out_what_close_dropped(mock):
     mock.sse_fragment = 0  # every chunk arrives in the first batch
     mock.stream_pieces = [f"w{i} " for i in range(12)]

@@ -148,6 +148,8 @@ struct Field {
 }
 
 struct Class {
+    /// 0, 1, 2: the chunk, choice and delta class (its memo in a stream's `Maker`).
+    idx: usize,
     cls: Py<PyType>,
     new: ffi::newfunc,
     fields: Vec<Field>,
@@ -285,6 +287,7 @@ type ClassSpec<'py> = (Bound<'py, PyType>, Vec<(String, bool, Bound<'py, PyAny>)
 
 fn class(
     py: Python<'_>,
+    idx: usize,
     spec: &Bound<'_, PyAny>,
     known: &[(&str, Kind)],
     slot_names: [&Py<PyString>; 3],
@@ -321,7 +324,7 @@ fn class(
     }
     let sets = Mutex::new(Vec::new());
     let slots = find_slots(py, &cls, new, slot_names);
-    Ok(Some(Class { cls: cls.unbind(), new, fields: out, template: template.unbind(), sets, slots }))
+    Ok(Some(Class { idx, cls: cls.unbind(), new, fields: out, template: template.unbind(), sets, slots }))
 }
 
 static BUILDER: Mutex<Option<Arc<Builder>>> = Mutex::new(None);
@@ -350,9 +353,9 @@ impl Builder {
             (name("__pydantic_extra__"), name("__pydantic_fields_set__"), name("__pydantic_private__"));
         let slot_names = [&extra, &fields_set, &private];
         let (Some(chunk), Some(choice), Some(delta)) = (
-            class(py, &c, CHUNK_FIELDS, slot_names)?,
-            class(py, &ch, CHOICE_FIELDS, slot_names)?,
-            class(py, &d, DELTA_FIELDS, slot_names)?,
+            class(py, 0, &c, CHUNK_FIELDS, slot_names)?,
+            class(py, 1, &ch, CHOICE_FIELDS, slot_names)?,
+            class(py, 2, &d, DELTA_FIELDS, slot_names)?,
         ) else {
             return Ok(None);
         };
@@ -419,15 +422,124 @@ fn canonical_finish(r: &str) -> bool {
     crate::providers::openai_compat::map_finish_reason(r) == r
 }
 
-/// A stream's chunk maker: the builder and the stream's repeated strings.
+/// A scalar field's value as last seen by a class's [`Memo`].
+#[derive(Default)]
+enum Seen {
+    #[default]
+    Unknown,
+    Absent,
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// A string's or other value's text, with the tag of its kind (`Part::Str`, `Escaped`, `Raw`).
+    Text(u8, Vec<u8>),
+}
+
+fn text_part(part: Part) -> Option<(u8, (u32, u32))> {
+    match part {
+        Part::Str(a, b) => Some((0, (a, b))),
+        Part::Escaped(a, b) => Some((1, (a, b))),
+        Part::Raw(a, b) => Some((2, (a, b))),
+        _ => None,
+    }
+}
+
+impl Seen {
+    fn same(&self, part: Option<Part>, c: &Chunk<'_>) -> bool {
+        match (self, part) {
+            (Seen::Absent, None) | (Seen::Null, Some(Part::Null)) => true,
+            (Seen::Bool(x), Some(Part::Bool(y))) => *x == y,
+            (Seen::Int(x), Some(Part::Int(y))) => *x == y,
+            (Seen::Text(tag, text), Some(p)) => {
+                text_part(p).is_some_and(|(t, range)| t == *tag && c.text(range).as_bytes() == text.as_slice())
+            }
+            _ => false,
+        }
+    }
+
+    fn record(&mut self, part: Option<Part>, c: &Chunk<'_>) {
+        *self = match part {
+            None => Seen::Absent,
+            Some(Part::Null) => Seen::Null,
+            Some(Part::Bool(x)) => Seen::Bool(x),
+            Some(Part::Int(i)) => Seen::Int(i),
+            Some(p) => match text_part(p) {
+                Some((tag, range)) => {
+                    // the buffer of the previous text is reused
+                    let mut text = match std::mem::take(self) {
+                        Seen::Text(_, t) => t,
+                        _ => Vec::new(),
+                    };
+                    text.clear();
+                    text.extend_from_slice(c.text(range).as_bytes());
+                    Seen::Text(tag, text)
+                }
+                None => Seen::Unknown,
+            },
+        };
+    }
+}
+
+/// A class's scalar fields as last seen in the stream: consecutive chunks repeat the id, model,
+/// created, object, fingerprint, the choice's index, ..., so an instance's `__dict__` starts as
+/// a copy of `dict` (those values already set) and only the fields that changed are made.
+/// Containers (choices, delta) are never kept here: they are set on the copy.
+#[derive(Default)]
+struct Memo {
+    dict: Option<Py<PyDict>>,
+    seen: [Seen; MAX_FIELDS],
+}
+
+/// A stream's chunk maker: the builder, the stream's repeated strings and per class the memo of
+/// the last scalar values.
 pub struct Maker {
     builder: Arc<Builder>,
     strings: Strings,
+    memos: [Mutex<Memo>; 3],
 }
 
 impl Maker {
     pub fn new(builder: Arc<Builder>) -> Self {
-        Self { builder, strings: Strings::default() }
+        Self { builder, strings: Strings::default(), memos: Default::default() }
+    }
+
+    /// A new `__dict__` for an instance of `class`: every scalar field at its value in this
+    /// chunk (or its default when absent); containers at their defaults. None when a value does
+    /// not fit the direct path.
+    fn scalars<'py>(
+        &self,
+        py: Python<'py>,
+        class: &Class,
+        c: &Chunk<'_>,
+        found: &[Option<Part>; MAX_FIELDS],
+        top: bool,
+    ) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let Ok(mut memo) = self.memos[class.idx].lock() else { return Ok(None) };
+        let memo = &mut *memo;
+        let dict = match &memo.dict {
+            Some(d) => d.bind(py).clone(),
+            None => {
+                let d = class.template.bind(py).copy()?;
+                memo.dict = Some(d.clone().unbind());
+                d
+            }
+        };
+        for (i, (f, &part)) in class.fields.iter().zip(found).enumerate() {
+            if matches!(f.kind, Kind::Choices | Kind::Delta) || memo.seen[i].same(part, c) {
+                continue;
+            }
+            let value = match (part, &f.default) {
+                (Some(p), _) => match self.field(py, f.kind, c, p, top)? {
+                    Some(v) => v,
+                    None => return Ok(None),
+                },
+                (None, Some(d)) => d.bind(py).clone(),
+                (None, None) => return Ok(None),
+            };
+            dict.set_item(f.name.bind(py), value)?;
+            memo.seen[i].record(part, c);
+        }
+        Ok(Some(dict.copy()?))
     }
 
     /// The chunks of a batch: objects where the direct path applies, the JSON bytes elsewhere.
@@ -439,14 +551,26 @@ impl Maker {
         layouts: &[Layout],
     ) -> PyResult<Bound<'py, PyList>> {
         let list = PyList::empty(py);
+        self.each(py, items, layouts, |obj| list.append(obj))?;
+        Ok(list)
+    }
+
+    /// The same, each handed to `put` in order.
+    pub fn each<'py>(
+        &self,
+        py: Python<'py>,
+        items: &[bytes::Bytes],
+        layouts: &[Layout],
+        mut put: impl FnMut(Bound<'py, PyAny>) -> PyResult<()>,
+    ) -> PyResult<()> {
         for (i, b) in items.iter().enumerate() {
             let layout = layouts.get(i).filter(|l| l.root() != crate::types::NONE);
             match self.chunk(py, b, layout)? {
-                Some(obj) => list.append(obj)?,
-                None => list.append(PyBytes::new(py, b))?,
+                Some(obj) => put(obj)?,
+                None => put(PyBytes::new(py, b).into_any())?,
             }
         }
-        Ok(list)
+        Ok(())
     }
 
     /// A chunk's objects, from its layout (read here when not given); None when the direct path
@@ -510,9 +634,9 @@ impl Maker {
             return Ok(None);
         }
         let b = &self.builder;
-        let dict = class.template.bind(py).copy()?;
+        let Some(dict) = self.scalars(py, class, c, &found, top)? else { return Ok(None) };
         for (f, part) in class.fields.iter().zip(found) {
-            if let Some(part) = part {
+            if let (Kind::Choices | Kind::Delta, Some(part)) = (f.kind, part) {
                 let Some(v) = self.field(py, f.kind, c, part, top)? else { return Ok(None) };
                 dict.set_item(f.name.bind(py), v)?;
             }
