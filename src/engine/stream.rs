@@ -38,8 +38,18 @@ impl From<Vec<Bytes>> for Batch {
 }
 
 impl Batch {
+    /// Room for `n` chunks, and for as many layouts once the first comes (a layout is a few
+    /// hundred bytes: growing the vector by doubling would copy them again and again).
+    fn with_capacity(n: usize) -> Self {
+        Self { chunks: Vec::with_capacity(n), layouts: Vec::new() }
+    }
+
     fn push(&mut self, chunk: Bytes, layout: Option<Layout>) {
         if let Some(l) = layout {
+            if self.layouts.capacity() == 0 {
+                // as many as the chunks: the chunks of one stream nearly all have layouts or none
+                self.layouts.reserve_exact(self.chunks.capacity().max(1));
+            }
             self.layouts.resize(self.chunks.len(), Layout::default());
             self.layouts.push(l);
         } else if !self.layouts.is_empty() {
@@ -431,7 +441,7 @@ where
                     true
                 }
             };
-            let mut batch = Batch::default();
+            let mut batch = Batch::with_capacity(events.len());
             let mut failure = None;
             for ev in events.drain(..) {
                 if let Err(e) = on_event(&mut state, ev.event.as_deref(), ev.data, &mut batch) {

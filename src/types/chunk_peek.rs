@@ -18,6 +18,8 @@ use serde_json::value::RawValue;
 
 use super::chunk::Key;
 
+mod scan;
+
 /// At most this many members (of the chunk, its choices and their deltas, together) in a layout.
 pub const LAYOUT_MEMBERS: usize = 24;
 /// No member: the end of a chain, or an empty object.
@@ -108,6 +110,14 @@ pub struct Layout {
     broken: bool,
 }
 
+/// Layouts are equal when their members are (slots past the last member do not count).
+impl PartialEq for Layout {
+    fn eq(&self, other: &Self) -> bool {
+        let n = usize::from(self.len);
+        self.len == other.len && self.broken == other.broken && self.members[..n] == other.members[..n]
+    }
+}
+
 impl Default for Layout {
     fn default() -> Self {
         Self { members: [EMPTY; LAYOUT_MEMBERS], len: 0, broken: false }
@@ -174,7 +184,7 @@ impl Layout {
 }
 
 /// What a stream needs to know of a chunk that goes on as it came, and where its parts are.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChunkPeek<'a> {
     pub id: std::borrow::Cow<'a, str>,
     pub created: i64,
@@ -189,7 +199,19 @@ pub struct ChunkPeek<'a> {
 
 /// The chunk's summary when `json` is a chat chunk in the canonical shape with at least one
 /// choice, whose finish reasons are all spelled as `canonical_finish` wants them.
+///
+/// A quick one-pass look (`scan`) answers for the JSON streams nearly always send; what it
+/// leaves (keys with escapes, fractions, big numbers, ...) is looked at through serde.
 pub fn peek_plain_chunk<'a>(json: &'a str, canonical_finish: fn(&str) -> bool) -> Option<ChunkPeek<'a>> {
+    match scan::scan(json, canonical_finish) {
+        Ok(peek) => Some(peek),
+        Err(scan::Stop::Refuse) => None,
+        Err(scan::Stop::Defer) => peek_serde(json, canonical_finish),
+    }
+}
+
+/// The same look through serde (borrowed `RawValue`s), for any JSON.
+fn peek_serde<'a>(json: &'a str, canonical_finish: fn(&str) -> bool) -> Option<ChunkPeek<'a>> {
     let mut rec = Rec { base: json.as_ptr() as usize, len: json.len(), layout: Layout::default(), canonical_finish };
     if u32::try_from(json.len()).is_err() {
         rec.layout.broken = true;
@@ -499,14 +521,14 @@ impl<'de> Visitor<'de> for ChoiceSeed<'_> {
             if &*key == "delta" {
                 once(&mut seen, 1)?;
                 let d = rec.layout.push(k, Part::Object(NONE), &mut prev);
-                link_first(rec, at, d);
+                link_first(&mut rec.layout, at, d);
                 has_role = Some(map.next_value_seed(DeltaSeed(rec, d))?);
                 continue;
             }
             let raw: &'de RawValue = map.next_value()?;
             let part = rec.part(raw.get()).ok_or_else(refuse)?;
             let i = rec.layout.push(k, part, &mut prev);
-            link_first(rec, at, i);
+            link_first(&mut rec.layout, at, i);
             match &*key {
                 "index" => {
                     once(&mut seen, 2)?;
@@ -538,9 +560,9 @@ impl<'de> Visitor<'de> for ChoiceSeed<'_> {
 }
 
 /// Points the object member `at` at its first member, once it has one (`member` is the latest).
-fn link_first(rec: &mut Rec, at: u8, member: u8) {
-    if at != NONE && member != NONE && rec.layout.member(at).part() == Part::Object(NONE) {
-        rec.layout.set_part(at, Part::Object(member));
+fn link_first(layout: &mut Layout, at: u8, member: u8) {
+    if at != NONE && member != NONE && layout.member(at).part() == Part::Object(NONE) {
+        layout.set_part(at, Part::Object(member));
     }
 }
 
@@ -573,7 +595,7 @@ impl<'de> Visitor<'de> for DeltaSeed<'_> {
             let raw: &'de RawValue = map.next_value()?;
             let part = rec.part(raw.get()).ok_or_else(refuse)?;
             let i = rec.layout.push(k, part, &mut prev);
-            link_first(rec, at, i);
+            link_first(&mut rec.layout, at, i);
             let bit = match &*key {
                 "role" => 1,
                 "content" => 2,
@@ -733,5 +755,117 @@ mod tests {
         // escaped strings are read, and whitespace around the object is fine
         let spaced = format!(" {} \n", RECORDED.replace(r#""model":"gpt-4o-mini""#, r#""model":"gpt\u002d4o""#));
         assert_eq!(peek_plain_chunk(&spaced, canonical).unwrap().model, "gpt-4o");
+    }
+
+    /// A small deterministic generator for the mutations below.
+    fn next(state: &mut u64) -> usize {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        (*state >> 11) as usize
+    }
+
+    /// `json` with one or two random edits (on character boundaries): a character deleted,
+    /// replaced or a token inserted, or a piece repeated.
+    fn mutate(json: &str, state: &mut u64) -> String {
+        const TOKENS: &[&str] = &[
+            "\"",
+            "\\",
+            "{",
+            "}",
+            "[",
+            "]",
+            ",",
+            ":",
+            " ",
+            "\n",
+            "0",
+            "-",
+            "7",
+            "1.5",
+            "2e3",
+            "null",
+            "true",
+            "nul",
+            "\\u00e9",
+            "\\ud83d",
+            "\\ude00",
+            "\\ud83d\\ude00",
+            "\\x",
+            "\u{1}",
+            "é",
+            "\"usage\":1,",
+            "\"id\":\"x\",",
+            "\"k\":{\"a\":[1,{}]},",
+            "\"\\u0069d\":\"y\",",
+            "99999999999999999999",
+            "\"tool_calls\":[],",
+        ];
+        let mut s = json.to_owned();
+        for _ in 0..1 + next(state) % 2 {
+            let mut at = next(state) % (s.len() + 1);
+            while !s.is_char_boundary(at) {
+                at -= 1;
+            }
+            let token = TOKENS[next(state) % TOKENS.len()];
+            match next(state) % 4 {
+                0 if at < s.len() => {
+                    let end = (at + 1..=s.len()).find(|&e| s.is_char_boundary(e)).unwrap_or(s.len());
+                    s.replace_range(at..end, "");
+                }
+                1 if at < s.len() => {
+                    let end = (at + 1..=s.len()).find(|&e| s.is_char_boundary(e)).unwrap_or(s.len());
+                    s.replace_range(at..end, token);
+                }
+                2 => {
+                    let mut end = (at + 1 + next(state) % 40).min(s.len());
+                    while !s.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    let piece = s[at..end].to_owned();
+                    s.insert_str(at, &piece);
+                }
+                _ => s.insert_str(at, token),
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn the_quick_look_answers_what_the_serde_look_answers() {
+        let several = r#"{"id":"c","object":"o","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":null},{"delta":{"role":"assistant"},"index":1,"finish_reason":"stop"}],"x":{"a":[1,-2,"\u00e9"]},"n":-3,"b":true}"#;
+        // as Python's json.dumps writes it: spaces after separators, non-ASCII escaped
+        let spaced = r#"{"id": "chatcmpl-2", "object": "chat.completion.chunk", "created": 1717000001, "model": "m", "choices": [{"index": 0, "delta": {"role": "assistant", "content": "caf\u00e9 \ud83d\ude00 \"q\"\n"}, "logprobs": null, "finish_reason": null}]}"#;
+        let usage = r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":1}}"#;
+        let tools = r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{}"}}]},"finish_reason":null}]}"#;
+        let samples = [RECORDED, several, spaced, usage, tools];
+        // the plain ones are answered by the quick look itself, as the serde look answers
+        for json in [RECORDED, several, spaced] {
+            let quick = scan::scan(json, canonical).unwrap();
+            assert_eq!(Some(quick), peek_serde(json, canonical), "{json}");
+        }
+        for json in [usage, tools] {
+            assert_eq!(scan::scan(json, canonical).err(), Some(scan::Stop::Refuse));
+            assert_eq!(peek_serde(json, canonical), None);
+        }
+        let (mut state, mut answered, mut plain, mut serde_plain) = (0x9E37_79B9_7F4A_7C15_u64, 0, 0, 0);
+        for json in samples {
+            for _ in 0..4000 {
+                let m = mutate(json, &mut state);
+                let slow = peek_serde(&m, canonical);
+                serde_plain += usize::from(slow.is_some());
+                match scan::scan(&m, canonical) {
+                    Err(scan::Stop::Defer) => {}
+                    quick => {
+                        answered += 1;
+                        plain += usize::from(quick.is_ok());
+                        assert_eq!(quick.ok(), slow, "{m}");
+                    }
+                }
+            }
+        }
+        // the edits that leave a plain chunk are nearly all answered by the quick look (the rest
+        // have what it leaves to serde: escaped keys, fractions, big numbers)
+        assert!(answered > 5000 && plain * 10 > serde_plain * 8, "{answered} answered, {plain} of {serde_plain} plain");
     }
 }
