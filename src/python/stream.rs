@@ -167,7 +167,11 @@ impl PyStream {
             Some(spec) => chunks::Builder::for_spec(py, spec)?,
             None => None,
         };
-        let level = builder.as_ref().map_or(0, |b| if b.slots_found() { 2 } else { 1 });
+        let level = builder.as_ref().map_or(0, |b| match (b.slots_found(), b.plain_alloc()) {
+            (true, true) => 3,
+            (true, false) => 2,
+            _ => 1,
+        });
         if let Ok(mut m) = self.maker.lock() {
             *m = builder.map(|b| Arc::new(Maker::new(b)));
         }

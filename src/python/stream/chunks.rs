@@ -5,8 +5,8 @@
 //! small shape (id, created, model, object, system fingerprint, choices of {index, delta with
 //! role and/or content, finish_reason}, a few scalar extras), so for that shape the objects are
 //! made here the way pydantic's validation makes them: the instance from the class's `tp_new`
-//! (no `__init__`), then `__dict__` (every field in declaration order, defaults for the absent
-//! ones), `__pydantic_extra__`, `__pydantic_fields_set__` and `__pydantic_private__` set with the
+//! (or straight from its `tp_alloc` where `tp_new` is `object.__new__`; no `__init__`), then
+//! `__dict__` (every field in declaration order, defaults for the absent ones), `__pydantic_extra__`, `__pydantic_fields_set__` and `__pydantic_private__` set with the
 //! generic setattr. Anything else (tool calls, usage, logprobs, floats, a missing required field,
 //! a duplicated key, JSON that serde_json rejects, ...) is left as bytes for pydantic.
 //!
@@ -152,6 +152,10 @@ struct Class {
     idx: usize,
     cls: Py<PyType>,
     new: ffi::newfunc,
+    /// The class's `tp_alloc`, used instead of `new` when `new` is `object.__new__` (checked in
+    /// [`plain_alloc`]): `object.__new__` also gives the instance an empty attribute table that
+    /// setting `__dict__` turns into a dict and throws away.
+    alloc: Option<ffi::allocfunc>,
     fields: Vec<Field>,
     /// Every field with its default (None for the required ones) in declaration order: an
     /// instance's `__dict__` starts as a copy (one allocation, no resizing).
@@ -207,6 +211,39 @@ fn find_slots(py: Python<'_>, cls: &Bound<'_, PyType>, new: ffi::newfunc, names:
         }
     }
     Some(Slots(offsets))
+}
+
+/// The class's `tp_alloc` when its `tp_new` is `object.__new__` and its `tp_alloc` the generic
+/// one (both as a plain class gets them), so that allocating is all `tp_new` does besides the
+/// attribute table: checked on a probe instance whose `__dict__` is set and read back. None
+/// otherwise (instances are made with `tp_new`).
+fn plain_alloc(py: Python<'_>, cls: &Bound<'_, PyType>, new: ffi::newfunc) -> Option<ffi::allocfunc> {
+    let plain = py
+        .get_type::<PyType>()
+        .call1(("_LitellmRsPlain", PyTuple::empty(py), PyDict::new(py)))
+        .ok()?
+        .cast_into::<PyType>()
+        .ok()?;
+    let slot = |t: &Bound<'_, PyType>, which| {
+        // SAFETY: a live heap type; PyType_GetSlot only reads its slot table.
+        unsafe { ffi::PyType_GetSlot(t.as_type_ptr(), which) }
+    };
+    let alloc = slot(cls, ffi::Py_tp_alloc);
+    if alloc.is_null()
+        || alloc != slot(&plain, ffi::Py_tp_alloc)
+        || new as *mut std::ffi::c_void != slot(&plain, ffi::Py_tp_new)
+    {
+        return None;
+    }
+    // SAFETY: the Py_tp_alloc slot of a type holds an `allocfunc`.
+    let alloc: ffi::allocfunc = unsafe { std::mem::transmute::<*mut std::ffi::c_void, ffi::allocfunc>(alloc) };
+    // SAFETY: the class's own tp_alloc, with no items; a new reference or NULL.
+    let probe = unsafe { Bound::from_owned_ptr_or_err(py, alloc(cls.as_type_ptr(), 0)).ok()? };
+    let dict = PyDict::new(py);
+    dict.set_item("probe", 1).ok()?;
+    probe.setattr("__dict__", &dict).ok()?;
+    let back = probe.getattr("__dict__").ok()?;
+    (back.is(&dict) && probe.getattr("probe").ok()?.extract::<i64>().ok()? == 1).then_some(alloc)
 }
 
 /// Stores `value` in an instance's slot at byte offset `at` (releasing what was there).
@@ -324,7 +361,8 @@ fn class(
     }
     let sets = Mutex::new(Vec::new());
     let slots = find_slots(py, &cls, new, slot_names);
-    Ok(Some(Class { idx, cls: cls.unbind(), new, fields: out, template: template.unbind(), sets, slots }))
+    let alloc = plain_alloc(py, &cls, new);
+    Ok(Some(Class { idx, cls: cls.unbind(), new, alloc, fields: out, template: template.unbind(), sets, slots }))
 }
 
 static BUILDER: Mutex<Option<Arc<Builder>>> = Mutex::new(None);
@@ -333,6 +371,11 @@ impl Builder {
     /// Whether pydantic's slots were found in all three classes (stored directly).
     pub fn slots_found(&self) -> bool {
         [&self.chunk, &self.choice, &self.delta].iter().all(|c| c.slots.is_some())
+    }
+
+    /// Whether the instances of all three classes are allocated directly.
+    pub fn plain_alloc(&self) -> bool {
+        [&self.chunk, &self.choice, &self.delta].iter().all(|c| c.alloc.is_some())
     }
 
     /// The builder for `spec` (`((cls, ((field, required, default), ...)), ...)` for the chunk,
@@ -649,12 +692,17 @@ impl Maker {
             extra.set_item(&k, v)?;
             set.add(k)?;
         }
-        // SAFETY: `class.new` is the class's tp_new, called with the class, an empty tuple and no
-        // keywords, as pydantic's validation calls it; it returns a new reference or NULL.
+        let cls = class.cls.as_ptr().cast::<ffi::PyTypeObject>();
+        // SAFETY: `class.alloc` is the class's tp_alloc (called with no items) and `class.new`
+        // its tp_new (called with an empty tuple and no keywords, as pydantic's validation calls
+        // it); each returns a new reference or NULL.
         let obj = unsafe {
             Bound::from_owned_ptr_or_err(
                 py,
-                (class.new)(class.cls.as_ptr().cast::<ffi::PyTypeObject>(), b.empty.as_ptr(), std::ptr::null_mut()),
+                match class.alloc {
+                    Some(alloc) => alloc(cls, 0),
+                    None => (class.new)(cls, b.empty.as_ptr(), std::ptr::null_mut()),
+                },
             )?
         };
         force_set(&obj, &b.dict, dict.as_any())?;
