@@ -1,9 +1,10 @@
 """``CustomStreamWrapper``: the object ``completion(..., stream=True)`` returns.
 
 It wraps one engine stream handle (``_core.Stream``) and yields ``ModelResponseStream`` chunks
-(``TextCompletionResponse`` chunks for text completions). Both iterations pull whole batches (every
-chunk already received) and hand them out one by one: a sync stream costs one engine call per
-batch, an async stream one await per batch, not per chunk.
+(``TextCompletionResponse`` chunks for text completions). Both iterations pull whole batches and
+hand them out one by one: a sync stream costs one engine call per network read (made by the
+engine's ``ChunkCursor``, the base class, without Python code per chunk), an async stream one
+await per batch of every chunk already received, not per chunk.
 
 Chat chunks of the usual shape arrive already built by the engine (``Stream.build_chunks``: the same
 ``ModelResponseStream`` objects pydantic's validation makes, without its per-chunk overhead); the

@@ -150,9 +150,11 @@ impl ChunkStream {
         }
     }
 
-    /// Moves everything already received into the buffer, without waiting.
-    fn fill_ready(&mut self) {
-        while self.err.is_none() && !self.ended {
+    /// Moves what was already received into the buffer, without waiting: everything (`merge`),
+    /// or, into an empty buffer, the next batch only (a network read's chunks: its vectors become
+    /// the buffer, where merging the batches queued behind it copies every chunk's layout).
+    fn fill_ready(&mut self, merge: bool) {
+        while self.err.is_none() && !self.ended && (merge || self.buf.is_empty()) {
             match self.rx.try_recv() {
                 Ok(item) => self.absorb(Some(item)),
                 Err(mpsc::error::TryRecvError::Empty) => break,
@@ -170,15 +172,25 @@ impl ChunkStream {
 
     /// The same, with the chunks' layouts where the reader took them.
     pub fn try_next_laid(&mut self, max: usize) -> Option<Result<Batch, LlmError>> {
-        let r = self.take_ready(max)?;
+        self.try_next_with(max, true)
+    }
+
+    /// The same, one network read at a time (the batches are not merged): for a consumer whose
+    /// next call costs little, such as a sync iteration.
+    pub fn try_next_read(&mut self, max: usize) -> Option<Result<Batch, LlmError>> {
+        self.try_next_with(max, false)
+    }
+
+    fn try_next_with(&mut self, max: usize, merge: bool) -> Option<Result<Batch, LlmError>> {
+        let r = self.take_ready(max, merge)?;
         if self.cache.is_some() {
             self.observe(&r);
         }
         Some(r)
     }
 
-    fn take_ready(&mut self, max: usize) -> Option<Result<Batch, LlmError>> {
-        self.fill_ready();
+    fn take_ready(&mut self, max: usize, merge: bool) -> Option<Result<Batch, LlmError>> {
+        self.fill_ready(merge);
         if !self.buf.is_empty() {
             let n = self.buf.len().min(max.max(1));
             if n == self.buf.len() {
@@ -208,8 +220,17 @@ impl ChunkStream {
 
     /// The same, with the chunks' layouts where the reader took them.
     pub async fn next_laid(&mut self, max: usize) -> Result<Batch, LlmError> {
+        self.next_with(max, true).await
+    }
+
+    /// The same, one network read at a time (see `try_next_read`).
+    pub async fn next_read(&mut self, max: usize) -> Result<Batch, LlmError> {
+        self.next_with(max, false).await
+    }
+
+    async fn next_with(&mut self, max: usize, merge: bool) -> Result<Batch, LlmError> {
         loop {
-            if let Some(r) = self.try_next_laid(max) {
+            if let Some(r) = self.try_next_with(max, merge) {
                 return r;
             }
             let item = self.rx.recv().await;
@@ -653,6 +674,39 @@ pub fn aggregate_chunks(chunks: &[ChatChunk]) -> Option<ChatResponse> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn batch(texts: &[&str]) -> Batch {
+        Batch::from(texts.iter().map(|t| Bytes::copy_from_slice(t.as_bytes())).collect::<Vec<_>>())
+    }
+
+    fn texts(b: &Batch) -> Vec<&str> {
+        b.chunks.iter().map(|c| std::str::from_utf8(c).unwrap()).collect()
+    }
+
+    #[test]
+    fn reads_are_handed_out_one_at_a_time_or_merged_in_order_then_the_end_or_the_error() {
+        let (tx, rx) = mpsc::channel(CHANNEL);
+        let mut s = ChunkStream::from_parts(rx, None, Hidden::default());
+        assert!(s.try_next_read(8).is_none()); // nothing yet: the caller waits
+        for b in [batch(&["a", "b"]), batch(&["c"]), batch(&["d", "e", "f"])] {
+            tx.try_send(Ok(b)).unwrap();
+        }
+        assert_eq!(texts(&s.try_next_read(8).unwrap().unwrap()), ["a", "b"]);
+        assert_eq!(texts(&s.try_next_laid(8).unwrap().unwrap()), ["c", "d", "e", "f"]);
+        tx.try_send(Ok(batch(&["g", "h", "i"]))).unwrap();
+        tx.try_send(Err(LlmError::new(crate::error::ErrorKind::ApiConnection, "cut"))).unwrap();
+        assert_eq!(texts(&s.try_next_read(2).unwrap().unwrap()), ["g", "h"]); // at most `max`
+        assert_eq!(texts(&s.try_next_read(2).unwrap().unwrap()), ["i"]);
+        assert_eq!(s.try_next_read(2).unwrap().unwrap_err().message, "cut"); // after the chunks before it
+        assert!(s.try_next_read(2).unwrap().unwrap().chunks.is_empty()); // then the end
+
+        let (tx, rx) = mpsc::channel(CHANNEL);
+        let mut s = ChunkStream::from_parts(rx, None, Hidden::default());
+        tx.try_send(Ok(batch(&["x"]))).unwrap();
+        drop(tx);
+        assert_eq!(texts(&s.try_next_read(8).unwrap().unwrap()), ["x"]);
+        assert!(s.try_next_read(8).unwrap().unwrap().chunks.is_empty());
+    }
 
     #[test]
     fn aggregate_merges_thinking_blocks_and_logprobs() {

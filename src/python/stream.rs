@@ -1,6 +1,7 @@
-//! The `Stream` handle given to Python. Chunks are handed over in batches (everything already
-//! received, up to 256): `next_batch()` for sync iteration (GIL released while waiting) and
-//! `next_batch_submit()` for async iteration through the loop's completion queue. After
+//! The `Stream` handle given to Python. Chunks are handed over in batches (up to 256): one
+//! network read at a time to the sync iteration (`ChunkCursor`, GIL released while waiting), and
+//! everything already received by `next_batch()` and `next_batch_submit()` (async iteration
+//! through the loop's completion queue, where each batch costs a round trip through the loop). After
 //! `build_chunks()`, chat chunks of the usual shape come as `ModelResponseStream` objects made
 //! here (`chunks.rs`), the others as JSON bytes for pydantic.
 
@@ -68,18 +69,23 @@ impl PyStream {
     }
 
     /// The next batch (empty at the end), waited for with the GIL released; the stream's log
-    /// and the handed-out record see it.
-    fn fetch(&self, py: Python<'_>) -> PyResult<Batch> {
+    /// and the handed-out record see it. `merge`: everything already received, else one network
+    /// read (the caller comes back at little cost: no copying of the reads queued behind it).
+    fn fetch(&self, py: Python<'_>, merge: bool) -> PyResult<Batch> {
         // Fast path: chunks are already waiting, no need to release the GIL.
         let ready = match self.inner.try_lock() {
-            Ok(mut g) => g.try_next_laid(BATCH),
+            Ok(mut g) if merge => g.try_next_laid(BATCH),
+            Ok(mut g) => g.try_next_read(BATCH),
             Err(_) => None,
         };
         let r = match ready {
             Some(r) => r,
             None => {
                 let inner = self.inner.clone();
-                block_on(py, async move { Ok(inner.lock().await.next_laid(BATCH).await) })?
+                block_on(py, async move {
+                    let mut g = inner.lock().await;
+                    Ok(if merge { g.next_laid(BATCH).await } else { g.next_read(BATCH).await })
+                })?
             }
         };
         let failure = track(self.log.as_deref(), &self.hidden, &r);
@@ -130,7 +136,7 @@ pub fn to_list(py: Python<'_>, batch: &Batch, maker: Option<&Maker>) -> PyResult
 impl PyStream {
     /// The next chunks (JSON bytes): everything already received, at least one; [] at the end.
     fn next_batch(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
-        to_list(py, &self.fetch(py)?, self.maker().as_deref())
+        to_list(py, &self.fetch(py, true)?, self.maker().as_deref())
     }
 
     /// The same, awaited: submits the wait to a loop's completion queue.

@@ -51,7 +51,7 @@ impl ChunkCursor {
 fn refill(slf: &Bound<'_, ChunkCursor>, stream: &Py<PyStream>) -> PyResult<bool> {
     let py = slf.py();
     let stream = stream.bind(py).borrow();
-    let batch = match stream.fetch(py) {
+    let batch = match stream.fetch(py, false) {
         Ok(b) => b,
         Err(e) => {
             drop(stream);
