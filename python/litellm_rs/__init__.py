@@ -10,7 +10,8 @@ defaults; assign them at any time (``litellm_rs.drop_params = True``) and the ne
 
 import os as _os
 import sys as _sys
-from typing import TYPE_CHECKING as _TYPE_CHECKING
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (type checkers take it as True)
 
 
 def _env_flag(name: str) -> bool:
@@ -292,7 +293,7 @@ _SUBMODULES = frozenset(
 )
 
 
-if _TYPE_CHECKING:  # the lazy names, typed for type checkers (nothing is imported at run time)
+if TYPE_CHECKING:  # the lazy names, typed for type checkers (nothing is imported at run time)
     from ._alias import (
         install_as_litellm as install_as_litellm,
     )

@@ -267,6 +267,20 @@ def test_import_does_not_import_openai_or_pydantic():
     assert "pydantic" not in loaded
 
 
+def test_import_does_not_load_typing_re_or_enum():
+    """`import litellm_rs` stays cheap: it does not load the standard library's typing, re, enum
+    or asyncio (typing alone brings re, enum, collections and contextlib: about 14 ms here)."""
+    probe = "import sys\n{imp}\nprint(' '.join(m for m in ('typing', 're', 'enum', 'asyncio') if m in sys.modules))"
+
+    def loaded(imp: str) -> set[str]:
+        out = subprocess.run([sys.executable, "-c", probe.format(imp=imp)], check=False, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        return set(out.stdout.split())
+
+    # what the interpreter's start-up (site, .pth hooks) loads anyway does not count
+    assert loaded("import litellm_rs") == loaded("pass")
+
+
 def test_exceptions_are_reexported_at_top_level():
     for name in (
         "BadRequestError",
