@@ -93,6 +93,9 @@ class CustomStreamWrapper(_core.ChunkCursor):
             build(_chunk_spec() if chunk_type is None and self._chunk_kind == "chat" else None)
         # the cursor (base class) keeps the batch being handed out and ``chunks`` (``_kept``)
         self._attach(completion_stream, self._validate)
+        if not hasattr(completion_stream, "handed_out"):
+            # no engine record of the chunks handed out to rebuild ``chunks`` from: kept as they go
+            self._kept = []
         self._hidden: Optional[dict] = None
         self._log: Any = None  # the call's callbacks (``_callbacks.CallLogging``), when any
 

@@ -246,7 +246,6 @@ impl<'a> Scan<'a> {
 
     /// A member's value, as the layout keeps it.
     fn part(&mut self) -> R<Part> {
-        let start = self.i;
         Ok(match self.peek().ok_or(Stop::Defer)? {
             b'"' => {
                 let (a, b, escaped) = self.string()?;
@@ -268,10 +267,7 @@ impl<'a> Scan<'a> {
                 let (a, b) = span(start, self.i);
                 Part::Raw(a, b)
             }
-            _ => {
-                self.i = start;
-                return Err(Stop::Defer);
-            }
+            _ => return Err(Stop::Defer),
         })
     }
 
@@ -282,12 +278,9 @@ impl<'a> Scan<'a> {
         }
         match self.peek().ok_or(Stop::Defer)? {
             b'{' => {
-                self.i += 1;
-                if self.peek() == Some(b'}') {
-                    self.i += 1;
-                    return Ok(());
-                }
-                loop {
+                let mut more = self.open(b'{', b'}')?;
+                while more {
+                    // keys here may have escapes: they are only checked
                     if self.peek() != Some(b'"') {
                         return Err(Stop::Defer);
                     }
@@ -297,23 +290,17 @@ impl<'a> Scan<'a> {
                     }
                     self.i += 1;
                     self.skip(depth + 1)?;
-                    if !self.next_or_end(b'}')? {
-                        return Ok(());
-                    }
+                    more = self.next_or_end(b'}')?;
                 }
+                Ok(())
             }
             b'[' => {
-                self.i += 1;
-                if self.peek() == Some(b']') {
-                    self.i += 1;
-                    return Ok(());
-                }
-                loop {
+                let mut more = self.open(b'[', b']')?;
+                while more {
                     self.skip(depth + 1)?;
-                    if !self.next_or_end(b']')? {
-                        return Ok(());
-                    }
+                    more = self.next_or_end(b']')?;
                 }
+                Ok(())
             }
             _ => self.part().map(|_| ()),
         }
