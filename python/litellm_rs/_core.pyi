@@ -41,6 +41,8 @@ __all__ = [
     "atext_completion_stream_submit",
     "atext_completion_submit",
     "audio_cost",
+    "chat_response",
+    "chat_response_classes",
     "cheaper_alternatives",
     "completion",
     "completion_stream",
@@ -90,6 +92,15 @@ def atext_completion_stream_submit(queue: CompletionQueue, request: dict[str, An
 def embedding(request: dict[str, Any], options: dict[str, Any]) -> tuple[bytes, dict[str, Any], LogHandle | None]: ...
 def aembedding_submit(queue: CompletionQueue, request: dict[str, Any], options: dict[str, Any]) -> int: ...
 def stream_chunk_builder(chunks: list[bytes], messages_json: str | None = None) -> bytes | None: ...
+def chat_response_classes(spec: tuple[Any, ...] | None) -> int:
+    """Hands over the chat response classes (ModelResponse, Choices, Message, Usage, the two
+    details wrappers, ChatCompletionMessageToolCall, Function) with their fields; answers 0 when
+    `chat_response` cannot make them (3: fully direct)."""
+
+def chat_response(data: bytes, hidden: dict[str, Any]) -> Any:
+    """The `ModelResponse` of an engine result made directly, `hidden` as its `_hidden_params`;
+    None when the classes were not handed over or the JSON is not of the shape made here."""
+
 def get_llm_provider(
     model: str, custom_llm_provider: str | None = None, api_base: str | None = None, api_key: str | None = None
 ) -> tuple[str, str, str | None, str | None]: ...

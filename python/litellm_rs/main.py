@@ -399,6 +399,8 @@ def _types() -> Any:
         from .types import utils
 
         _types_module = utils
+        # from now on the engine makes chat responses of the usual shape itself
+        _core.chat_response_classes(utils._chat_response_spec())
     return _types_module
 
 
@@ -419,8 +421,11 @@ def _track_cost(hidden: Any) -> None:
 
 
 def _chat_response(data: bytes, hidden: dict[str, Any]) -> Any:
-    response = _types().ModelResponse.model_validate_json(data)
-    response.__pydantic_private__["_hidden_params"] = hidden
+    # made by the engine (the objects pydantic's validation makes); pydantic for other shapes
+    response = _core.chat_response(data, hidden)
+    if response is None:
+        response = _types().ModelResponse.model_validate_json(data)
+        response.__pydantic_private__["_hidden_params"] = hidden
     if _pkg.max_budget:
         _track_cost(hidden)
     return response

@@ -40,16 +40,7 @@ def _chunk_spec() -> Any:
     if _spec is None:
         from .types import utils
 
-        _spec = tuple(
-            (
-                cls,
-                tuple(
-                    (name, f.is_required() or f.default_factory is not None, f.default)
-                    for name, f in cls.model_fields.items()
-                ),
-            )
-            for cls in (utils.ModelResponseStream, utils.StreamingChoices, utils.Delta)
-        )
+        _spec = utils._fields_spec(utils.ModelResponseStream, utils.StreamingChoices, utils.Delta)
     return _spec
 
 

@@ -8,8 +8,10 @@ mod cost;
 mod depy;
 mod errors;
 mod logs;
+mod models;
 #[cfg(feature = "proxy")]
 mod proxy;
+mod response;
 mod router;
 mod runtime;
 mod stream;
@@ -702,6 +704,8 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(embedding, m)?)?;
     m.add_function(wrap_pyfunction!(aembedding_submit, m)?)?;
     m.add_function(wrap_pyfunction!(stream_chunk_builder, m)?)?;
+    m.add_function(wrap_pyfunction!(response::chat_response_classes, m)?)?;
+    m.add_function(wrap_pyfunction!(response::chat_response, m)?)?;
     m.add_function(wrap_pyfunction!(get_llm_provider, m)?)?;
     m.add_function(wrap_pyfunction!(provider_list, m)?)?;
     m.add_function(wrap_pyfunction!(provider_env_requirements, m)?)?;

@@ -57,6 +57,22 @@ def api_error_family() -> tuple[type, ...]:
     return tuple(getattr(litellm_rs, n) for n in _FAMILY_NAMES if hasattr(litellm_rs, n))
 
 
+def model_state(obj: Any) -> Any:
+    """Everything pydantic keeps on a model instance, nested models included (for comparing
+    objects made in different ways exactly)."""
+    from pydantic import BaseModel
+
+    if isinstance(obj, BaseModel):
+        return (type(obj), {k: model_state(v) for k, v in obj.__getstate__().items()})
+    if isinstance(obj, dict):
+        return ("dict", [(k, model_state(v)) for k, v in obj.items()])
+    if isinstance(obj, list):
+        return ("list", [model_state(v) for v in obj])
+    if isinstance(obj, (set, frozenset)):
+        return (type(obj), sorted(obj))
+    return (type(obj), obj)
+
+
 def chat(mock: MockServer, **kw: Any) -> Any:
     """litellm_rs.completion against the mock with the usual arguments (overridable)."""
     kw.setdefault("model", MODEL)

@@ -12,21 +12,7 @@ import litellm_rs
 import pytest
 from litellm_rs import streaming
 from litellm_rs.types.utils import ChatCompletionDeltaToolCall, Delta, ModelResponseStream, StreamingChoices, Usage
-from pydantic import BaseModel
-from support import chat
-
-
-def _state(obj: Any) -> Any:
-    """Everything pydantic keeps on an object, nested models included (for exact comparisons)."""
-    if isinstance(obj, BaseModel):
-        return (type(obj), {k: _state(v) for k, v in obj.__getstate__().items()})
-    if isinstance(obj, dict):
-        return ("dict", [(k, _state(v)) for k, v in obj.items()])
-    if isinstance(obj, list):
-        return ("list", [_state(v) for v in obj])
-    if isinstance(obj, (set, frozenset)):
-        return (type(obj), sorted(obj))
-    return (type(obj), obj)
+from support import chat, model_state
 
 
 def _both(mock, monkeypatch, **kw: Any) -> tuple[list[Any], list[Any]]:
@@ -55,7 +41,7 @@ def test_chunks_equal_validated_ones(mock, monkeypatch, flavor, tools):
     built, validated = _both(mock, monkeypatch, stream_options={"include_usage": True})
     for a, b in zip(built, validated):
         assert type(a) is ModelResponseStream
-        assert _state(a) == _state(b)
+        assert model_state(a) == model_state(b)
         assert a == b
         assert repr(a) == repr(b) and str(a) == str(b)
         assert a.model_dump() == b.model_dump()
@@ -100,7 +86,7 @@ def test_text_with_escapes_is_built_by_the_engine_and_equal(mock, monkeypatch, f
     assert all(b'"queue_time"' in raw for raw in validated_raw[:by_engine])
     assert "".join(c.choices[0].delta.content or "" for c in built if c.choices) == "".join(pieces)
     for a, b in zip(built, validated):
-        assert _state(a) == _state(b)
+        assert model_state(a) == model_state(b)
         assert a.model_dump_json() == b.model_dump_json()
 
 
@@ -115,9 +101,9 @@ def test_built_chunks_behave_like_models(mock, monkeypatch):
     assert built[2]._hidden_params == {}
 
     again = pickle.loads(pickle.dumps(chunk))
-    assert _state(again) == _state(chunk)
-    assert _state(copy.deepcopy(chunk)) == _state(chunk)
-    assert _state(chunk.model_copy()) == _state(chunk)
+    assert model_state(again) == model_state(chunk)
+    assert model_state(copy.deepcopy(chunk)) == model_state(chunk)
+    assert model_state(chunk.model_copy()) == model_state(chunk)
     assert ModelResponseStream.model_validate(chunk.model_dump()).model_dump() == chunk.model_dump()
 
     # new attributes go to the extras, as on validated chunks
@@ -125,7 +111,7 @@ def test_built_chunks_behave_like_models(mock, monkeypatch):
         c.custom = "x"
         c.choices[0].delta.custom = 1
         c.choices[0].finish_reason = "length"
-    assert _state(chunk) == _state(validated[1])
+    assert model_state(chunk) == model_state(validated[1])
     assert chunk.model_dump()["custom"] == "x"
     assert chunk.choices[0].delta.model_dump()["custom"] == 1
 
@@ -152,7 +138,7 @@ def test_async_stream_chunks_are_built_alike(mock, monkeypatch):
     for a, b in zip(built, validated):
         b.__dict__["id"] = a.id
         b.__dict__["created"] = a.created
-        assert _state(a) == _state(b)
+        assert model_state(a) == model_state(b)
 
 
 def test_a_chunk_subclass_is_validated(mock):
@@ -220,7 +206,7 @@ def test_chunks_whose_values_change_mid_stream_are_built_alike(monkeypatch):
     by_pydantic = stream()
     assert len(validated) == len(CHANGING) == len(built)
     for a, b, sent in zip(built, by_pydantic, CHANGING):
-        assert _state(a) == _state(b)
+        assert model_state(a) == model_state(b)
         assert a.model_dump(exclude_unset=True) == b.model_dump(exclude_unset=True)
         assert (a.id, a.created, a.model) == (sent["id"], sent["created"], sent["model"])
         assert [c.delta.content for c in a.choices] == [c["delta"].get("content") for c in sent["choices"]]

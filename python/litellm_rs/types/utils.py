@@ -919,3 +919,34 @@ _FAST_PRIVATE = {
 for _cls, _fn in _FAST_PRIVATE.items():
     _cls.model_post_init = _fn  # type: ignore[method-assign]
 del _cls, _fn
+
+
+def _fields_spec(*classes: Any) -> tuple[Any, ...]:
+    """The classes and their fields as the engine's direct construction takes them: per class,
+    ``(cls, ((field, required, default), ...))``; a field with a default factory counts as
+    required (objects without it are left to pydantic)."""
+    return tuple(
+        (
+            cls,
+            tuple(
+                (name, f.is_required() or f.default_factory is not None, f.default)
+                for name, f in cls.model_fields.items()
+            ),
+        )
+        for cls in classes
+    )
+
+
+def _chat_response_spec() -> tuple[Any, ...]:
+    """The classes of a non-streamed chat response, in the order ``_core.chat_response_classes``
+    takes them."""
+    return _fields_spec(
+        ModelResponse,
+        Choices,
+        Message,
+        Usage,
+        CompletionTokensDetailsWrapper,
+        PromptTokensDetailsWrapper,
+        ChatCompletionMessageToolCall,
+        Function,
+    )

@@ -20,85 +20,13 @@
 //! The Python side hands over the three classes with their fields (`Stream.build_chunks`); the
 //! builder refuses (and everything goes through pydantic) when a field is not one it knows.
 
-use std::borrow::Cow;
-use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyFrozenSet, PyList, PySet, PyString, PyTuple, PyType};
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString};
 
+use crate::python::models::{Class, J, Names, plain};
 use crate::types::{LAYOUT_MEMBERS, Layout, Member, Part, peek_plain_chunk};
-
-/// A JSON value, strings borrowed from the input where they have no escapes.
-enum J<'a> {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Str(Cow<'a, str>),
-    Arr(Vec<J<'a>>),
-    Obj(Vec<(Cow<'a, str>, J<'a>)>),
-}
-
-impl<'de> Deserialize<'de> for J<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(JVisitor)
-    }
-}
-
-struct JVisitor;
-
-impl<'de> Visitor<'de> for JVisitor {
-    type Value = J<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value without floats")
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<J<'de>, E> {
-        Ok(J::Null)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<J<'de>, E> {
-        Ok(J::Null)
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<J<'de>, E> {
-        Ok(J::Bool(v))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<J<'de>, E> {
-        Ok(J::Int(v))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<J<'de>, E> {
-        i64::try_from(v).map(J::Int).map_err(|_| E::custom("integer out of range"))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<J<'de>, E> {
-        // pydantic's float parsing is the reference: such chunks go to it
-        Err(E::custom("float"))
-    }
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<J<'de>, E> {
-        Ok(J::Str(Cow::Borrowed(v)))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<J<'de>, E> {
-        Ok(J::Str(Cow::Owned(v.to_owned())))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<J<'de>, E> {
-        Ok(J::Str(Cow::Owned(v)))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<J<'de>, A::Error> {
-        let mut v = Vec::with_capacity(a.size_hint().unwrap_or(1));
-        while let Some(x) = a.next_element()? {
-            v.push(x);
-        }
-        Ok(J::Arr(v))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<J<'de>, A::Error> {
-        let mut v = Vec::with_capacity(8);
-        while let Some(k) = a.next_key::<J<'de>>()? {
-            let J::Str(k) = k else { return Err(de::Error::custom("key")) };
-            v.push((k, a.next_value()?));
-        }
-        Ok(J::Obj(v))
-    }
-}
 
 /// What a field accepts on the direct path (any other JSON value sends the chunk to pydantic).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -141,243 +69,29 @@ const DELTA_FIELDS: &[(&str, Kind)] = &[
 /// At most this many fields per class on the direct path.
 const MAX_FIELDS: usize = 16;
 
-struct Field {
-    key: Box<str>,
-    name: Py<PyString>,
-    kind: Kind,
-    /// None: required on the direct path (pydantic would call a default factory).
-    default: Option<Py<PyAny>>,
-}
-
-struct Class {
-    /// 0, 1, 2: the chunk, choice and delta class (its memo in a stream's `Maker`).
-    idx: usize,
-    cls: Py<PyType>,
-    new: ffi::newfunc,
-    /// The class's `tp_alloc`, used instead of `new` when `new` is `object.__new__` (checked in
-    /// [`plain_alloc`]): `object.__new__` also gives the instance an empty attribute table that
-    /// setting `__dict__` turns into a dict and throws away.
-    alloc: Option<ffi::allocfunc>,
-    fields: Vec<Field>,
-    /// Every field with its default (None for the required ones) in declaration order: an
-    /// instance's `__dict__` starts as a copy (one allocation, no resizing).
-    template: Py<PyDict>,
-    /// `__pydantic_fields_set__` templates by the bit mask of the fields present.
-    sets: Mutex<Vec<(u32, Py<PyFrozenSet>)>>,
-    /// Where its instances keep pydantic's slots, when found.
-    slots: Option<Slots>,
-}
-
-/// Where an instance keeps `__pydantic_extra__`, `__pydantic_fields_set__` and
-/// `__pydantic_private__` (BaseModel's `__slots__`), as byte offsets into the object. Storing
-/// there is what `object.__setattr__` does through the slot's member descriptor, without looking
-/// the descriptor up through the class's MRO for every instance.
-#[derive(Clone, Copy)]
-struct Slots([usize; 3]);
-
-/// The slots' offsets for `cls`, found by experiment: each attribute set the generic way on a
-/// probe instance, then looked for among the instance's words; checked by storing directly into a
-/// second probe and reading back through the descriptors. None (and the generic way is kept) when
-/// anything is not as expected.
-fn find_slots(py: Python<'_>, cls: &Bound<'_, PyType>, new: ffi::newfunc, names: [&Py<PyString>; 3]) -> Option<Slots> {
-    let basicsize: usize = cls.getattr("__basicsize__").ok()?.extract().ok()?;
-    let words = basicsize / std::mem::size_of::<usize>();
-    let empty = PyTuple::empty(py);
-    let make = || {
-        // SAFETY: the class's own tp_new with an empty tuple and no keywords (as in `object`);
-        // a new reference or NULL.
-        unsafe { Bound::from_owned_ptr_or_err(py, new(cls.as_type_ptr(), empty.as_ptr(), std::ptr::null_mut())).ok() }
-    };
-    let probe = make()?;
-    let mut offsets = [0usize; 3];
-    for (at, name) in offsets.iter_mut().zip(names) {
-        let descriptor = cls.getattr(name.bind(py)).ok()?;
-        if descriptor.get_type().name().ok()?.extract::<String>().ok()? != "member_descriptor" {
-            return None;
-        }
-        let marker = PyList::empty(py);
-        force_set(&probe, name, marker.as_any()).ok()?;
-        let base = probe.as_ptr().cast::<usize>();
-        // SAFETY: the instance is at least `__basicsize__` bytes; words past the header are read.
-        let hits: Vec<usize> = (2..words).filter(|&w| unsafe { *base.add(w) } == marker.as_ptr() as usize).collect();
-        let [word] = hits[..] else { return None };
-        *at = word * std::mem::size_of::<usize>();
-    }
-    let check = make()?;
-    for (&at, name) in offsets.iter().zip(names) {
-        let marker = PyList::empty(py);
-        // SAFETY: `at` is where the probe of the same class kept this slot, inside the object.
-        unsafe { store(&check, at, marker.clone().into_any()) };
-        if !check.getattr(name.bind(py)).ok()?.is(&marker) {
-            return None;
-        }
-    }
-    Some(Slots(offsets))
-}
-
-/// The class's `tp_alloc` when its `tp_new` is `object.__new__` and its `tp_alloc` the generic
-/// one (both as a plain class gets them), so that allocating is all `tp_new` does besides the
-/// attribute table: checked on a probe instance whose `__dict__` is set and read back. None
-/// otherwise (instances are made with `tp_new`).
-fn plain_alloc(py: Python<'_>, cls: &Bound<'_, PyType>, new: ffi::newfunc) -> Option<ffi::allocfunc> {
-    let plain = py
-        .get_type::<PyType>()
-        .call1(("_LitellmRsPlain", PyTuple::empty(py), PyDict::new(py)))
-        .ok()?
-        .cast_into::<PyType>()
-        .ok()?;
-    let slot = |t: &Bound<'_, PyType>, which| {
-        // SAFETY: a live heap type; PyType_GetSlot only reads its slot table.
-        unsafe { ffi::PyType_GetSlot(t.as_type_ptr(), which) }
-    };
-    let alloc = slot(cls, ffi::Py_tp_alloc);
-    if alloc.is_null()
-        || alloc != slot(&plain, ffi::Py_tp_alloc)
-        || new as *mut std::ffi::c_void != slot(&plain, ffi::Py_tp_new)
-    {
-        return None;
-    }
-    // SAFETY: the Py_tp_alloc slot of a type holds an `allocfunc`.
-    let alloc: ffi::allocfunc = unsafe { std::mem::transmute::<*mut std::ffi::c_void, ffi::allocfunc>(alloc) };
-    // SAFETY: the class's own tp_alloc, with no items; a new reference or NULL.
-    let probe = unsafe { Bound::from_owned_ptr_or_err(py, alloc(cls.as_type_ptr(), 0)).ok()? };
-    let dict = PyDict::new(py);
-    dict.set_item("probe", 1).ok()?;
-    probe.setattr("__dict__", &dict).ok()?;
-    let back = probe.getattr("__dict__").ok()?;
-    (back.is(&dict) && probe.getattr("probe").ok()?.extract::<i64>().ok()? == 1).then_some(alloc)
-}
-
-/// Stores `value` in an instance's slot at byte offset `at` (releasing what was there).
-///
-/// SAFETY: `at` must come from `find_slots` for the object's exact class.
-unsafe fn store(obj: &Bound<'_, PyAny>, at: usize, value: Bound<'_, PyAny>) {
-    // SAFETY: per the contract, `at` is an object-pointer slot inside this object.
-    unsafe {
-        let slot = obj.as_ptr().cast::<u8>().add(at).cast::<*mut ffi::PyObject>();
-        let old = std::mem::replace(&mut *slot, value.into_ptr());
-        if !old.is_null() {
-            ffi::Py_DecRef(old);
-        }
-    }
-}
-
-impl Class {
-    /// Sets pydantic's slot `which` (0: extra, 1: fields set, 2: private) of a new instance.
-    fn set_slot(
-        &self,
-        obj: &Bound<'_, PyAny>,
-        which: usize,
-        name: &Py<PyString>,
-        value: Bound<'_, PyAny>,
-    ) -> PyResult<()> {
-        match self.slots {
-            // SAFETY: offsets found for this exact class; `obj` is an instance of it.
-            Some(Slots(at)) => {
-                unsafe { store(obj, at[which], value) };
-                Ok(())
-            }
-            None => force_set(obj, name, &value),
-        }
-    }
-}
-
-impl Class {
-    /// A new `__pydantic_fields_set__` holding the fields of `mask`.
-    fn fields_set<'py>(&self, py: Python<'py>, mask: u32) -> PyResult<Bound<'py, PySet>> {
-        let cached =
-            self.sets.lock().ok().and_then(|s| s.iter().find(|(m, _)| *m == mask).map(|(_, t)| t.clone_ref(py)));
-        let template = match cached {
-            Some(t) => t.into_bound(py),
-            None => {
-                let names = self.fields.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, f)| &f.name);
-                let t = PyFrozenSet::new(py, names)?;
-                if let Ok(mut sets) = self.sets.lock()
-                    && sets.len() < 32
-                {
-                    sets.push((mask, t.clone().unbind()));
-                }
-                t
-            }
-        };
-        // SAFETY: PySet_New copies the entries of a live frozenset (presized, no rehashing of
-        // the strings); it returns a new reference or NULL with an exception set.
-        unsafe { Ok(Bound::from_owned_ptr_or_err(py, ffi::PySet_New(template.as_ptr()))?.cast_into_unchecked()) }
-    }
-}
-
 /// The three classes and what is needed to make their instances.
 pub struct Builder {
-    chunk: Class,
-    choice: Class,
-    delta: Class,
-    empty: Py<PyTuple>,
-    dict: Py<PyString>,
-    extra: Py<PyString>,
-    fields_set: Py<PyString>,
-    private: Py<PyString>,
-    hidden_params: Py<PyString>,
-    response_headers: Py<PyString>,
-}
-
-/// A class's spec from Python: the class, and per field its name, whether it is required and its
-/// default.
-type ClassSpec<'py> = (Bound<'py, PyType>, Vec<(String, bool, Bound<'py, PyAny>)>);
-
-fn class(
-    py: Python<'_>,
-    idx: usize,
-    spec: &Bound<'_, PyAny>,
-    known: &[(&str, Kind)],
-    slot_names: [&Py<PyString>; 3],
-) -> PyResult<Option<Class>> {
-    let (cls, fields): ClassSpec<'_> = spec.extract()?;
-    // SAFETY: `cls` is a live type object; PyType_GetSlot only reads its slot table.
-    let slot = unsafe { ffi::PyType_GetSlot(cls.as_type_ptr(), ffi::Py_tp_new) };
-    if slot.is_null() {
-        return Ok(None);
-    }
-    // SAFETY: the Py_tp_new slot of a type holds a `newfunc`.
-    let new: ffi::newfunc = unsafe { std::mem::transmute::<*mut std::ffi::c_void, ffi::newfunc>(slot) };
-    if fields.len() > MAX_FIELDS {
-        return Ok(None);
-    }
-    let mut out = Vec::with_capacity(fields.len());
-    let template = PyDict::new(py);
-    for (key, required, default) in fields {
-        let Some(&(_, kind)) = known.iter().find(|(k, _)| *k == key) else { return Ok(None) };
-        let default = if required {
-            None
-        } else if default.is_none()
-            || default.is_exact_instance_of::<PyString>()
-            || default.is_exact_instance_of::<pyo3::types::PyInt>()
-            || default.is_exact_instance_of::<PyBool>()
-        {
-            Some(default.unbind())
-        } else {
-            return Ok(None); // a mutable default pydantic would copy
-        };
-        let name = PyString::intern(py, &key);
-        template.set_item(&name, default.as_ref().map_or_else(|| py.None().into_bound(py), |d| d.bind(py).clone()))?;
-        out.push(Field { name: name.unbind(), key: key.into(), kind, default });
-    }
-    let sets = Mutex::new(Vec::new());
-    let slots = find_slots(py, &cls, new, slot_names);
-    let alloc = plain_alloc(py, &cls, new);
-    Ok(Some(Class { idx, cls: cls.unbind(), new, alloc, fields: out, template: template.unbind(), sets, slots }))
+    chunk: Class<Kind>,
+    choice: Class<Kind>,
+    delta: Class<Kind>,
+    names: Names,
 }
 
 static BUILDER: Mutex<Option<Arc<Builder>>> = Mutex::new(None);
 
 impl Builder {
+    fn classes(&self) -> [&Class<Kind>; 3] {
+        [&self.chunk, &self.choice, &self.delta]
+    }
+
     /// Whether pydantic's slots were found in all three classes (stored directly).
     pub fn slots_found(&self) -> bool {
-        [&self.chunk, &self.choice, &self.delta].iter().all(|c| c.slots.is_some())
+        self.classes().iter().all(|c| c.slots_found())
     }
 
     /// Whether the instances of all three classes are allocated directly.
     pub fn plain_alloc(&self) -> bool {
-        [&self.chunk, &self.choice, &self.delta].iter().all(|c| c.alloc.is_some())
+        self.classes().iter().all(|c| c.plain_alloc())
     }
 
     /// The builder for `spec` (`((cls, ((field, required, default), ...)), ...)` for the chunk,
@@ -393,42 +107,24 @@ impl Builder {
         {
             return Ok(Some(b.clone()));
         }
-        let name = |s: &str| PyString::intern(py, s).unbind();
-        let (extra, fields_set, private) =
-            (name("__pydantic_extra__"), name("__pydantic_fields_set__"), name("__pydantic_private__"));
-        let slot_names = [&extra, &fields_set, &private];
-        let (Some(chunk), Some(choice), Some(delta)) = (
-            class(py, 0, &c, CHUNK_FIELDS, slot_names)?,
-            class(py, 1, &ch, CHOICE_FIELDS, slot_names)?,
-            class(py, 2, &d, DELTA_FIELDS, slot_names)?,
-        ) else {
+        let names = Names::new(py);
+        let class = |idx, spec: &Bound<'_, PyAny>, known| -> PyResult<Option<Class<Kind>>> {
+            if spec.get_item(1)?.len()? > MAX_FIELDS {
+                return Ok(None);
+            }
+            Class::from_spec(py, idx, spec, known, &names)
+        };
+        let (Some(chunk), Some(choice), Some(delta)) =
+            (class(0, &c, CHUNK_FIELDS)?, class(1, &ch, CHOICE_FIELDS)?, class(2, &d, DELTA_FIELDS)?)
+        else {
             return Ok(None);
         };
-        let b = Arc::new(Builder {
-            chunk,
-            choice,
-            delta,
-            empty: PyTuple::empty(py).unbind(),
-            dict: name("__dict__"),
-            extra,
-            fields_set,
-            private,
-            hidden_params: name("_hidden_params"),
-            response_headers: name("_response_headers"),
-        });
+        let b = Arc::new(Builder { chunk, choice, delta, names });
         if let Ok(mut cached) = BUILDER.lock() {
             *cached = Some(b.clone());
         }
         Ok(Some(b))
     }
-}
-
-/// Sets an attribute the way `object.__setattr__` does (pydantic's `__setattr__` is bypassed, as
-/// its validation does).
-fn force_set(obj: &Bound<'_, PyAny>, name: &Py<PyString>, value: &Bound<'_, PyAny>) -> PyResult<()> {
-    // SAFETY: all three pointers are live objects held by the caller.
-    let r = unsafe { ffi::PyObject_GenericSetAttr(obj.as_ptr(), name.as_ptr(), value.as_ptr()) };
-    if r < 0 { Err(PyErr::fetch(obj.py())) } else { Ok(()) }
 }
 
 /// The string objects of one stream: the id, model, object, fingerprint and the extras' keys
@@ -554,7 +250,7 @@ impl Maker {
     fn scalars<'py>(
         &self,
         py: Python<'py>,
-        class: &Class,
+        class: &Class<Kind>,
         c: &Chunk<'_>,
         found: &[Option<Part>; MAX_FIELDS],
         top: bool,
@@ -636,13 +332,7 @@ impl Maker {
         };
         let b = &self.builder;
         let c = Chunk { json, layout };
-        let Some(obj) = self.object(py, &b.chunk, &c, layout.root(), true)? else { return Ok(None) };
-        // what `_response_post_init` sets for the exact class
-        let private = PyDict::new(py);
-        private.set_item(&b.hidden_params, PyDict::new(py))?;
-        private.set_item(&b.response_headers, py.None())?;
-        b.chunk.set_slot(&obj, 2, &b.private, private.into_any())?;
-        Ok(Some(obj))
+        self.object(py, &b.chunk, &c, layout.root(), true)
     }
 
     /// One model instance from the object whose first member is `first`; None when the direct
@@ -650,7 +340,7 @@ impl Maker {
     fn object<'py>(
         &self,
         py: Python<'py>,
-        class: &Class,
+        class: &Class<Kind>,
         c: &Chunk<'_>,
         first: u8,
         top: bool,
@@ -694,26 +384,9 @@ impl Maker {
             extra.set_item(&k, v)?;
             set.add(k)?;
         }
-        let cls = class.cls.as_ptr().cast::<ffi::PyTypeObject>();
-        // SAFETY: `class.alloc` is the class's tp_alloc (called with no items) and `class.new`
-        // its tp_new (called with an empty tuple and no keywords, as pydantic's validation calls
-        // it); each returns a new reference or NULL.
-        let obj = unsafe {
-            Bound::from_owned_ptr_or_err(
-                py,
-                match class.alloc {
-                    Some(alloc) => alloc(cls, 0),
-                    None => (class.new)(cls, b.empty.as_ptr(), std::ptr::null_mut()),
-                },
-            )?
-        };
-        force_set(&obj, &b.dict, dict.as_any())?;
-        class.set_slot(&obj, 0, &b.extra, extra.into_any())?;
-        class.set_slot(&obj, 1, &b.fields_set, set.into_any())?;
-        if !top {
-            class.set_slot(&obj, 2, &b.private, py.None().into_bound(py))?;
-        }
-        Ok(Some(obj))
+        // what `_response_post_init` sets for the exact class; nested models have none
+        let private = if top { b.names.response_private(py, None)?.into_any() } else { py.None().into_bound(py) };
+        Ok(Some(class.instance(py, &b.names, dict, extra, set, private)?))
     }
 
     fn field<'py>(
@@ -767,33 +440,12 @@ impl Maker {
         }))
     }
 
-    /// A JSON value read whole, as the plain Python value pydantic keeps.
+    /// A JSON value read whole, as the plain Python value pydantic keeps (a top-level string
+    /// from the stream's repeated strings; floats are left to pydantic).
     fn json<'py>(&self, py: Python<'py>, v: &J<'_>, top: bool) -> PyResult<Option<Bound<'py, PyAny>>> {
-        Ok(Some(match v {
-            J::Null => py.None().into_bound(py),
-            J::Bool(x) => PyBool::new(py, *x).to_owned().into_any(),
-            J::Int(i) => i.into_pyobject(py)?.into_any(),
-            J::Str(s) if top => self.strings.get(py, s).into_any(),
-            J::Str(s) => PyString::new(py, s).into_any(),
-            J::Arr(items) => {
-                let list = PyList::empty(py);
-                for x in items {
-                    let Some(x) = self.json(py, x, false)? else { return Ok(None) };
-                    list.append(x)?;
-                }
-                list.into_any()
-            }
-            J::Obj(pairs) => {
-                let d = PyDict::new(py);
-                for (i, (k, x)) in pairs.iter().enumerate() {
-                    if pairs[..i].iter().any(|(seen, _)| seen == k) {
-                        return Ok(None);
-                    }
-                    let Some(x) = self.json(py, x, false)? else { return Ok(None) };
-                    d.set_item(k.as_ref(), x)?;
-                }
-                d.into_any()
-            }
-        }))
+        match v {
+            J::Str(s) if top => Ok(Some(self.strings.get(py, s).into_any())),
+            _ => plain(py, v, false),
+        }
     }
 }
