@@ -11,8 +11,8 @@
 #   Unknown option names are ignored.
 # * Async calls are `*_submit(queue, ...)`: they return an id, and the outcome is delivered through
 #   the loop's CompletionQueue (see python/litellm_rs/_aio.py).
-# * Results are JSON-encoded bytes of the OpenAI-shaped object (validated once by pydantic on the
-#   Python side), a dict of hidden params (custom_llm_provider, api_base, model_id,
+# * Results are JSON-encoded bytes of the OpenAI-shaped object (chat responses of the usual shape
+#   made into objects by `chat_response`, anything else validated once by pydantic), a dict of hidden params (custom_llm_provider, api_base, model_id,
 #   additional_headers, litellm_model_name, response_cost when known) and the call's LogHandle
 #   (None unless `log_payload` or `loggers` was in the options: see src/callbacks/).
 # * Logging options: metadata, tags, litellm_call_id, litellm_trace_id, litellm_session_id,

@@ -1,6 +1,7 @@
 //! The `litellm_rs._core` extension module: the only pyo3 code. Arguments are converted to owned
 //! Rust values once, the GIL is released for all I/O, and results go back as JSON bytes that the
-//! Python layer validates in one pass.
+//! Python layer validates in one pass (or, for chat responses and stream chunks of the usual
+//! shape, that are made into the same pydantic objects here: `response.rs`, `stream/chunks.rs`).
 
 mod aio;
 mod cache;

@@ -290,8 +290,10 @@ impl Builder {
 #[pyfunction]
 #[pyo3(signature = (spec))]
 pub fn chat_response_classes(py: Python<'_>, spec: Option<&Bound<'_, PyAny>>) -> PyResult<u8> {
+    // a spec that cannot be read turns the direct path off rather than failing the calls (the
+    // tests check that the package's classes are taken)
     let builder = match spec {
-        Some(spec) => Builder::for_spec(py, spec)?,
+        Some(spec) => Builder::for_spec(py, spec).unwrap_or(None),
         None => None,
     };
     let level = builder.as_ref().map_or(0, |b| match (b.slots_found(), b.plain_alloc()) {

@@ -4,9 +4,12 @@ Two ways to build every class, and they give the same kind of object:
 
 * ``Cls(...)`` runs the litellm-style constructor (defaults, dicts turned into the nested types,
   finish reasons mapped, ``Usage(prompt_tokens=1, completion_tokens=2)`` summing the total).
-* ``Cls.model_validate_json(raw)`` is the fast path used for every engine result: one pydantic-core
-  pass, no Python per field. Constructors are marked as pydantic's base ``__init__`` so that
-  validation never runs them.
+* ``Cls.model_validate_json(raw)`` is the path of engine results: one pydantic-core pass, no
+  Python per field. Constructors are marked as pydantic's base ``__init__`` so that validation
+  never runs them. Chat responses and stream chunks of the usual shape skip even that: the engine
+  makes the same objects directly (``_core.chat_response``, ``Stream.build_chunks``; the classes
+  and their fields are handed over by ``_chat_response_spec`` and ``_fields_spec`` below, and a
+  field the engine does not know turns its direct path off).
 
 Importing this module imports pydantic; ``import litellm_rs`` does not import it.
 """
