@@ -4,12 +4,8 @@
 //! generic machinery for three nested models. The chunks of a chat stream nearly always have one
 //! small shape (id, created, model, object, system fingerprint, choices of {index, delta with
 //! role and/or content, finish_reason}, a few scalar extras), so for that shape the objects are
-//! made here the way pydantic's validation makes them: the instance from the class's `tp_new`
-//! (or straight from its `tp_alloc` where `tp_new` is `object.__new__`; no `__init__`), then
-//! `__dict__` (every field in declaration order, defaults for the absent ones; the scalar values
-//! repeated from the stream's previous chunk reused), `__pydantic_extra__`,
-//! `__pydantic_fields_set__` and `__pydantic_private__` set with the generic setattr. Anything
-//! else (tool calls, usage, logprobs, floats, a missing required field, a duplicated key, JSON
+//! made here the way pydantic's validation makes them (`models.rs`; the scalar values repeated
+//! from the stream's previous chunk are reused in each new `__dict__`). Anything else (tool calls, usage, logprobs, floats, a missing required field, a duplicated key, JSON
 //! that serde_json rejects, ...) is left as bytes for pydantic.
 //!
 //! The JSON is not read again here: the chunk's [`Layout`] (from `types::peek_plain_chunk`, the
