@@ -113,17 +113,27 @@ pub fn plain<'py>(py: Python<'py>, v: &J<'_>, floats: bool) -> PyResult<Option<B
             list.into_any()
         }
         J::Obj(pairs) => {
+            if has_duplicate(pairs) {
+                return Ok(None);
+            }
             let d = PyDict::new(py);
-            for (i, (k, x)) in pairs.iter().enumerate() {
-                if pairs[..i].iter().any(|(seen, _)| seen == k) {
-                    return Ok(None);
-                }
+            for (k, x) in pairs {
                 let Some(x) = plain(py, x, floats)? else { return Ok(None) };
                 d.set_item(k.as_ref(), x)?;
             }
             d.into_any()
         }
     }))
+}
+
+/// Whether an object's members repeat a key (pydantic keeps the last; such objects are left to
+/// it). Linear in the number of members for large objects.
+pub fn has_duplicate(pairs: &[(Cow<'_, str>, J<'_>)]) -> bool {
+    if pairs.len() <= 16 {
+        return pairs.iter().enumerate().any(|(i, (k, _))| pairs[..i].iter().any(|(seen, _)| seen == k));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(pairs.len());
+    !pairs.iter().all(|(k, _)| seen.insert(k.as_ref()))
 }
 
 /// At most this many fields per class (`__pydantic_fields_set__` templates are keyed by a bit

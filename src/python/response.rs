@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
-use super::models::{Class, J, Names, plain};
+use super::models::{Class, J, Names, has_duplicate, plain};
 
 /// What a field accepts (any other JSON value leaves the response to pydantic).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -194,13 +194,15 @@ impl Builder {
         hidden: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
         let class = &self.classes[idx];
+        // pydantic keeps the last of a duplicated key; a private-looking name is its own
+        if has_duplicate(pairs) {
+            return Ok(None);
+        }
         let mut mask = 0u32;
-        for (i, (key, _)) in pairs.iter().enumerate() {
+        for (key, _) in pairs {
             match class.position(key) {
-                Some(f) if mask & (1 << f) != 0 => return Ok(None),
                 Some(f) => mask |= 1 << f,
-                // pydantic keeps the last of a duplicated key; a private-looking name is its own
-                None if key.starts_with('_') || pairs[..i].iter().any(|(k, _)| k == key) => return Ok(None),
+                None if key.starts_with('_') => return Ok(None),
                 None => {}
             }
         }

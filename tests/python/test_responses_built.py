@@ -307,6 +307,20 @@ def test_random_edits_are_built_as_pydantic_validates():
     assert built_count > 600
 
 
+def test_large_objects_are_built_and_their_duplicated_keys_noticed():
+    body = copy.deepcopy(OPENAI)
+    body["metadata"] = {f"k{i}": i for i in range(5000)}
+    body["choices"][0]["message"]["provider_specific_fields"] = {f"p{i}": [i] for i in range(100)}
+    data = json.dumps(body).encode()
+    built = _core.chat_response(data, {})
+    assert built is not None
+    assert model_state(built) == model_state(_validated(data, {}))
+    # the same key twice among thousands: pydantic keeps the last, the engine leaves it to pydantic
+    dup = data.replace(b'"k4999": 4999', b'"k4999": 4999, "k17": -1')
+    assert _core.chat_response(dup, {}) is None
+    assert _validated(dup, {}).metadata["k17"] == -1
+
+
 # ---------------------------------------------------------------------------------------------
 # through the calls
 # ---------------------------------------------------------------------------------------------
