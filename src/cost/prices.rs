@@ -4,6 +4,7 @@
 //! `LITELLM_MODEL_COST_MAP_PATH`.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, RwLock};
 
 use serde_json::{Map, Value};
@@ -116,7 +117,10 @@ fn read() -> std::sync::RwLockReadGuard<'static, Table> {
 
 /// Adds or updates entries (litellm's `register_model`); later costs use them.
 pub fn register(entries: Map<String, Value>) {
-    MAP.write().unwrap_or_else(std::sync::PoisonError::into_inner).merge(entries);
+    let mut map = MAP.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+    map.merge(entries);
+    // the lookups answered so far may name other entries now
+    VERSION.fetch_add(1, Ordering::SeqCst);
 }
 
 /// Parses a JSON object in litellm's format and registers it.
@@ -239,10 +243,47 @@ fn candidates(model: &str, provider: Option<&str>) -> Vec<String> {
     out
 }
 
+/// The map's version: `register` moves it on.
+static VERSION: AtomicU64 = AtomicU64::new(0);
+
+/// A lookup's answer, kept for the map's version it was found in.
+struct Found {
+    model: String,
+    provider: Option<String>,
+    answer: Option<(String, Arc<Entry>)>,
+}
+
+/// The lookups answered so far (a process prices the same few models over and over; finding one
+/// made its candidate keys and searched two hash maps and the bundled index, about 5,000
+/// instructions a priced call), with the map's version they belong to.
+static FOUND: Mutex<(u64, Vec<Found>)> = Mutex::new((0, Vec::new()));
+const FOUND_KEPT: usize = 64;
+
 /// Finds the entry for `model` served by `provider` (our provider id, or none): returns the map
 /// key and the entry. With a provider, a key without the provider's prefix only counts when the
 /// entry is filed under that provider (litellm refuses `command-r-plus` served by `openai`).
 pub fn lookup(model: &str, provider: Option<&str>) -> Option<(String, Arc<Entry>)> {
+    // read before the map: an answer found in a newer map is kept under an older version at
+    // worst (and found again), never the other way round
+    let version = VERSION.load(Ordering::SeqCst);
+    if let Ok(found) = FOUND.lock()
+        && found.0 == version
+        && let Some(f) = found.1.iter().find(|f| f.model == model && f.provider.as_deref() == provider)
+    {
+        return f.answer.clone();
+    }
+    let answer = lookup_in_map(model, provider);
+    if let Ok(mut found) = FOUND.lock() {
+        if found.0 != version || found.1.len() >= FOUND_KEPT {
+            found.1.clear();
+            found.0 = version;
+        }
+        found.1.push(Found { model: model.to_owned(), provider: provider.map(str::to_owned), answer: answer.clone() });
+    }
+    answer
+}
+
+fn lookup_in_map(model: &str, provider: Option<&str>) -> Option<(String, Arc<Entry>)> {
     let table = read();
     for key in candidates(model, provider) {
         let Some(entry) = table.get(&key) else { continue };
@@ -281,6 +322,23 @@ mod tests {
             assert_eq!(&serde_json::from_str::<Value>(raw).unwrap(), value, "{key}");
         }
         assert!(bundled("no-such-model-xyz").is_none());
+    }
+
+    #[test]
+    fn a_registered_entry_is_found_after_the_same_lookup_missed() {
+        let model = "lookup-memo-test-model";
+        assert!(lookup(model, Some("openai")).is_none());
+        assert!(lookup(model, Some("openai")).is_none()); // answered from the kept lookups
+        let entry = serde_json::json!({model: {"input_cost_per_token": 1.5, "litellm_provider": "openai"}});
+        register(entry.as_object().unwrap().clone());
+        let (key, found) = lookup(model, Some("openai")).expect("found after register");
+        assert_eq!(key, model);
+        assert_eq!(found.get("input_cost_per_token").and_then(Value::as_f64), Some(1.5));
+        // an update of the entry shows too
+        let update = serde_json::json!({model: {"input_cost_per_token": 2.5}});
+        register(update.as_object().unwrap().clone());
+        let (_, found) = lookup(model, Some("openai")).unwrap();
+        assert_eq!(found.get("input_cost_per_token").and_then(Value::as_f64), Some(2.5));
     }
 
     #[test]
