@@ -61,6 +61,23 @@ def test_the_response_classes_stay_buildable():
         _core.chat_response_classes(utils._chat_response_spec())
 
 
+def test_classes_the_engine_cannot_make_turn_the_direct_path_off():
+    """A class with a field the engine does not know, or a spec of another shape, answers 0 (and
+    every response goes to pydantic) rather than failing the calls."""
+    data = b'{"id":"c","object":"chat.completion","created":1,"model":"m","choices":[]}'
+    spec = list(utils._chat_response_spec())
+    cls, fields = spec[0]
+    spec[0] = (cls, (*fields, ("not_a_known_field", False, None)))
+    try:
+        assert _core.chat_response_classes(tuple(spec)) == 0
+        assert _core.chat_response(data, {}) is None
+        assert _core.chat_response_classes((1, 2)) == 0
+        assert _core.chat_response(data, {}) is None
+    finally:
+        _core.chat_response_classes(utils._chat_response_spec())
+    assert type(_core.chat_response(data, {})) is ModelResponse
+
+
 OPENAI = {
     "id": "chatcmpl-AbC123",
     "object": "chat.completion",
