@@ -76,7 +76,7 @@ fn decode_ndjson(raw: &str) -> Vec<String> {
         dec.feed(piece, &mut events);
     }
     dec.finish(&mut events);
-    events.into_iter().map(|e| e.data).collect()
+    events.into_iter().map(|e| e.data.to_string()).collect()
 }
 
 fn stream_chunks(p: &Ollama, raw: &str, include_usage: bool, model: &str) -> (Vec<ChatChunk>, StreamState) {

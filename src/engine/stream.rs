@@ -14,6 +14,7 @@ use super::{Hidden, Prepared, with_retries};
 use crate::cost::StreamPricer;
 use crate::error::{ErrorKind, LlmError};
 use crate::providers::{AsIs, Framing, HttpRequest, StreamState};
+use crate::transport::sse::EventData;
 use crate::transport::{self, FrameDecoder};
 use crate::types::{ChatChunk, ChatResponse, Choice, FunctionCall, Layout, ResponseMessage, ToolCall};
 
@@ -357,7 +358,7 @@ pub(super) async fn open_chat(
         if let Some(AsIs { range, layout }) = provider.get().chat_event_as_is(state, event, &data) {
             // a canonical chunk already: its bytes go on as they came
             let whole = range.start == 0 && range.end == data.len();
-            let bytes = Bytes::from(data);
+            let bytes = data.into_bytes();
             batch.push(if whole { bytes } else { bytes.slice(range) }, layout);
             return Ok(());
         }
@@ -403,6 +404,45 @@ pub(super) async fn open_text(
     ))
 }
 
+/// The idle limit of a stream's reads: one timer for the whole stream, moved on only when it fires
+/// before the limit has passed since the last read. (A timeout around each read re-armed a timer
+/// per network read, and its earlier deadline often woke the runtime's driver through a syscall.)
+struct Idle {
+    sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
+    limit: Duration,
+    last: tokio::time::Instant,
+}
+
+/// No read for the stream's idle limit.
+struct Elapsed;
+
+impl Idle {
+    fn new(limit: Duration) -> Self {
+        let now = tokio::time::Instant::now();
+        Self { sleep: Box::pin(tokio::time::sleep_until(now + limit)), limit, last: now }
+    }
+
+    /// The body's next read, or `Elapsed` when none came within the limit (counted from now, as
+    /// a timeout around the read would count it).
+    async fn next<S: futures_util::Stream + Unpin>(&mut self, body: &mut S) -> Result<Option<S::Item>, Elapsed> {
+        self.last = tokio::time::Instant::now();
+        std::future::poll_fn(|cx| {
+            if let std::task::Poll::Ready(item) = body.poll_next_unpin(cx) {
+                return std::task::Poll::Ready(Ok(item));
+            }
+            while self.sleep.as_mut().poll(cx).is_ready() {
+                let due = self.last + self.limit;
+                if tokio::time::Instant::now() >= due {
+                    return std::task::Poll::Ready(Err(Elapsed));
+                }
+                self.sleep.as_mut().reset(due);
+            }
+            std::task::Poll::Pending
+        })
+        .await
+    }
+}
+
 fn spawn_reader<F>(
     resp: reqwest::Response,
     p: Prepared,
@@ -413,7 +453,7 @@ fn spawn_reader<F>(
     mut on_event: F,
 ) -> ChunkStream
 where
-    F: FnMut(&mut StreamState, Option<&str>, String, &mut Batch) -> Result<(), LlmError> + Send + 'static,
+    F: FnMut(&mut StreamState, Option<&str>, EventData, &mut Batch) -> Result<(), LlmError> + Send + 'static,
 {
     let (tx, rx) = mpsc::channel(CHANNEL);
     let chunk_timeout = Duration::from_secs_f64(chunk_timeout.clamp(0.001, 1e7));
@@ -422,11 +462,12 @@ where
         let mut body = resp.bytes_stream();
         let mut dec = FrameDecoder::new(framing);
         let mut events = Vec::new();
+        let mut idle = Idle::new(chunk_timeout);
         loop {
             let mut read_error = None;
-            let next = tokio::time::timeout(chunk_timeout, body.next()).await;
+            let next = idle.next(&mut body).await;
             let ended = match next {
-                Err(_) => {
+                Err(Elapsed) => {
                     let _ = tx.send(Err(fail(transport::timeout_error(chunk_timeout)))).await;
                     return;
                 }
@@ -437,13 +478,13 @@ where
                     return;
                 }
                 Ok(Some(Ok(bytes))) => {
-                    dec.feed(&bytes, &mut events);
+                    dec.feed_shared(&bytes, &mut events);
                     // Take every read that is already there too, so the consumer is woken once
                     // per burst rather than once per network read.
                     let mut ended = false;
                     while let Some(more) = body.next().now_or_never() {
                         match more {
-                            Some(Ok(bytes)) => dec.feed(&bytes, &mut events),
+                            Some(Ok(bytes)) => dec.feed_shared(&bytes, &mut events),
                             Some(Err(e)) => {
                                 read_error = Some(e);
                                 break;

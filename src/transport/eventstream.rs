@@ -8,7 +8,7 @@ use aws_smithy_eventstream::frame::{DecodedFrame, MessageFrameDecoder};
 use aws_smithy_types::event_stream::{HeaderValue, Message};
 use bytes::BytesMut;
 
-use super::sse::SseEvent;
+use super::sse::{EventData, SseEvent};
 
 /// The event name used when the bytes cannot be decoded (bad checksum, bad lengths).
 pub const DECODE_ERROR_EVENT: &str = "eventStreamDecodeException";
@@ -35,7 +35,7 @@ impl EventStreamDecoder {
                     self.failed = true;
                     self.buf.clear();
                     let data = serde_json::json!({ "message": format!("invalid AWS event-stream message: {e}") });
-                    out.push(SseEvent { event: Some(DECODE_ERROR_EVENT.to_owned()), data: data.to_string() });
+                    out.push(SseEvent { event: Some(DECODE_ERROR_EVENT.to_owned()), data: data.to_string().into() });
                     break;
                 }
             }
@@ -57,13 +57,16 @@ fn header<'a>(msg: &'a Message, name: &str) -> Option<&'a str> {
 }
 
 fn to_event(msg: &Message) -> SseEvent {
-    let payload = || String::from_utf8_lossy(msg.payload()).into_owned();
+    let payload = || EventData::from_bytes(msg.payload().clone());
     match header(msg, ":message-type") {
         Some("exception") => SseEvent { event: header(msg, ":exception-type").map(str::to_owned), data: payload() },
         Some("error") => {
             let code = header(msg, ":error-code").unwrap_or("internalServerException");
             let message = header(msg, ":error-message").unwrap_or("");
-            SseEvent { event: Some(code.to_owned()), data: serde_json::json!({ "message": message }).to_string() }
+            SseEvent {
+                event: Some(code.to_owned()),
+                data: serde_json::json!({ "message": message }).to_string().into(),
+            }
         }
         _ => SseEvent { event: header(msg, ":event-type").map(str::to_owned), data: payload() },
     }

@@ -270,6 +270,15 @@ impl FrameDecoder {
         }
     }
 
+    /// The same for a network read (SSE data is sliced from it rather than copied).
+    pub fn feed_shared(&mut self, bytes: &bytes::Bytes, out: &mut Vec<sse::SseEvent>) {
+        match self {
+            Self::Sse(d) => d.feed_shared(bytes, out),
+            Self::Ndjson(d) => d.feed(bytes, out),
+            Self::AwsEventStream(d) => d.feed(bytes, out),
+        }
+    }
+
     pub fn finish(&mut self, out: &mut Vec<sse::SseEvent>) {
         match self {
             Self::Sse(d) => d.finish(out),

@@ -15,7 +15,7 @@ impl NdjsonDecoder {
             let line = String::from_utf8_lossy(&self.buf[start..start + pos]);
             let line = line.trim();
             if !line.is_empty() {
-                out.push(SseEvent { event: None, data: line.to_owned() });
+                out.push(SseEvent { event: None, data: line.into() });
             }
             start += pos + 1;
         }
@@ -25,7 +25,7 @@ impl NdjsonDecoder {
     pub fn finish(&mut self, out: &mut Vec<SseEvent>) {
         let rest = String::from_utf8_lossy(&std::mem::take(&mut self.buf)).trim().to_owned();
         if !rest.is_empty() {
-            out.push(SseEvent { event: None, data: rest });
+            out.push(SseEvent { event: None, data: rest.into() });
         }
     }
 }

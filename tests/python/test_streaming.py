@@ -252,6 +252,17 @@ def test_stream_timeout_between_chunks(mock):
     assert time.monotonic() - t0 < 2.0
 
 
+def test_stream_timeout_counts_from_the_last_chunk_not_the_start(mock):
+    # each gap (0.25 s) is within the limit (0.6 s); the whole stream (~1.5 s) is not
+    mock.stream_pieces = ["a", "b", "c", "d", "e", "f"]
+    mock.stream_interval = 0.25
+
+    t0 = time.monotonic()
+    chunks = list(chat(mock, stream=True, timeout=0.6, num_retries=0))
+    assert delta_text(chunks) == "abcdef"
+    assert time.monotonic() - t0 > 1.2
+
+
 def test_mock_response_stream(mock):
     chunks = list(chat(mock, stream=True, mock_response="hello there"))
 
