@@ -142,8 +142,10 @@ fn providers(c: &mut Criterion) {
     );
 
     let b_events: Vec<(String, Value)> = serde_json::from_str(&fixture("bedrock/stream_text/events.json")).unwrap();
-    let b_events: Vec<SseEvent> =
-        b_events.into_iter().map(|(event, data)| SseEvent { event: Some(event), data: data.to_string().into() }).collect();
+    let b_events: Vec<SseEvent> = b_events
+        .into_iter()
+        .map(|(event, data)| SseEvent { event: Some(event), data: data.to_string().into() })
+        .collect();
     let b_stream = long_stream(b_events, |e| e.event.as_deref() == Some("contentBlockDelta"));
     bench_provider(
         c,

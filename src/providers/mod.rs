@@ -236,6 +236,9 @@ pub struct StreamState {
     pub block_tools: Vec<(u32, u32)>,
     /// Gemini's grounding metadata seen so far (its searches are counted in the final usage).
     pub grounding: Vec<serde_json::Value>,
+    /// The look at the previous chunk, which the next one is compared with (chunks that go on
+    /// as they came).
+    pub peek: crate::types::PeekMemo,
 }
 
 impl StreamState {

@@ -18,7 +18,10 @@ use serde_json::value::RawValue;
 
 use super::chunk::Key;
 
+mod memo;
 mod scan;
+
+pub use memo::PeekMemo;
 
 /// At most this many members (of the chunk, its choices and their deltas, together) in a layout.
 pub const LAYOUT_MEMBERS: usize = 24;

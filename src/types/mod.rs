@@ -10,7 +10,7 @@ mod response;
 mod text;
 
 pub use chunk::{ChatChunk, ChunkChoice, Delta, FunctionDelta, ToolCallDelta};
-pub use chunk_peek::{ChunkPeek, LAYOUT_MEMBERS, Layout, Member, NONE, Part, peek_plain_chunk};
+pub use chunk_peek::{ChunkPeek, LAYOUT_MEMBERS, Layout, Member, NONE, Part, PeekMemo, peek_plain_chunk};
 pub use embedding::{EmbeddingRequest, EmbeddingResponse};
 pub use message::{Content, ContentPart, FunctionCall, KnownPart, Message, Role, ToolCall};
 pub use request::{ChatRequest, OPENAI_CHAT_PARAMS, StreamOptions, Tool};

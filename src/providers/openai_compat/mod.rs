@@ -191,10 +191,10 @@ impl Provider for OpenAiCompat {
         let json = data.trim();
         // JSON spread over several `data:` lines (or with a bare CR) would cut an SSE event where
         // it is written out again (the proxy): the full path writes it on one line
-        if json.as_bytes().contains(&b'\n') || json.as_bytes().contains(&b'\r') {
+        if memchr::memchr2(b'\n', b'\r', json.as_bytes()).is_some() {
             return None;
         }
-        let peek = crate::types::peek_plain_chunk(json, |r| map_finish_reason(r) == r)?;
+        let peek = state.peek.look(json, |r| map_finish_reason(r) == r)?;
         // the first choice of the stream gets a role from parse_chat_event when it has none
         if !state.role_sent && !peek.first_has_role {
             return None;

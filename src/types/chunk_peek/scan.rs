@@ -103,6 +103,53 @@ fn plain_run(b: &[u8], mut j: usize) -> usize {
     j
 }
 
+/// The end (the closing quote) of the string whose content starts at `start`, and whether it
+/// has escapes, all checked as the serde look's reading checks them.
+pub(super) fn string_end(b: &[u8], start: usize) -> R<(usize, bool)> {
+    let (mut j, mut escaped) = (start, false);
+    loop {
+        j = plain_run(b, j);
+        while let Some(&c) = b.get(j) {
+            if c == b'"' || c == b'\\' || c < 0x20 {
+                break;
+            }
+            j += 1;
+        }
+        match b.get(j) {
+            Some(b'"') => return Ok((j, escaped)),
+            Some(b'\\') => {
+                escaped = true;
+                j = escape(b, j)?;
+            }
+            _ => return Err(Stop::Defer), // a control character, or the end
+        }
+    }
+}
+
+/// The escape whose backslash is at `j`: where the string goes on after it. A `\u` escape of
+/// half a surrogate pair must be the first half, followed by the second.
+fn escape(b: &[u8], j: usize) -> R<usize> {
+    match b.get(j + 1) {
+        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(j + 2),
+        Some(b'u') => match hex4(b, j + 2)? {
+            0xD800..=0xDBFF => {
+                if b.get(j + 6..j + 8) != Some(b"\\u") || !(0xDC00..=0xDFFF).contains(&hex4(b, j + 8)?) {
+                    return Err(Stop::Defer);
+                }
+                Ok(j + 12)
+            }
+            0xDC00..=0xDFFF => Err(Stop::Defer),
+            _ => Ok(j + 6),
+        },
+        _ => Err(Stop::Defer),
+    }
+}
+
+fn hex4(b: &[u8], at: usize) -> R<u32> {
+    let digits = b.get(at..at + 4).ok_or(Stop::Defer)?;
+    digits.iter().try_fold(0u32, |v, &c| Ok(v * 16 + char::from(c).to_digit(16).ok_or(Stop::Defer)?))
+}
+
 impl<'a> Scan<'a> {
     fn ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.i) {
@@ -161,52 +208,10 @@ impl<'a> Scan<'a> {
     /// The string whose opening quote is at `i`: the span of its content and whether it has
     /// escapes (all checked as the serde look's reading checks them).
     fn string(&mut self) -> R<(usize, usize, bool)> {
-        let b = self.b;
         let start = self.i + 1;
-        let (mut j, mut escaped) = (start, false);
-        loop {
-            j = plain_run(b, j);
-            while let Some(&c) = b.get(j) {
-                if c == b'"' || c == b'\\' || c < 0x20 {
-                    break;
-                }
-                j += 1;
-            }
-            match b.get(j) {
-                Some(b'"') => break,
-                Some(b'\\') => {
-                    escaped = true;
-                    j = self.escape(j)?;
-                }
-                _ => return Err(Stop::Defer), // a control character, or the end
-            }
-        }
-        self.i = j + 1;
-        Ok((start, j, escaped))
-    }
-
-    /// The escape whose backslash is at `j`: where the string goes on after it. A `\u` escape
-    /// of half a surrogate pair must be the first half, followed by the second.
-    fn escape(&self, j: usize) -> R<usize> {
-        match self.b.get(j + 1) {
-            Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => Ok(j + 2),
-            Some(b'u') => match self.hex4(j + 2)? {
-                0xD800..=0xDBFF => {
-                    if self.b.get(j + 6..j + 8) != Some(b"\\u") || !(0xDC00..=0xDFFF).contains(&self.hex4(j + 8)?) {
-                        return Err(Stop::Defer);
-                    }
-                    Ok(j + 12)
-                }
-                0xDC00..=0xDFFF => Err(Stop::Defer),
-                _ => Ok(j + 6),
-            },
-            _ => Err(Stop::Defer),
-        }
-    }
-
-    fn hex4(&self, at: usize) -> R<u32> {
-        let digits = self.b.get(at..at + 4).ok_or(Stop::Defer)?;
-        digits.iter().try_fold(0u32, |v, &c| Ok(v * 16 + char::from(c).to_digit(16).ok_or(Stop::Defer)?))
+        let (end, escaped) = string_end(self.b, start)?;
+        self.i = end + 1;
+        Ok((start, end, escaped))
     }
 
     /// A whole number in i64's range (a fraction, an exponent or more digits: deferred).
