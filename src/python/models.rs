@@ -148,20 +148,28 @@ pub struct Names {
     pub fields_set: Py<PyString>,
     pub private: Py<PyString>,
     pub hidden_params: Py<PyString>,
-    pub response_headers: Py<PyString>,
+    /// `{"_hidden_params": None, "_response_headers": None}`: a response's private dict starts
+    /// as a copy.
+    private_template: Py<PyDict>,
 }
 
 impl Names {
     pub fn new(py: Python<'_>) -> Self {
         let name = |s: &str| PyString::intern(py, s).unbind();
+        let (hidden_params, response_headers) = (name("_hidden_params"), name("_response_headers"));
+        let template = PyDict::new(py);
+        for k in [&hidden_params, &response_headers] {
+            // cannot fail: a new dict and str keys
+            let _ = template.set_item(k, py.None());
+        }
         Self {
             empty: PyTuple::empty(py).unbind(),
             dict: name("__dict__"),
             extra: name("__pydantic_extra__"),
             fields_set: name("__pydantic_fields_set__"),
             private: name("__pydantic_private__"),
-            hidden_params: name("_hidden_params"),
-            response_headers: name("_response_headers"),
+            hidden_params,
+            private_template: template.unbind(),
         }
     }
 
@@ -176,12 +184,11 @@ impl Names {
         py: Python<'py>,
         hidden: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let private = PyDict::new(py);
+        let private = self.private_template.bind(py).copy()?;
         match hidden {
             Some(h) => private.set_item(&self.hidden_params, h)?,
             None => private.set_item(&self.hidden_params, PyDict::new(py))?,
         }
-        private.set_item(&self.response_headers, py.None())?;
         Ok(private)
     }
 }
@@ -205,6 +212,9 @@ pub struct Class<K> {
     /// setting `__dict__` turns into a dict and throws away.
     alloc: Option<ffi::allocfunc>,
     pub fields: Vec<Field<K>>,
+    /// By a key's length (the last entry: this long or longer), the fields whose key has it (a
+    /// bit per field): a key is compared with one field's nearly always.
+    by_len: [u32; 24],
     /// Every field with its default (None for the required ones) in declaration order: an
     /// instance's `__dict__` starts as a copy (one allocation, no resizing).
     pub template: Py<PyDict>,
@@ -212,6 +222,9 @@ pub struct Class<K> {
     sets: Mutex<Vec<(u32, Py<PyFrozenSet>)>>,
     /// Where its instances keep pydantic's slots, when found.
     slots: Option<Slots>,
+    /// `__dict__` is set by `PyObject_GenericSetDict` (what the class's `__dict__` descriptor
+    /// ends in, without looking the descriptor up through the MRO): checked on a probe.
+    dict_direct: bool,
 }
 
 /// A class's spec from Python: the class, and per field its name, whether it is required and its
@@ -259,7 +272,23 @@ impl<K: Copy> Class<K> {
         let sets = Mutex::new(Vec::new());
         let slots = find_slots(py, &cls, new, names.slots());
         let alloc = plain_alloc(py, &cls, new);
-        Ok(Some(Class { idx, cls: cls.unbind(), new, alloc, fields: out, template: template.unbind(), sets, slots }))
+        let dict_direct = generic_dict(py, &cls, new, names);
+        let mut by_len = [0u32; 24];
+        for (i, f) in out.iter().enumerate() {
+            by_len[f.key.len().min(by_len.len() - 1)] |= 1 << i;
+        }
+        Ok(Some(Class {
+            idx,
+            cls: cls.unbind(),
+            new,
+            alloc,
+            fields: out,
+            by_len,
+            template: template.unbind(),
+            sets,
+            slots,
+            dict_direct,
+        }))
     }
 }
 
@@ -276,7 +305,15 @@ impl<K> Class<K> {
 
     /// The field named `key`.
     pub fn position(&self, key: &str) -> Option<usize> {
-        self.fields.iter().position(|f| *f.key == *key)
+        let mut candidates = self.by_len[key.len().min(self.by_len.len() - 1)];
+        while candidates != 0 {
+            let i = candidates.trailing_zeros() as usize;
+            if *self.fields[i].key == *key {
+                return Some(i);
+            }
+            candidates &= candidates - 1;
+        }
+        None
     }
 
     /// A new `__pydantic_fields_set__` holding the fields of `mask`.
@@ -324,7 +361,15 @@ impl<K> Class<K> {
                 },
             )?
         };
-        force_set(&obj, &names.dict, dict.as_any())?;
+        if self.dict_direct {
+            // SAFETY: a new instance of this class and a dict, both live; the call takes its own
+            // reference to the dict.
+            if unsafe { ffi::PyObject_GenericSetDict(obj.as_ptr(), dict.as_ptr(), std::ptr::null_mut()) } < 0 {
+                return Err(PyErr::fetch(py));
+            }
+        } else {
+            force_set(&obj, &names.dict, dict.as_any())?;
+        }
         self.set_slot(&obj, 0, &names.extra, extra.into_any())?;
         self.set_slot(&obj, 1, &names.fields_set, fields_set.into_any())?;
         self.set_slot(&obj, 2, &names.private, private)?;
@@ -428,6 +473,28 @@ fn plain_alloc(py: Python<'_>, cls: &Bound<'_, PyType>, new: ffi::newfunc) -> Op
     probe.setattr("__dict__", &dict).ok()?;
     let back = probe.getattr("__dict__").ok()?;
     (back.is(&dict) && probe.getattr("probe").ok()?.extract::<i64>().ok()? == 1).then_some(alloc)
+}
+
+/// Whether `PyObject_GenericSetDict` sets the `__dict__` of the class's instances as setting the
+/// attribute does: tried on a probe instance, read back through the attribute.
+fn generic_dict(py: Python<'_>, cls: &Bound<'_, PyType>, new: ffi::newfunc, names: &Names) -> bool {
+    // SAFETY: the class's tp_new with an empty tuple and no keywords; a new reference or NULL.
+    let Ok(probe) = (unsafe {
+        Bound::from_owned_ptr_or_err(py, new(cls.as_type_ptr(), names.empty.as_ptr(), std::ptr::null_mut()))
+    }) else {
+        return false;
+    };
+    let dict = PyDict::new(py);
+    if dict.set_item("probe", 1).is_err() {
+        return false;
+    }
+    // SAFETY: live objects; the call takes its own reference to the dict.
+    if unsafe { ffi::PyObject_GenericSetDict(probe.as_ptr(), dict.as_ptr(), std::ptr::null_mut()) } < 0 {
+        PyErr::fetch(py);
+        return false;
+    }
+    probe.getattr("__dict__").is_ok_and(|d| d.is(&dict))
+        && probe.getattr("probe").ok().and_then(|v| v.extract::<i64>().ok()) == Some(1)
 }
 
 /// Stores `value` in an instance's slot at byte offset `at` (releasing what was there).

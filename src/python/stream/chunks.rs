@@ -22,7 +22,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString};
 
 use crate::python::models::{Class, J, Names, plain};
-use crate::types::{LAYOUT_MEMBERS, Layout, Member, Part, peek_plain_chunk};
+use crate::types::{LAYOUT_MEMBERS, Layout, NONE, Part, peek_plain_chunk};
 
 /// What a field accepts on the direct path (any other JSON value sends the chunk to pydantic).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -248,7 +248,7 @@ impl Maker {
         py: Python<'py>,
         class: &Class<Kind>,
         c: &Chunk<'_>,
-        found: &[Option<Part>; MAX_FIELDS],
+        found: &[u8; MAX_FIELDS],
         top: bool,
     ) -> PyResult<Option<Bound<'py, PyDict>>> {
         let Ok(mut memo) = self.memos[class.idx].lock() else { return Ok(None) };
@@ -261,7 +261,8 @@ impl Maker {
                 d
             }
         };
-        for (i, (f, &part)) in class.fields.iter().zip(found).enumerate() {
+        for (i, (f, &at)) in class.fields.iter().zip(found).enumerate() {
+            let part = (at != NONE).then(|| c.layout.member(at).part());
             if matches!(f.kind, Kind::Choices | Kind::Delta) || memo.seen[i].same(part, c) {
                 continue;
             }
@@ -301,7 +302,7 @@ impl Maker {
         mut put: impl FnMut(Bound<'py, PyAny>) -> PyResult<()>,
     ) -> PyResult<()> {
         for (i, b) in items.iter().enumerate() {
-            let layout = layouts.get(i).filter(|l| l.root() != crate::types::NONE);
+            let layout = layouts.get(i).filter(|l| l.root() != NONE);
             match self.chunk(py, b, layout)? {
                 Some(obj) => put(obj)?,
                 None => put(PyBytes::new(py, b).into_any())?,
@@ -341,40 +342,46 @@ impl Maker {
         first: u8,
         top: bool,
     ) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let mut found: [Option<Part>; MAX_FIELDS] = [None; MAX_FIELDS];
-        let mut extras: [Option<&Member>; LAYOUT_MEMBERS] = [None; LAYOUT_MEMBERS];
+        // the member holding each field, and the extras' members (NONE: none)
+        let mut found = [NONE; MAX_FIELDS];
+        let mut extras = [NONE; LAYOUT_MEMBERS];
         let (mut mask, mut n_extras) = (0u32, 0);
-        for m in c.layout.chain(first) {
+        let mut at = first;
+        while at != NONE {
+            let m = c.layout.member(at);
             let key = c.text(m.key());
-            match class.fields.iter().position(|f| *f.key == *key) {
-                Some(f) if found[f].is_some() => return Ok(None),
+            match class.position(key) {
+                Some(f) if found[f] != NONE => return Ok(None),
                 Some(f) => {
-                    found[f] = Some(m.part());
+                    found[f] = at;
                     mask |= 1 << f;
                 }
-                None if key.starts_with('_') || extras[..n_extras].iter().flatten().any(|e| c.text(e.key()) == key) => {
+                None if key.starts_with('_')
+                    || extras[..n_extras].iter().any(|&e| c.text(c.layout.member(e).key()) == key) =>
+                {
                     return Ok(None);
                 }
                 None => {
-                    extras[n_extras] = Some(m);
+                    extras[n_extras] = at;
                     n_extras += 1;
                 }
             }
+            at = m.next();
         }
-        if class.fields.iter().zip(&found).any(|(f, v)| f.default.is_none() && v.is_none()) {
+        if class.fields.iter().zip(&found).any(|(f, &v)| f.default.is_none() && v == NONE) {
             return Ok(None);
         }
         let b = &self.builder;
         let Some(dict) = self.scalars(py, class, c, &found, top)? else { return Ok(None) };
-        for (f, part) in class.fields.iter().zip(found) {
-            if let (Kind::Choices | Kind::Delta, Some(part)) = (f.kind, part) {
-                let Some(v) = self.field(py, f.kind, c, part, top)? else { return Ok(None) };
+        for (f, &at) in class.fields.iter().zip(&found) {
+            if matches!(f.kind, Kind::Choices | Kind::Delta) && at != NONE {
+                let Some(v) = self.field(py, f.kind, c, c.layout.member(at).part(), top)? else { return Ok(None) };
                 dict.set_item(f.name.bind(py), v)?;
             }
         }
         let set = class.fields_set(py, mask)?;
         let extra = PyDict::new(py);
-        for m in extras[..n_extras].iter().flatten() {
+        for m in extras[..n_extras].iter().map(|&e| c.layout.member(e)) {
             let Some(v) = self.any(py, c, m.part(), top)? else { return Ok(None) };
             let k = self.strings.get(py, c.text(m.key()));
             extra.set_item(&k, v)?;
