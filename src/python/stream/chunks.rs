@@ -348,6 +348,9 @@ impl Maker {
         let (mut mask, mut n_extras) = (0u32, 0);
         let mut at = first;
         while at != NONE {
+            if usize::from(at) >= LAYOUT_MEMBERS {
+                return Ok(None); // not a layout's chain (layouts never make one)
+            }
             let m = c.layout.member(at);
             let key = c.text(m.key());
             match class.position(key) {
