@@ -248,7 +248,7 @@ fn run_stream(bytes: &[u8], split: usize, include_usage: bool) -> (Vec<ChatChunk
     let mut chunks = Vec::new();
     let mut events = Vec::new();
     for piece in bytes.chunks(split) {
-        dec.feed(piece, &mut events);
+        dec.feed(&bytes::Bytes::copy_from_slice(piece), &mut events);
     }
     dec.finish(&mut events);
     for ev in events {
@@ -667,7 +667,7 @@ fn run_stream_model(
     let mut chunks = Vec::new();
     let mut events = Vec::new();
     for piece in bytes.chunks(split) {
-        dec.feed(piece, &mut events);
+        dec.feed(&bytes::Bytes::copy_from_slice(piece), &mut events);
     }
     dec.finish(&mut events);
     for ev in events {

@@ -405,8 +405,9 @@ pub(super) async fn open_text(
 }
 
 /// The idle limit of a stream's reads: one timer for the whole stream, moved on only when it fires
-/// before the limit has passed since the last read. (A timeout around each read re-armed a timer
-/// per network read, and its earlier deadline often woke the runtime's driver through a syscall.)
+/// before the limit has passed since the current wait for a read began. (A timeout around each
+/// read re-armed a timer per network read, and its earlier deadline often woke the runtime's
+/// driver through a syscall.)
 struct Idle {
     sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
     limit: Duration,
@@ -478,13 +479,13 @@ where
                     return;
                 }
                 Ok(Some(Ok(bytes))) => {
-                    dec.feed_shared(&bytes, &mut events);
+                    dec.feed(&bytes, &mut events);
                     // Take every read that is already there too, so the consumer is woken once
                     // per burst rather than once per network read.
                     let mut ended = false;
                     while let Some(more) = body.next().now_or_never() {
                         match more {
-                            Some(Ok(bytes)) => dec.feed_shared(&bytes, &mut events),
+                            Some(Ok(bytes)) => dec.feed(&bytes, &mut events),
                             Some(Err(e)) => {
                                 read_error = Some(e);
                                 break;

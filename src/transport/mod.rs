@@ -262,16 +262,9 @@ impl FrameDecoder {
         }
     }
 
-    pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<sse::SseEvent>) {
-        match self {
-            Self::Sse(d) => d.feed(bytes, out),
-            Self::Ndjson(d) => d.feed(bytes, out),
-            Self::AwsEventStream(d) => d.feed(bytes, out),
-        }
-    }
-
-    /// The same for a network read (SSE data is sliced from it rather than copied).
-    pub fn feed_shared(&mut self, bytes: &bytes::Bytes, out: &mut Vec<sse::SseEvent>) {
+    /// Decodes a network read, pushing every event it completes onto `out` (SSE data that is
+    /// whole in the read is sliced from it rather than copied).
+    pub fn feed(&mut self, bytes: &bytes::Bytes, out: &mut Vec<sse::SseEvent>) {
         match self {
             Self::Sse(d) => d.feed_shared(bytes, out),
             Self::Ndjson(d) => d.feed(bytes, out),
